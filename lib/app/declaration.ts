@@ -1,0 +1,146 @@
+/**
+ * The single declaration of an application's resources.
+ *
+ * Tables, queues, functions and the events that invoke them are declared once,
+ * here, as plain data. Both the CDK stack (`cdk/`) and the local runtime
+ * (`lib/local/`) read this declaration; neither knows anything about a
+ * resource that is not in it. A handler learns the physical name of a resource
+ * only from the environment variables this declaration defines (see
+ * `resource-env.ts`).
+ */
+import type { Duration } from './duration.js';
+
+/** Attribute types DynamoDB allows for keys. */
+export type KeyType = 'S' | 'N' | 'B';
+
+export interface KeyDeclaration {
+  readonly name: string;
+  /** @default 'S' */
+  readonly type?: KeyType;
+}
+
+/** What a DynamoDB stream carries for each change. */
+export type StreamViewType = 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
+
+export interface TableDeclaration {
+  readonly partitionKey: KeyDeclaration;
+  /** @default no sort key */
+  readonly sortKey?: KeyDeclaration;
+  /**
+   * Attribute holding an epoch-seconds expiry; DynamoDB deletes the item some
+   * time after it passes (lazily: readers must still ignore expired items).
+   * @default no TTL
+   */
+  readonly timeToLiveAttribute?: string;
+  /** @default no stream */
+  readonly stream?: StreamViewType;
+}
+
+export interface QueueDeclaration {
+  /**
+   * How long a received message stays invisible to other consumers.
+   * AWS refuses an event source mapping whose queue's visibility timeout is
+   * shorter than the function's timeout; AWS recommends six times it.
+   * @default 6 x the longest timeout of the functions this queue feeds (30 s if none)
+   */
+  readonly visibilityTimeout?: Duration;
+  /**
+   * Receives after which SQS moves a message to the queue's dead-letter queue.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+  /** @default 4 days (the SQS default) */
+  readonly retention?: Duration;
+  /** @default 14 days (the SQS maximum, so a dead letter is not lost before someone looks) */
+  readonly deadLetterRetention?: Duration;
+}
+
+/** Access a function is granted to a table; also puts the table name in its environment. */
+export type TableAccess = 'read' | 'write' | 'readWrite';
+/** Access a function is granted to a queue; also puts the queue URL in its environment. */
+export type QueueAccess = 'send' | 'consume' | 'sendConsume';
+
+export interface SqsEventDeclaration {
+  readonly type: 'sqs';
+  readonly queue: string;
+  /**
+   * Records per invocation (1-10, or up to 10,000 with a batching window).
+   * @default 10
+   */
+  readonly batchSize?: number;
+  /**
+   * How long the poller gathers records before invoking with a partial batch.
+   * @default 0 seconds
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Most concurrent invocations this source drives (AWS allows 2-1000).
+   * @default 5 (AWS starts an SQS event source with five pollers)
+   */
+  readonly maxConcurrency?: number;
+}
+
+export interface DynamoStreamEventDeclaration {
+  readonly type: 'dynamodb-stream';
+  readonly table: string;
+  /** @default 100 */
+  readonly batchSize?: number;
+  /** @default 'LATEST' */
+  readonly startingPosition?: 'LATEST' | 'TRIM_HORIZON';
+  /**
+   * Retries of a failed batch before it is skipped.
+   * @default 3
+   */
+  readonly retryAttempts?: number;
+}
+
+export interface ScheduleEventDeclaration {
+  readonly type: 'schedule';
+  /** Unique name of the schedule within the app. */
+  readonly name: string;
+  /** An EventBridge expression: `rate(5 minutes)` or `cron(0 12 * * ? *)`. */
+  readonly expression: string;
+  /** @default the EventBridge "Scheduled Event" envelope */
+  readonly input?: Readonly<Record<string, unknown>>;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'ANY';
+
+export interface HttpEventDeclaration {
+  readonly type: 'http';
+  readonly method: HttpMethod;
+  /** A REST API resource path: `/reports/{name}`, `/files/{proxy+}`. */
+  readonly path: string;
+}
+
+export type EventDeclaration =
+  | SqsEventDeclaration
+  | DynamoStreamEventDeclaration
+  | ScheduleEventDeclaration
+  | HttpEventDeclaration;
+
+export interface FunctionDeclaration {
+  /** Entry file, relative to the project root (bundled by esbuild for Lambda). */
+  readonly entry: string;
+  /** @default 'handler' */
+  readonly handler?: string;
+  readonly timeout: Duration;
+  /** @default 512 */
+  readonly memoryMb?: number;
+  readonly uses?: {
+    readonly tables?: Readonly<Record<string, TableAccess>>;
+    readonly queues?: Readonly<Record<string, QueueAccess>>;
+  };
+  /** Literal environment variables, besides those derived from `uses`. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default no events: the function is only invoked directly */
+  readonly events?: readonly EventDeclaration[];
+}
+
+export interface AppDeclaration {
+  /** Short name, used as the prefix of local resource names and in the stack name. */
+  readonly name: string;
+  readonly tables?: Readonly<Record<string, TableDeclaration>>;
+  readonly queues?: Readonly<Record<string, QueueDeclaration>>;
+  readonly functions: Readonly<Record<string, FunctionDeclaration>>;
+}

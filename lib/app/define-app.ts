@@ -1,0 +1,312 @@
+/**
+ * Validates an {@link AppDeclaration} and applies every default, once. The CDK
+ * stack and the local runtime both consume the resulting {@link App}, so a
+ * default lives here and nowhere else.
+ */
+import type {
+  AppDeclaration,
+  FunctionDeclaration,
+  HttpMethod,
+  KeyType,
+  QueueAccess,
+  StreamViewType,
+  TableAccess,
+} from './declaration.js';
+import { type Duration, days, seconds, toWholeSeconds } from './duration.js';
+import { parseScheduleExpression, type ScheduleExpression } from './schedule-expression.js';
+import { deadLetterQueueUrlEnvName, queueUrlEnvName, tableEnvName } from './resource-env.js';
+
+/** The defaults documented on the declaration types, in one place. */
+export const DEFAULTS = {
+  keyType: 'S' as KeyType,
+  handler: 'handler',
+  memoryMb: 512,
+  maxReceiveCount: 5,
+  visibilityTimeoutFactor: 6,
+  visibilityTimeoutWithoutConsumer: seconds(30),
+  retention: days(4),
+  deadLetterRetention: days(14),
+  sqsBatchSize: 10,
+  sqsMaxBatchingWindow: seconds(0),
+  sqsMaxConcurrency: 5,
+  streamBatchSize: 100,
+  streamStartingPosition: 'LATEST' as const,
+  streamRetryAttempts: 3,
+} as const;
+
+export interface Table {
+  readonly id: string;
+  readonly partitionKey: { readonly name: string; readonly type: KeyType };
+  readonly sortKey?: { readonly name: string; readonly type: KeyType };
+  readonly timeToLiveAttribute?: string;
+  readonly stream?: StreamViewType;
+}
+
+export interface Queue {
+  readonly id: string;
+  readonly visibilityTimeout: Duration;
+  readonly maxReceiveCount: number;
+  readonly retention: Duration;
+  readonly deadLetterRetention: Duration;
+}
+
+export interface SqsSource {
+  readonly functionId: string;
+  readonly queue: string;
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+  readonly maxConcurrency: number;
+}
+
+export interface StreamSource {
+  readonly functionId: string;
+  readonly table: string;
+  readonly batchSize: number;
+  readonly startingPosition: 'LATEST' | 'TRIM_HORIZON';
+  readonly retryAttempts: number;
+}
+
+export interface Schedule {
+  readonly functionId: string;
+  readonly name: string;
+  readonly expression: ScheduleExpression;
+  readonly input?: Readonly<Record<string, unknown>>;
+}
+
+export interface Route {
+  readonly functionId: string;
+  readonly method: HttpMethod;
+  readonly path: string;
+}
+
+export interface LambdaFunction {
+  readonly id: string;
+  readonly entry: string;
+  readonly handler: string;
+  readonly timeout: Duration;
+  readonly memoryMb: number;
+  readonly tables: Readonly<Record<string, TableAccess>>;
+  readonly queues: Readonly<Record<string, QueueAccess>>;
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/** A validated declaration with every default applied. */
+export interface App {
+  readonly name: string;
+  readonly tables: readonly Table[];
+  readonly queues: readonly Queue[];
+  readonly functions: readonly LambdaFunction[];
+  readonly sqsSources: readonly SqsSource[];
+  readonly streamSources: readonly StreamSource[];
+  readonly schedules: readonly Schedule[];
+  readonly routes: readonly Route[];
+}
+
+/** Thrown for a declaration that AWS would refuse or that refers to nothing. */
+export class InvalidDeclarationError extends Error {
+  override readonly name = 'InvalidDeclarationError';
+  constructor(readonly problems: readonly string[]) {
+    super(`the app declaration has ${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
+  }
+}
+
+const ID = /^[a-z][a-zA-Z0-9]*$/;
+const PATH = /^\/$|^(\/([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\}|\{[A-Za-z_][A-Za-z0-9_]*\+\}))+$/;
+const LAMBDA_MAX_TIMEOUT_S = 900;
+const SQS_MAX_VISIBILITY_S = 43_200;
+
+/** Validates `declaration` and applies defaults. Throws {@link InvalidDeclarationError} listing every problem. */
+export function defineApp(declaration: AppDeclaration): App {
+  const problems: string[] = [];
+  const check = (ok: boolean, problem: string): void => {
+    if (!ok) problems.push(problem);
+  };
+
+  check(/^[a-z][a-z0-9-]{0,30}$/.test(declaration.name), `app name "${declaration.name}" must be lower-case letters, digits and dashes (at most 31)`);
+  const tableDecls = declaration.tables ?? {};
+  const queueDecls = declaration.queues ?? {};
+  for (const id of [...Object.keys(tableDecls), ...Object.keys(queueDecls), ...Object.keys(declaration.functions)]) {
+    check(ID.test(id), `id "${id}" must be camelCase letters and digits, starting with a lower-case letter`);
+  }
+
+  const functions: LambdaFunction[] = [];
+  const sqsSources: SqsSource[] = [];
+  const streamSources: StreamSource[] = [];
+  const schedules: Schedule[] = [];
+  const routes: Route[] = [];
+
+  for (const [id, fn] of Object.entries(declaration.functions)) {
+    const where = `function "${id}"`;
+    const timeoutS = wholeSeconds(fn.timeout, `${where}: timeout`, problems);
+    check(timeoutS >= 1 && timeoutS <= LAMBDA_MAX_TIMEOUT_S, `${where}: timeout must be 1-${LAMBDA_MAX_TIMEOUT_S} seconds (got ${timeoutS})`);
+    const memoryMb = fn.memoryMb ?? DEFAULTS.memoryMb;
+    check(Number.isInteger(memoryMb) && memoryMb >= 128 && memoryMb <= 10_240, `${where}: memoryMb must be a whole number 128-10240 (got ${memoryMb})`);
+    for (const table of Object.keys(fn.uses?.tables ?? {})) {
+      check(table in tableDecls, `${where}: uses.tables names unknown table "${table}"`);
+    }
+    for (const queue of Object.keys(fn.uses?.queues ?? {})) {
+      check(queue in queueDecls, `${where}: uses.queues names unknown queue "${queue}"`);
+    }
+    const queues: Record<string, QueueAccess> = { ...fn.uses?.queues };
+    const tables: Record<string, TableAccess> = { ...fn.uses?.tables };
+    collectEvents(id, fn, { tableDecls, queueDecls, queues, tables, sqsSources, streamSources, schedules, routes, check });
+    functions.push({
+      id,
+      entry: fn.entry,
+      handler: fn.handler ?? DEFAULTS.handler,
+      timeout: fn.timeout,
+      memoryMb,
+      tables,
+      queues,
+      environment: { ...fn.environment },
+    });
+  }
+
+  const tables: Table[] = Object.entries(tableDecls).map(([id, t]) => ({
+    id,
+    partitionKey: { name: t.partitionKey.name, type: t.partitionKey.type ?? DEFAULTS.keyType },
+    ...(t.sortKey && { sortKey: { name: t.sortKey.name, type: t.sortKey.type ?? DEFAULTS.keyType } }),
+    ...(t.timeToLiveAttribute !== undefined && { timeToLiveAttribute: t.timeToLiveAttribute }),
+    ...(t.stream !== undefined && { stream: t.stream }),
+  }));
+
+  const queues: Queue[] = Object.entries(queueDecls).map(([id, q]) => {
+    const consumers = sqsSources.filter((s) => s.queue === id).map((s) => functions.find((f) => f.id === s.functionId));
+    const longest = Math.max(0, ...consumers.map((f) => f?.timeout.milliseconds ?? 0));
+    const visibilityTimeout =
+      q.visibilityTimeout ??
+      (longest > 0
+        ? seconds(Math.min(SQS_MAX_VISIBILITY_S, (longest / 1000) * DEFAULTS.visibilityTimeoutFactor))
+        : DEFAULTS.visibilityTimeoutWithoutConsumer);
+    const visibilityS = wholeSeconds(visibilityTimeout, `queue "${id}": visibilityTimeout`, problems);
+    check(visibilityS <= SQS_MAX_VISIBILITY_S, `queue "${id}": visibilityTimeout must be at most 12 hours`);
+    check(
+      visibilityTimeout.milliseconds >= longest,
+      `queue "${id}": visibilityTimeout (${visibilityS} s) is shorter than the timeout of a function it feeds (${longest / 1000} s); AWS refuses that event source mapping`,
+    );
+    const maxReceiveCount = q.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
+    check(Number.isInteger(maxReceiveCount) && maxReceiveCount >= 1 && maxReceiveCount <= 1000, `queue "${id}": maxReceiveCount must be 1-1000 (got ${maxReceiveCount})`);
+    const retention = q.retention ?? DEFAULTS.retention;
+    const deadLetterRetention = q.deadLetterRetention ?? DEFAULTS.deadLetterRetention;
+    for (const [label, d] of [['retention', retention], ['deadLetterRetention', deadLetterRetention]] as const) {
+      const s = wholeSeconds(d, `queue "${id}": ${label}`, problems);
+      check(s >= 60 && s <= 1_209_600, `queue "${id}": ${label} must be 1 minute to 14 days`);
+    }
+    return { id, visibilityTimeout, maxReceiveCount, retention, deadLetterRetention };
+  });
+
+  if (problems.length > 0) throw new InvalidDeclarationError(problems);
+  return { name: declaration.name, tables, queues, functions, sqsSources, streamSources, schedules, routes };
+}
+
+interface EventContext {
+  readonly tableDecls: AppDeclaration['tables'] & object;
+  readonly queueDecls: AppDeclaration['queues'] & object;
+  readonly queues: Record<string, QueueAccess>;
+  readonly tables: Record<string, TableAccess>;
+  readonly sqsSources: SqsSource[];
+  readonly streamSources: StreamSource[];
+  readonly schedules: Schedule[];
+  readonly routes: Route[];
+  readonly check: (ok: boolean, problem: string) => void;
+}
+
+function collectEvents(functionId: string, fn: FunctionDeclaration, ctx: EventContext): void {
+  const { check } = ctx;
+  const where = `function "${functionId}"`;
+  for (const event of fn.events ?? []) {
+    switch (event.type) {
+      case 'sqs': {
+        check(event.queue in ctx.queueDecls, `${where}: sqs event names unknown queue "${event.queue}"`);
+        const maxBatchingWindow = event.maxBatchingWindow ?? DEFAULTS.sqsMaxBatchingWindow;
+        check(Number.isInteger(maxBatchingWindow.milliseconds / 1000), `${where}: maxBatchingWindow must be a whole number of seconds`);
+        const batchSize = event.batchSize ?? DEFAULTS.sqsBatchSize;
+        const maxBatch = maxBatchingWindow.milliseconds > 0 ? 10_000 : 10;
+        check(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= maxBatch, `${where}: batchSize must be 1-${maxBatch}${maxBatch === 10 ? ' (up to 10000 with a maxBatchingWindow)' : ''} (got ${batchSize})`);
+        check(maxBatchingWindow.milliseconds <= 300_000, `${where}: maxBatchingWindow must be at most 5 minutes`);
+        const maxConcurrency = event.maxConcurrency ?? DEFAULTS.sqsMaxConcurrency;
+        check(Number.isInteger(maxConcurrency) && maxConcurrency >= 2 && maxConcurrency <= 1000, `${where}: maxConcurrency must be 2-1000 (got ${maxConcurrency})`);
+        ctx.queues[event.queue] = mergeQueueAccess(ctx.queues[event.queue], 'consume');
+        ctx.sqsSources.push({ functionId, queue: event.queue, batchSize, maxBatchingWindow, maxConcurrency });
+        break;
+      }
+      case 'dynamodb-stream': {
+        const table = ctx.tableDecls[event.table];
+        check(table !== undefined, `${where}: dynamodb-stream event names unknown table "${event.table}"`);
+        check(table === undefined || table.stream !== undefined, `${where}: table "${event.table}" has no stream; declare its "stream" view type`);
+        const batchSize = event.batchSize ?? DEFAULTS.streamBatchSize;
+        check(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 10_000, `${where}: stream batchSize must be 1-10000 (got ${batchSize})`);
+        const retryAttempts = event.retryAttempts ?? DEFAULTS.streamRetryAttempts;
+        check(Number.isInteger(retryAttempts) && retryAttempts >= 0 && retryAttempts <= 10_000, `${where}: retryAttempts must be 0-10000 (got ${retryAttempts})`);
+        ctx.tables[event.table] = mergeTableAccess(ctx.tables[event.table], 'read');
+        ctx.streamSources.push({
+          functionId,
+          table: event.table,
+          batchSize,
+          startingPosition: event.startingPosition ?? DEFAULTS.streamStartingPosition,
+          retryAttempts,
+        });
+        break;
+      }
+      case 'schedule': {
+        check(!ctx.schedules.some((s) => s.name === event.name), `${where}: schedule name "${event.name}" is used twice`);
+        try {
+          const expression = parseScheduleExpression(event.expression);
+          ctx.schedules.push({ functionId, name: event.name, expression, ...(event.input && { input: event.input }) });
+        } catch (error) {
+          check(false, `${where}: ${(error as Error).message}`);
+        }
+        break;
+      }
+      case 'http': {
+        check(PATH.test(event.path), `${where}: "${event.path}" is not a REST API resource path (segments of letters, digits, "._~-", {param} or a final {proxy+})`);
+        check(!/\{[^}]+\+\}./.test(event.path), `${where}: a greedy {param+} must be the last segment of "${event.path}"`);
+        const clash = ctx.routes.find((r) => r.path === event.path && (r.method === event.method || r.method === 'ANY' || event.method === 'ANY'));
+        check(clash === undefined, `${where}: route ${event.method} ${event.path} is already declared by function "${clash?.functionId}"`);
+        ctx.routes.push({ functionId, method: event.method, path: event.path });
+        break;
+      }
+    }
+  }
+}
+
+function wholeSeconds(d: Duration, label: string, problems: string[]): number {
+  try {
+    return toWholeSeconds(d, label);
+  } catch (error) {
+    problems.push((error as Error).message);
+    return Math.ceil(d.milliseconds / 1000);
+  }
+}
+
+function mergeQueueAccess(a: QueueAccess | undefined, b: QueueAccess): QueueAccess {
+  if (a === undefined || a === b) return b;
+  return 'sendConsume';
+}
+
+function mergeTableAccess(a: TableAccess | undefined, b: TableAccess): TableAccess {
+  if (a === undefined || a === b) return b;
+  return 'readWrite';
+}
+
+/**
+ * The environment of function `fn`: one variable per table and queue it uses,
+ * valued by `physical` (tokens in CDK, real names and URLs locally), plus its
+ * literal variables.
+ */
+export function environmentOf(
+  fn: LambdaFunction,
+  physical: {
+    tableName(tableId: string): string;
+    queueUrl(queueId: string): string;
+    deadLetterQueueUrl(queueId: string): string;
+  },
+): Record<string, string> {
+  const env: Record<string, string> = { ...fn.environment };
+  for (const table of Object.keys(fn.tables)) env[tableEnvName(table)] = physical.tableName(table);
+  for (const queue of Object.keys(fn.queues)) {
+    env[queueUrlEnvName(queue)] = physical.queueUrl(queue);
+    env[deadLetterQueueUrlEnvName(queue)] = physical.deadLetterQueueUrl(queue);
+  }
+  return env;
+}

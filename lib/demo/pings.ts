@@ -1,0 +1,78 @@
+/**
+ * The demo slice that proves the spine end to end: `POST /pings` records a
+ * ping and enqueues a job carrying only its id; a worker reads the ping and
+ * marks it processed; `GET /pings/{id}` shows its state.
+ */
+import { randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { documentClient } from '../aws/clients.js';
+import { tableName } from '../app/resource-env.js';
+import { enqueue } from '../jobs/enqueue.js';
+import type { JobContext } from '../jobs/worker.js';
+
+export const PING_TASK = 'demo.ping';
+const PING_TTL_SECONDS = 86_400;
+const MAX_MESSAGE_LENGTH = 200;
+
+export interface Ping {
+  readonly id: string;
+  readonly message: string;
+  readonly status: 'queued' | 'processed';
+  readonly createdAt: string;
+  readonly processedAt?: string;
+  readonly jobId?: string;
+  readonly attempts?: number;
+}
+
+const key = (id: string) => ({ pk: `PING#${id}`, sk: 'PING' });
+
+export class InvalidPingError extends Error {
+  override readonly name = 'InvalidPingError';
+}
+
+/** Records a ping, then (after the write succeeded) enqueues its job. */
+export async function createPing(message: unknown, traceId?: string): Promise<{ ping: Ping; jobId: string }> {
+  if (message !== undefined && (typeof message !== 'string' || message.length > MAX_MESSAGE_LENGTH)) {
+    throw new InvalidPingError(`"message" must be a string of at most ${MAX_MESSAGE_LENGTH} characters`);
+  }
+  const ping: Ping = { id: randomUUID(), message: message ?? 'ping', status: 'queued', createdAt: new Date().toISOString() };
+  await documentClient().send(
+    new PutCommand({
+      TableName: tableName('state'),
+      Item: { ...key(ping.id), ...ping, expiresAt: Math.floor(Date.now() / 1000) + PING_TTL_SECONDS },
+    }),
+  );
+  const { jobId } = await enqueue('io', PING_TASK, { pingId: ping.id }, traceId === undefined ? {} : { traceId });
+  return { ping, jobId };
+}
+
+export async function getPing(id: string): Promise<Ping | undefined> {
+  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName('state'), Key: key(id), ConsistentRead: true }));
+  if (Item === undefined) return undefined;
+  const { pk: _pk, sk: _sk, expiresAt: _e, ...ping } = Item;
+  return ping as Ping;
+}
+
+/** The task: marks the ping processed. Re-running it for the same ping changes nothing but the attempt count. */
+export async function processPing(input: unknown, job: JobContext): Promise<void> {
+  const pingId = (input as { pingId?: unknown } | null)?.pingId;
+  if (typeof pingId !== 'string') throw new InvalidPingError('ping job input must be { pingId: string }');
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName('state'),
+        Key: key(pingId),
+        UpdateExpression: 'SET #status = :processed, processedAt = if_not_exists(processedAt, :now), jobId = :jobId, attempts = :attempt',
+        // Admits a ping that exists (queued, or processed by an earlier delivery);
+        // rejects an id with no ping, which the caller reports as a failed job.
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':processed': 'processed', ':now': new Date().toISOString(), ':jobId': job.envelope.jobId, ':attempt': job.attempt },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw new InvalidPingError(`no ping ${pingId} exists`, { cause: error });
+    throw error;
+  }
+}

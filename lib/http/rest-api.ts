@@ -1,0 +1,64 @@
+/**
+ * Routing and responses for REST API (API Gateway v1) proxy events. API
+ * Gateway already matched the request to a declared resource, so a handler is
+ * chosen by `httpMethod` and `resource` (e.g. `GET /pings/{id}`), exactly as
+ * declared in lib/resources.ts.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+
+export type RouteHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** A request the client must change: answered with `status` and the message. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+  }
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Parses a JSON request body, answering 400 naming the problem when it is not a JSON object. */
+export function jsonBody(event: APIGatewayProxyEvent): Record<string, unknown> {
+  if (event.body === null || event.body === '') return {};
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'request body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new HttpError(400, 'request body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A handler dispatching on `"<METHOD> <resource>"` keys; unexpected errors become 500s without leaking details. */
+export function createRestApi(routes: Readonly<Record<string, RouteHandler>>): RouteHandler {
+  return async (event, context) => {
+    const route = routes[`${event.httpMethod} ${event.resource}`];
+    if (route === undefined) {
+      return json(404, { error: { code: 'ROUTE_NOT_FOUND', message: `no handler for ${event.httpMethod} ${event.resource}` } });
+    }
+    try {
+      return await route(event, context);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        return json(error.status, { error: { code: `HTTP_${error.status}`, message: error.message, ...error.details } });
+      }
+      console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', requestId: context.awsRequestId, error: String(error) }));
+      return json(500, { error: { code: 'INTERNAL', message: 'internal error', requestId: context.awsRequestId } });
+    }
+  };
+}

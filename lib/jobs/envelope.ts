@@ -1,0 +1,90 @@
+/**
+ * The one wire format of a job on SQS. Nothing else builds or parses message
+ * bodies: `encodeEnvelope` and `decodeEnvelope` are the only pair.
+ */
+import { randomUUID } from 'node:crypto';
+
+export const ENVELOPE_VERSION = 1;
+
+/** Largest SQS message body, in bytes (1 MiB). */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+
+export interface JobEnvelope<Input = unknown> {
+  /** Wire-format version; a worker refuses versions it does not know. */
+  readonly v: typeof ENVELOPE_VERSION;
+  /** Job id, unique per enqueue. */
+  readonly jobId: string;
+  /** Registered task name. */
+  readonly task: string;
+  /** The task's input: ids rather than data, so the worker reads current state. */
+  readonly input: Input;
+  /** ISO-8601 time of the enqueue. */
+  readonly enqueuedAt: string;
+  /** Correlates logs across the request that enqueued and the worker that ran. */
+  readonly traceId: string;
+}
+
+/** A message body that is not a valid envelope: it can never succeed, so it is poison. */
+export class EnvelopeDecodeError extends Error {
+  override readonly name = 'EnvelopeDecodeError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`not a Ferry job envelope: ${message}`, options);
+  }
+}
+
+/** A job whose encoded envelope exceeds the SQS message size limit. */
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(
+    readonly task: string,
+    readonly bytes: number,
+  ) {
+    super(
+      `job for task "${task}" is ${bytes} bytes encoded; SQS accepts at most ${SQS_MAX_MESSAGE_BYTES} bytes (1 MiB). ` +
+        'Pass ids and let the task read the data.',
+    );
+  }
+}
+
+export function newEnvelope<Input>(task: string, input: Input, traceId?: string): JobEnvelope<Input> {
+  return {
+    v: ENVELOPE_VERSION,
+    jobId: randomUUID(),
+    task,
+    input,
+    enqueuedAt: new Date().toISOString(),
+    traceId: traceId ?? randomUUID(),
+  };
+}
+
+/** Encodes `envelope`, refusing bodies SQS would reject. */
+export function encodeEnvelope(envelope: JobEnvelope): string {
+  const body = JSON.stringify(envelope);
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > SQS_MAX_MESSAGE_BYTES) throw new PayloadTooLargeError(envelope.task, bytes);
+  return body;
+}
+
+/** Decodes a message body; throws {@link EnvelopeDecodeError} naming what is wrong. */
+export function decodeEnvelope(body: string): JobEnvelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (cause) {
+    throw new EnvelopeDecodeError('body is not JSON', { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new EnvelopeDecodeError('body is not a JSON object');
+  }
+  const record = value as Record<string, unknown>;
+  if (record.v !== ENVELOPE_VERSION) {
+    throw new EnvelopeDecodeError(`unsupported version ${JSON.stringify(record.v)} (this worker reads version ${ENVELOPE_VERSION})`);
+  }
+  for (const field of ['jobId', 'task', 'enqueuedAt', 'traceId'] as const) {
+    if (typeof record[field] !== 'string' || record[field] === '') {
+      throw new EnvelopeDecodeError(`field "${field}" must be a non-empty string`);
+    }
+  }
+  if (!('input' in record)) throw new EnvelopeDecodeError('field "input" is missing');
+  return record as unknown as JobEnvelope;
+}

@@ -1,0 +1,132 @@
+/**
+ * Loads one declared function's handler and invokes it as Lambda would:
+ * a fresh context per invocation, the declared timeout enforced, one log line
+ * per invocation (function, trigger, duration, outcome), counters updated.
+ *
+ * Handlers run in this process. A timed-out invocation is reported as failed
+ * at once, like Lambda, but its promise cannot be killed and finishes in the
+ * background: the log line says so.
+ */
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import type { LambdaFunction } from '../app/define-app.js';
+import { createLambdaContext } from './lambda-context.js';
+import type { Outcome, RuntimeStats } from './runtime-stats.js';
+
+type Handler = (event: unknown, context: Context, callback?: (error?: unknown, result?: unknown) => void) => unknown;
+
+export type InvocationResult =
+  | { readonly outcome: 'ok'; readonly value: unknown; readonly durationMs: number }
+  | { readonly outcome: 'error' | 'timeout'; readonly error: Error; readonly durationMs: number };
+
+export interface FunctionHostOptions {
+  readonly fn: LambdaFunction;
+  readonly physicalName: string;
+  readonly projectRoot: string;
+  readonly region: string;
+  readonly stats: RuntimeStats;
+  readonly log: (line: string) => void;
+}
+
+export class FunctionTimeoutError extends Error {
+  override readonly name = 'FunctionTimeoutError';
+  constructor(functionId: string, timeoutMs: number) {
+    super(`function "${functionId}" timed out after ${timeoutMs / 1000} s`);
+  }
+}
+
+export class HandlerNotFoundError extends Error {
+  override readonly name = 'HandlerNotFoundError';
+}
+
+export class FunctionHost {
+  private handler: Handler | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: FunctionHostOptions) {}
+
+  get id(): string {
+    return this.options.fn.id;
+  }
+
+  /** Imports the entry module and finds the handler export; fails loudly naming both. */
+  async load(): Promise<void> {
+    const { fn, projectRoot } = this.options;
+    const module = (await import(pathToFileURL(join(projectRoot, fn.entry)).href)) as Record<string, unknown>;
+    const handler = module[fn.handler];
+    if (typeof handler !== 'function') {
+      throw new HandlerNotFoundError(`function "${fn.id}": ${fn.entry} has no exported function "${fn.handler}"`);
+    }
+    this.handler = handler as Handler;
+  }
+
+  /** Invokes the handler with `event`; `trigger` labels the log line (e.g. `sqs io x3`). Never throws. */
+  async invoke(event: unknown, trigger: string): Promise<InvocationResult> {
+    const { fn, stats, log } = this.options;
+    const handler = this.handler;
+    if (handler === undefined) throw new Error(`function "${fn.id}" was invoked before load()`);
+    const timeoutMs = fn.timeout.milliseconds;
+    const context = createLambdaContext({
+      functionName: this.options.physicalName,
+      memoryMb: fn.memoryMb,
+      timeoutMs,
+      region: this.options.region,
+      accountId: '000000000000',
+    });
+    const started = performance.now();
+    const run = callHandler(handler, event, context);
+    this.inFlight.add(run);
+    const settle = () => this.inFlight.delete(run);
+    run.then(settle, settle);
+
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    let result: InvocationResult;
+    try {
+      const value = await Promise.race([run, timedOut]);
+      const durationMs = performance.now() - started;
+      result =
+        value === 'timeout'
+          ? { outcome: 'timeout', error: new FunctionTimeoutError(fn.id, timeoutMs), durationMs }
+          : { outcome: 'ok', value, durationMs };
+    } catch (error) {
+      result = { outcome: 'error', error: error instanceof Error ? error : new Error(String(error)), durationMs: performance.now() - started };
+    } finally {
+      clearTimeout(timer);
+    }
+    stats.recordInvocation(fn.id, result.outcome, result.durationMs);
+    log(formatLine(fn.id, trigger, context.awsRequestId, result));
+    return result;
+  }
+
+  /** Waits for invocations still running (including timed-out ones) to finish. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+}
+
+function callHandler(handler: Handler, event: unknown, context: Context): Promise<unknown> {
+  // Callback-style handlers (three parameters) are still accepted by nodejs22.x.
+  if (handler.length >= 3) {
+    return new Promise((resolve, reject) => {
+      const callback = (error?: unknown, value?: unknown) => (error ? reject(error) : resolve(value));
+      Promise.resolve(handler(event, context, callback)).catch(reject);
+    });
+  }
+  return Promise.resolve().then(() => handler(event, context));
+}
+
+function formatLine(functionId: string, trigger: string, requestId: string, result: InvocationResult): string {
+  const time = new Date().toISOString().slice(11, 23);
+  const ms = `${result.durationMs.toFixed(1)} ms`;
+  const detail =
+    result.outcome === 'ok'
+      ? 'ok'
+      : result.outcome === 'timeout'
+        ? `TIMEOUT (${result.error.message}; the handler keeps running in the background)`
+        : `ERROR ${result.error.name}: ${result.error.message}`;
+  return `${time} λ ${functionId.padEnd(14)} ${trigger.padEnd(22)} ${ms.padStart(10)}  ${detail}  [${requestId.slice(0, 8)}]`;
+}

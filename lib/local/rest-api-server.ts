@@ -1,0 +1,127 @@
+/**
+ * The local stand-in for API Gateway: serves the declared routes over HTTP by
+ * invoking their functions with REST API (v1) proxy events, plus the runtime's
+ * own local-only endpoints under `/_ferry/`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { Route } from '../app/define-app.js';
+import type { FunctionHost } from './function-host.js';
+import { BAD_GATEWAY, GATEWAY_TIMEOUT, fromProxyResult, matchRoute, toProxyEvent, type ProxyResponse } from './rest-event.js';
+
+/** API Gateway's payload limit. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** API Gateway's integration timeout for REST APIs. */
+const INTEGRATION_TIMEOUT_MS = 29_000;
+
+export type ControlHandler = (method: string, path: string) => Promise<ProxyResponse | undefined>;
+
+export interface RestApiServerOptions {
+  readonly routes: readonly Route[];
+  readonly hosts: ReadonlyMap<string, FunctionHost>;
+  readonly host: string;
+  readonly port: number;
+  readonly stage: string;
+  /** Answers `/_ferry/...` requests; `undefined` means 404. */
+  readonly control: ControlHandler;
+}
+
+export interface RestApiServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startRestApiServer(options: RestApiServerOptions): Promise<RestApiServer> {
+  const server = createServer((request, response) => {
+    handle(options, request)
+      .then((answer) => send(response, answer))
+      .catch((error: unknown) => {
+        console.error(`local API: ${(error as Error).message}`);
+        send(response, BAD_GATEWAY);
+      });
+  });
+  server.keepAliveTimeout = 5_000;
+  server.listen(options.port, options.host);
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(portError(e, options.port)))]);
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const shown = options.host === '0.0.0.0' || options.host === '127.0.0.1' ? 'localhost' : options.host;
+  return { url: `http://${shown}:${port}`, close: () => closeServer(server) };
+}
+
+async function handle(options: RestApiServerOptions, request: IncomingMessage): Promise<ProxyResponse> {
+  const url = new URL(request.url ?? '/', 'http://local');
+  const method = request.method ?? 'GET';
+  if (url.pathname.startsWith('/_ferry/')) {
+    return (await options.control(method, url.pathname)) ?? text(404, `no local endpoint ${method} ${url.pathname}`);
+  }
+  const match = matchRoute(options.routes, method, url.pathname);
+  if (match === undefined) {
+    return text(404, `no route declared for ${method} ${url.pathname} (declared: ${options.routes.map((r) => `${r.method} ${r.path}`).join(', ')})`);
+  }
+  const body = await readBody(request);
+  if (body === undefined) return text(413, `request body exceeds API Gateway's ${MAX_BODY_BYTES / 1024 / 1024} MB limit`);
+  const host = options.hosts.get(match.route.functionId);
+  if (host === undefined) throw new Error(`route ${match.route.path} names unknown function ${match.route.functionId}`);
+  const headers: [string, string][] = [];
+  for (let i = 0; i < request.rawHeaders.length; i += 2) headers.push([request.rawHeaders[i] ?? '', request.rawHeaders[i + 1] ?? '']);
+  const event = toProxyEvent(
+    { method, path: url.pathname, query: url.searchParams, headers, body, sourceIp: request.socket.remoteAddress ?? '127.0.0.1' },
+    match,
+    { stage: options.stage, apiId: 'local', accountId: '000000000000', host: request.headers.host ?? 'localhost' },
+  );
+  const invocation = host.invoke(event, `http ${method} ${url.pathname}`.slice(0, 40));
+  let timer: NodeJS.Timeout | undefined;
+  const gatewayTimeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), INTEGRATION_TIMEOUT_MS);
+  });
+  const result = await Promise.race([invocation, gatewayTimeout]).finally(() => clearTimeout(timer));
+  if (result === 'timeout') return GATEWAY_TIMEOUT;
+  if (result.outcome !== 'ok') return result.outcome === 'timeout' ? GATEWAY_TIMEOUT : BAD_GATEWAY;
+  const response = fromProxyResult(result.value);
+  if (response === undefined) {
+    console.error(`local API: ${match.route.functionId} returned a malformed proxy result for ${method} ${url.pathname}; API Gateway answers 502`);
+    return BAD_GATEWAY;
+  }
+  return method === 'HEAD' ? { ...response, body: Buffer.alloc(0) } : response;
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, answer: ProxyResponse): void {
+  const grouped = new Map<string, string[]>();
+  for (const [name, value] of answer.headers) grouped.set(name, [...(grouped.get(name) ?? []), value]);
+  for (const [name, values] of grouped) response.setHeader(name, values.length === 1 ? (values[0] as string) : values);
+  response.statusCode = answer.status;
+  response.end(answer.body);
+}
+
+export function jsonResponse(status: number, value: unknown): ProxyResponse {
+  return { status, headers: [['content-type', 'application/json; charset=utf-8']], body: Buffer.from(JSON.stringify(value, null, 2)) };
+}
+
+function text(status: number, message: string): ProxyResponse {
+  return jsonResponse(status, { message });
+}
+
+function portError(error: unknown, port: number): Error {
+  const code = (error as { code?: string }).code;
+  if (code === 'EADDRINUSE') return new Error(`port ${port} is in use: stop what holds it or start Ferry with --port <another>`);
+  return error as Error;
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeIdleConnections();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  setTimeout(() => server.closeAllConnections(), 2_000).unref();
+  await closed;
+}

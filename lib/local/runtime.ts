@@ -1,0 +1,241 @@
+/**
+ * The local runtime: the declared app running on this machine against real
+ * AWS emulators, with the same handlers Lambda runs.
+ *
+ * It starts (or joins) the emulators, creates every declared table and queue,
+ * sets the environment the declaration defines, loads each function's handler,
+ * and drives it the way AWS would: REST API routes over HTTP, SQS and DynamoDB
+ * stream event source mappings, and scheduled rules.
+ *
+ * Functions share this process, so they share `process.env`: each resource's
+ * variable has the same value for every function that uses it, and the runtime
+ * sets the union. One runtime runs per process at a time.
+ */
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { App } from '../app/define-app.js';
+import { environmentOf } from '../app/define-app.js';
+import { resources } from '../resources.js';
+import type { EmulatorEndpoints } from './emulator-protocol.js';
+import { sqsTraffic, startEmulators, type Emulators } from './emulators.js';
+import { FunctionHost } from './function-host.js';
+import { localName, provision, type Provisioned } from './provision.js';
+import { jsonResponse, startRestApiServer, type RestApiServer } from './rest-api-server.js';
+import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
+import { Scheduler, UnknownScheduleError } from './scheduler.js';
+import { SqsEventSource } from './sqs-event-source.js';
+import { StreamEventSource } from './stream-event-source.js';
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const REGION = 'us-east-1';
+
+export interface LocalRuntimeOptions {
+  /** @default Ferry's own declaration (lib/resources.ts) */
+  readonly app?: App;
+  /** Prefix of every local resource name. @default the app's name */
+  readonly prefix?: string;
+  /** Where `entry` paths are resolved. @default the repository root */
+  readonly projectRoot?: string;
+  /** Running emulators to use; when absent the runtime starts its own and stops them on `stop()`. */
+  readonly emulators?: EmulatorEndpoints;
+  /** DynamoDB Local data folder, for emulators the runtime starts. @default none: in memory */
+  readonly dataDir?: string;
+  /** Delete `dataDir` before starting. @default false */
+  readonly clean?: boolean;
+  /** @default a free port */
+  readonly dynamodbPort?: number;
+  /** @default a free port */
+  readonly sqsPort?: number;
+  /** HTTP port of the local API; 0 picks a free one. @default 3000 */
+  readonly httpPort?: number;
+  /** @default '127.0.0.1' */
+  readonly httpHost?: string;
+  /** Where invocation lines and warnings go. @default console.log */
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalRuntime {
+  /** Base URL of the local REST API, e.g. `http://localhost:3000`. */
+  readonly url: string;
+  readonly endpoints: EmulatorEndpoints;
+  /** Physical names and URLs of the declared tables and queues. */
+  readonly resources: Provisioned;
+  /** The environment the runtime set for the functions. */
+  readonly environment: Readonly<Record<string, string>>;
+  stats(): Promise<StatsSnapshot>;
+  /** Invokes a declared schedule's function now. */
+  fireSchedule(name: string): Promise<void>;
+  /** Stops polling, lets invocations in hand finish, closes the API, and stops emulators it started. */
+  stop(): Promise<void>;
+}
+
+export class RuntimeAlreadyRunningError extends Error {
+  override readonly name = 'RuntimeAlreadyRunningError';
+}
+
+let running = false;
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  if (running) {
+    throw new RuntimeAlreadyRunningError('a local runtime is already running in this process; stop it first (functions share process.env)');
+  }
+  running = true;
+  const cleanups: (() => Promise<void>)[] = [];
+  const savedEnv = { ...process.env };
+  cleanups.push(async () => {
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+    running = false;
+  });
+  try {
+    return await start(options, cleanups);
+  } catch (error) {
+    await runCleanups(cleanups);
+    throw error;
+  }
+}
+
+async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void>)[]): Promise<LocalRuntime> {
+  const app = options.app ?? resources;
+  const prefix = options.prefix ?? app.name;
+  const projectRoot = options.projectRoot ?? PROJECT_ROOT;
+  const log = options.log ?? ((line: string) => console.log(line));
+
+  let endpoints: EmulatorEndpoints;
+  if (options.emulators) {
+    endpoints = options.emulators;
+  } else {
+    if (options.clean && options.dataDir) rmSync(options.dataDir, { recursive: true, force: true });
+    const started: Emulators = await startEmulators({
+      ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
+      ...(options.dynamodbPort !== undefined && { dynamodbPort: options.dynamodbPort }),
+      ...(options.sqsPort !== undefined && { sqsPort: options.sqsPort }),
+    });
+    cleanups.unshift(() => started.stop());
+    endpoints = started;
+  }
+
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodbEndpoint, region: REGION, credentials });
+  const streams = new DynamoDBStreamsClient({ endpoint: endpoints.dynamodbEndpoint, region: REGION, credentials });
+  const sqs = new SQSClient({ endpoint: endpoints.sqsEndpoint, region: REGION, credentials, useQueueUrlAsEndpoint: false });
+  cleanups.unshift(async () => [dynamodb, streams, sqs].forEach((c) => c.destroy()));
+
+  const provisioned = await provision(app, prefix, { dynamodb, sqs });
+
+  // The environment Lambda would give the functions, and the endpoints that
+  // point the SDK at the emulators through its standard variables.
+  const environment: Record<string, string> = {
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
+  };
+  if (!process.env.AWS_ACCESS_KEY_ID) Object.assign(environment, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  for (const fn of app.functions) {
+    const env = environmentOf(fn, {
+      tableName: (id) => provisioned.tables[id]?.name ?? '',
+      queueUrl: (id) => provisioned.queues[id]?.url ?? '',
+      deadLetterQueueUrl: (id) => provisioned.queues[id]?.deadLetter.url ?? '',
+    });
+    for (const [key, value] of Object.entries(env)) {
+      if (environment[key] !== undefined && environment[key] !== value) {
+        throw new Error(`function "${fn.id}" sets ${key}=${value} but another function sets it to ${environment[key]}; in-process functions share one environment`);
+      }
+      environment[key] = value;
+    }
+  }
+  Object.assign(process.env, environment);
+
+  const stats = new RuntimeStats();
+  const hosts = new Map<string, FunctionHost>();
+  for (const fn of app.functions) {
+    const host = new FunctionHost({ fn, physicalName: localName(prefix, fn.id), projectRoot, region: REGION, stats, log });
+    await host.load();
+    hosts.set(fn.id, host);
+  }
+  cleanups.unshift(async () => void (await Promise.all([...hosts.values()].map((h) => h.drain()))));
+
+  const sqsSources = app.sqsSources.map((source) => {
+    const queue = provisioned.queues[source.queue];
+    const host = hosts.get(source.functionId);
+    if (queue === undefined || host === undefined) throw new Error(`sqs source ${source.functionId}/${source.queue} is not provisioned`);
+    return new SqsEventSource({ source, queue, host, sqs, region: REGION, stats, log });
+  });
+  const streamSources = app.streamSources.map((source) => {
+    const host = hosts.get(source.functionId);
+    const table = provisioned.tables[source.table];
+    if (table === undefined || host === undefined) throw new Error(`stream source ${source.functionId}/${source.table} is not provisioned`);
+    return new StreamEventSource({ source, tableName: table.name, host, dynamodb, streams, region: REGION, stats, log });
+  });
+  const scheduler = new Scheduler({
+    schedules: app.schedules,
+    hosts,
+    region: REGION,
+    stats,
+    ruleArn: (name) => `arn:aws:events:${REGION}:000000000000:rule/${localName(prefix, name)}`,
+  });
+
+  const queueNames = Object.fromEntries(
+    Object.entries(provisioned.queues).map(([id, q]) => [id, { name: q.name, deadLetterName: q.deadLetter.name }]),
+  );
+  const snapshot = async () => stats.snapshot([...hosts.keys()], queueNames, await sqsTraffic(endpoints));
+
+  const server: RestApiServer = await startRestApiServer({
+    routes: app.routes,
+    hosts,
+    host: options.httpHost ?? '127.0.0.1',
+    port: options.httpPort ?? 3000,
+    stage: 'local',
+    control: async (method, path) => {
+      if (method === 'GET' && path === '/_ferry/stats') return jsonResponse(200, await snapshot());
+      const schedule = /^\/_ferry\/schedules\/([^/]+)$/.exec(path);
+      if (method === 'POST' && schedule) {
+        try {
+          const result = await scheduler.fire(decodeURIComponent(schedule[1] ?? ''));
+          return jsonResponse(200, { outcome: result.outcome, durationMs: result.durationMs });
+        } catch (error) {
+          if (error instanceof UnknownScheduleError) return jsonResponse(404, { message: error.message });
+          throw error;
+        }
+      }
+      return undefined;
+    },
+  });
+  cleanups.unshift(() => server.close());
+
+  for (const source of streamSources) await source.start();
+  for (const source of sqsSources) source.start();
+  scheduler.start();
+  cleanups.unshift(async () => {
+    await scheduler.stop();
+    await Promise.all([...sqsSources, ...streamSources].map((s) => s.stop()));
+  });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: server.url,
+    endpoints: { dynamodbEndpoint: endpoints.dynamodbEndpoint, sqsEndpoint: endpoints.sqsEndpoint, controlEndpoint: endpoints.controlEndpoint },
+    resources: provisioned,
+    environment,
+    stats: snapshot,
+    fireSchedule: async (name) => void (await scheduler.fire(name)),
+    stop: () => (stopped ??= runCleanups(cleanups)),
+  };
+}
+
+/** Runs cleanups in order (newest first), each even if an earlier one failed. */
+async function runCleanups(cleanups: readonly (() => Promise<void>)[]): Promise<void> {
+  for (const cleanup of cleanups) {
+    try {
+      await cleanup();
+    } catch (error) {
+      console.error(`local runtime: cleanup failed: ${(error as Error).message}`);
+    }
+  }
+}

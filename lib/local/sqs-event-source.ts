@@ -1,0 +1,188 @@
+/**
+ * Emulates the Lambda SQS event source mapping, as AWS documents it:
+ *
+ * - `maxConcurrency` pollers, each long-polling the queue (20 s waits) and
+ *   invoking the function with one batch at a time, so no more than
+ *   `maxConcurrency` invocations of this source run at once;
+ * - a batch holds up to `batchSize` messages; with a batching window the poller
+ *   keeps receiving until the batch is full or the window has passed since the
+ *   first message;
+ * - `ReportBatchItemFailures`: the messages the function names in
+ *   `batchItemFailures` stay on the queue, all others are deleted; a response
+ *   naming an id that is not in the batch (or an empty id) fails the whole batch;
+ * - a thrown error or a timeout fails the whole batch: nothing is deleted;
+ * - failed messages reappear after the visibility timeout, and SQS itself
+ *   moves a message to the dead-letter queue once its receive count passes
+ *   `maxReceiveCount` (the emulator enforces the queue's redrive policy).
+ */
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { SqsSource } from '../app/define-app.js';
+import type { FunctionHost, InvocationResult } from './function-host.js';
+import type { RuntimeStats } from './runtime-stats.js';
+import { sleep } from '../util/sleep.js';
+
+/** The longest long-poll SQS allows. */
+const LONG_POLL_SECONDS = 20;
+const SQS_MAX_RECEIVE = 10;
+
+export interface SqsEventSourceOptions {
+  readonly source: SqsSource;
+  readonly queue: { readonly url: string; readonly arn: string };
+  readonly host: FunctionHost;
+  readonly sqs: SQSClient;
+  readonly region: string;
+  readonly stats: RuntimeStats;
+  readonly log: (line: string) => void;
+}
+
+export class SqsEventSource {
+  private readonly abort = new AbortController();
+  private pollers: Promise<void>[] = [];
+
+  constructor(private readonly options: SqsEventSourceOptions) {}
+
+  start(): void {
+    this.pollers = Array.from({ length: this.options.source.maxConcurrency }, () => this.poll());
+  }
+
+  /** Stops receiving and waits for the batches in hand to finish and be acknowledged. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all(this.pollers);
+  }
+
+  private async poll(): Promise<void> {
+    const { source, host, stats, log } = this.options;
+    while (!this.abort.signal.aborted) {
+      try {
+        const messages = await this.receiveBatch();
+        if (messages.length === 0) continue;
+        stats.recordReceived(source.queue, messages.length);
+        const result = await host.invoke(this.toEvent(messages), `sqs ${source.queue} x${messages.length}`);
+        const failed = failedMessageIds(result, messages);
+        if (failed.size > 0) stats.recordFailedRecords(source.queue, failed.size);
+        await this.deleteMessages(messages.filter((m) => !failed.has(m.MessageId ?? '')));
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        log(`sqs event source for "${source.functionId}" on queue "${source.queue}": ${(error as Error).message}; retrying in 1 s`);
+        await sleep(1000);
+      }
+    }
+  }
+
+  /** One batch, as the event source mapping gathers it. */
+  private async receiveBatch(): Promise<Message[]> {
+    const { batchSize, maxBatchingWindow } = this.options.source;
+    const batch = await this.receive(Math.min(batchSize, SQS_MAX_RECEIVE), LONG_POLL_SECONDS);
+    if (batch.length === 0 || (maxBatchingWindow.milliseconds === 0 && batchSize <= SQS_MAX_RECEIVE)) return batch;
+    const windowEnds = Date.now() + maxBatchingWindow.milliseconds;
+    while (batch.length < batchSize && !this.abort.signal.aborted) {
+      const remainingMs = windowEnds - Date.now();
+      if (remainingMs <= 0) break;
+      const waitSeconds = Math.min(LONG_POLL_SECONDS, Math.ceil(remainingMs / 1000));
+      batch.push(...(await this.receive(Math.min(batchSize - batch.length, SQS_MAX_RECEIVE), waitSeconds)));
+    }
+    return batch;
+  }
+
+  private async receive(max: number, waitSeconds: number): Promise<Message[]> {
+    const { Messages } = await this.options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.options.queue.url,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: this.abort.signal },
+    );
+    return Messages ?? [];
+  }
+
+  private async deleteMessages(messages: readonly Message[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += SQS_MAX_RECEIVE) {
+      const chunk = messages.slice(i, i + SQS_MAX_RECEIVE);
+      const { Failed } = await this.options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.options.queue.url,
+          Entries: chunk.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+      for (const failure of Failed ?? []) {
+        this.options.log(`sqs event source: could not delete a message from "${this.options.source.queue}": ${failure.Code} ${failure.Message ?? ''}`);
+      }
+    }
+  }
+
+  private toEvent(messages: readonly Message[]): SQSEvent {
+    const { queue, region } = this.options;
+    return { Records: messages.map((m) => toRecord(m, queue.arn, region)) };
+  }
+}
+
+/**
+ * The ids of the messages that must stay on the queue after `result`, per the
+ * `ReportBatchItemFailures` contract.
+ */
+export function failedMessageIds(result: InvocationResult, messages: readonly Message[]): Set<string> {
+  const all = new Set(messages.map((m) => m.MessageId ?? ''));
+  if (result.outcome !== 'ok') return all;
+  const value = result.value as { batchItemFailures?: unknown } | null | undefined;
+  const failures = value?.batchItemFailures;
+  if (failures === undefined || failures === null) return new Set();
+  if (!Array.isArray(failures)) return all;
+  const failed = new Set<string>();
+  for (const failure of failures as unknown[]) {
+    const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    if (typeof id !== 'string' || id === '' || !all.has(id)) return all;
+    failed.add(id);
+  }
+  return failed;
+}
+
+function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
+  const a = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
+      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
+      SenderId: a.SenderId ?? '000000000000',
+      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...(a.MessageGroupId !== undefined && { MessageGroupId: a.MessageGroupId }),
+      ...(a.MessageDeduplicationId !== undefined && { MessageDeduplicationId: a.MessageDeduplicationId }),
+      ...(a.SequenceNumber !== undefined && { SequenceNumber: a.SequenceNumber }),
+      ...(a.AWSTraceHeader !== undefined && { AWSTraceHeader: a.AWSTraceHeader }),
+    },
+    messageAttributes: toRecordAttributes(message.MessageAttributes ?? {}),
+    md5OfBody: message.MD5OfBody ?? '',
+    ...(message.MD5OfMessageAttributes !== undefined && { md5OfMessageAttributes: message.MD5OfMessageAttributes }),
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
+
+/** SQS API attributes (`StringValue`) to the Lambda event's shape (`stringValue`). */
+function toRecordAttributes(attributes: Record<string, MessageAttributeValue>): SQSMessageAttributes {
+  const out: SQSMessageAttributes = {};
+  for (const [name, v] of Object.entries(attributes)) {
+    out[name] = {
+      dataType: v.DataType ?? 'String',
+      ...(v.StringValue !== undefined && { stringValue: v.StringValue }),
+      ...(v.BinaryValue !== undefined && { binaryValue: Buffer.from(v.BinaryValue).toString('base64') }),
+      stringListValues: v.StringListValues ?? [],
+      binaryListValues: (v.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
+    };
+  }
+  return out;
+}

@@ -1,0 +1,42 @@
+/**
+ * Ferry's resources, declared once. The CDK stack (`cdk/`) and the local
+ * runtime (`npm start`, the tests) are both built from this value.
+ */
+import { defineApp } from './app/define-app.js';
+import { seconds } from './app/duration.js';
+
+export const resources = defineApp({
+  name: 'ferry',
+  tables: {
+    /** Job state, locks, dedup markers, idempotency records and cached results. */
+    state: {
+      partitionKey: { name: 'pk' },
+      sortKey: { name: 'sk' },
+      timeToLiveAttribute: 'expiresAt',
+    },
+  },
+  queues: {
+    /** I/O-bound jobs: many small, concurrent, waiting on the network. */
+    io: { maxReceiveCount: 5 },
+  },
+  functions: {
+    api: {
+      entry: 'functions/api.ts',
+      timeout: seconds(10),
+      memoryMb: 512,
+      uses: { tables: { state: 'readWrite' }, queues: { io: 'send' } },
+      events: [
+        { type: 'http', method: 'GET', path: '/health' },
+        { type: 'http', method: 'POST', path: '/pings' },
+        { type: 'http', method: 'GET', path: '/pings/{id}' },
+      ],
+    },
+    ioWorker: {
+      entry: 'functions/worker.ts',
+      timeout: seconds(30),
+      memoryMb: 512,
+      uses: { tables: { state: 'readWrite' } },
+      events: [{ type: 'sqs', queue: 'io', batchSize: 10, maxConcurrency: 5 }],
+    },
+  },
+});
