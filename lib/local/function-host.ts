@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { LambdaFunction } from '../app/define-app.js';
 import { createLambdaContext } from './lambda-context.js';
-import type { Outcome, RuntimeStats } from './runtime-stats.js';
+import type { RuntimeStats } from './runtime-stats.js';
 
 type Handler = (event: unknown, context: Context, callback?: (error?: unknown, result?: unknown) => void) => unknown;
 
@@ -112,7 +112,8 @@ function callHandler(handler: Handler, event: unknown, context: Context): Promis
   // Callback-style handlers (three parameters) are still accepted by nodejs22.x.
   if (handler.length >= 3) {
     return new Promise((resolve, reject) => {
-      const callback = (error?: unknown, value?: unknown) => (error ? reject(error) : resolve(value));
+      const callback = (error?: unknown, value?: unknown) =>
+        error ? reject(error instanceof Error ? error : new Error(JSON.stringify(error))) : resolve(value);
       Promise.resolve(handler(event, context, callback)).catch(reject);
     });
   }

@@ -1,0 +1,115 @@
+/**
+ * A REST API (API Gateway v1) with a Lambda proxy integration per route, a
+ * throttled `prod` stage and JSON access logs.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+  type Method,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { HttpMethod } from '../../lib/app/declaration.js';
+
+/** One route: requests for `method` on `path` go to `handler`. */
+export interface RestRoute {
+  /** An HTTP method, or `ANY`. */
+  readonly method: HttpMethod;
+  /** A resource path such as `/`, `/pings/{id}` or `/files/{proxy+}`. */
+  readonly path: string;
+  /** The function that serves the route (through a Lambda proxy integration). */
+  readonly handler: IFunction;
+}
+
+export interface FerryRestApiProps {
+  /** The routes; each becomes a method on the resource at its path. */
+  readonly routes: readonly RestRoute[];
+  /**
+   * Name of the API.
+   * @default the construct's path
+   */
+  readonly restApiName?: string;
+  /**
+   * Name of the deployed stage (the first segment of the URL path).
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * Steady-state requests per second the stage allows.
+   * @default 100
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Requests the stage allows in a burst.
+   * @default 200
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * How long access logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly accessLogRetention?: RetentionDays;
+  /**
+   * Whether to create the account-wide role that lets API Gateway write to
+   * CloudWatch Logs. API Gateway refuses a stage with access logging when the
+   * account has no such role; set this to false if the account already has one.
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+}
+
+export class FerryRestApi extends Construct {
+  /** The REST API. */
+  readonly api: RestApi;
+  /** Where the stage writes its access logs. */
+  readonly accessLogGroup: LogGroup;
+  /** Each route's method, keyed `METHOD path` (e.g. `GET /pings/{id}`). */
+  readonly methods: ReadonlyMap<string, Method>;
+
+  constructor(scope: Construct, id: string, props: FerryRestApiProps) {
+    super(scope, id);
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const cloudWatchRole = props.cloudWatchRole ?? true;
+    this.api = new RestApi(this, 'Api', {
+      ...(props.restApiName !== undefined && { restApiName: props.restApiName }),
+      cloudWatchRole,
+      ...(cloudWatchRole && { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN }),
+      deployOptions: {
+        stageName: props.stageName ?? 'prod',
+        throttlingRateLimit: props.throttlingRateLimit ?? 100,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+        accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: MethodLoggingLevel.OFF,
+        metricsEnabled: true,
+      },
+    });
+
+    // One integration per function, shared by all of its routes.
+    const integrations = new Map<IFunction, LambdaIntegration>();
+    const methods = new Map<string, Method>();
+    for (const route of props.routes) {
+      let integration = integrations.get(route.handler);
+      if (integration === undefined) {
+        integration = new LambdaIntegration(route.handler, { proxy: true });
+        integrations.set(route.handler, integration);
+      }
+      const resource = route.path === '/' ? this.api.root : this.api.root.resourceForPath(route.path);
+      methods.set(`${route.method} ${route.path}`, resource.addMethod(route.method, integration));
+    }
+    this.methods = methods;
+  }
+
+  /** The URL of the deployed stage. */
+  get url(): string {
+    return this.api.url;
+  }
+}

@@ -1,0 +1,446 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { defineApp, type App as FerryApp } from '../../lib/app/define-app.js';
+import { minutes, seconds, toWholeSeconds } from '../../lib/app/duration.js';
+import { deadLetterQueueUrlEnvName, queueUrlEnvName, tableEnvName } from '../../lib/app/resource-env.js';
+import { resources } from '../../lib/resources.js';
+import { FerryStack } from '../../cdk/stacks/ferry-stack.js';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Synthesizes `app` without bundling any function (asset bundling is skipped for every stack). */
+function synth(app: FerryApp): { stack: FerryStack; template: Template } {
+  const cdkApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new FerryStack(cdkApp, 'Test', { app, projectRoot: PROJECT_ROOT });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+interface Resource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+}
+
+/** The template's resources by logical id. */
+function resourcesOf(template: Template): Record<string, Resource> {
+  return (template.toJSON() as { Resources: Record<string, Resource> }).Resources;
+}
+
+/** The template logical id of an L2 construct's CloudFormation resource. */
+function logicalId(stack: FerryStack, construct: IConstruct | undefined): string {
+  const cfn = construct?.node.defaultChild;
+  if (!(cfn instanceof CfnElement)) throw new Error(`${construct?.node.path ?? 'construct'} is missing or has no CloudFormation resource`);
+  return stack.getLogicalId(cfn);
+}
+
+function functionLogicalId(stack: FerryStack, functionId: string): string {
+  return logicalId(stack, stack.functions.get(functionId));
+}
+
+/** Every action the IAM policies attached to `functionId`'s role allow, with their resources. */
+function policyStatements(template: Template, stack: FerryStack, functionId: string): { Action: unknown; Resource: unknown }[] {
+  const fnResource = resourcesOf(template)[functionLogicalId(stack, functionId)] as Resource;
+  const role = (fnResource.Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+  return policies
+    .filter((p) => (p.Properties?.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+    .flatMap((p) => (p.Properties?.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement);
+}
+
+function actionsOf(statement: { Action: unknown }): string[] {
+  return Array.isArray(statement.Action) ? (statement.Action as string[]) : [statement.Action as string];
+}
+
+/** Whether `value` mentions logical id `id` anywhere (a `Ref`, an `Fn::GetAtt`, or inside a list of them). */
+function refersTo(value: unknown, id: string): boolean {
+  return JSON.stringify(value).includes(`"${id}"`);
+}
+
+/** Full path (`/pings/{id}`) of every API Gateway resource, by logical id, rebuilt from its PathPart and ParentId. */
+function resourcePaths(template: Template): Map<string, string> {
+  const apiResources = template.findResources('AWS::ApiGateway::Resource') as Record<string, Resource>;
+  const paths = new Map<string, string>();
+  const pathOf = (id: string): string => {
+    const known = paths.get(id);
+    if (known !== undefined) return known;
+    const props = apiResources[id]?.Properties;
+    const parent = props?.ParentId as { Ref?: string };
+    const full = `${parent.Ref === undefined ? '' : pathOf(parent.Ref)}/${String(props?.PathPart)}`;
+    paths.set(id, full);
+    return full;
+  };
+  for (const id of Object.keys(apiResources)) pathOf(id);
+  return paths;
+}
+
+describe('FerryStack built from lib/resources.ts', () => {
+  const { stack, template } = synth(resources);
+
+  it('creates exactly the declared queues, each with its own dead-letter queue', () => {
+    expect([...stack.queues.keys()].sort()).toEqual(resources.queues.map((q) => q.id).sort());
+    expect([...stack.deadLetterQueues.keys()].sort()).toEqual(resources.queues.map((q) => q.id).sort());
+    template.resourceCountIs('AWS::SQS::Queue', resources.queues.length * 2);
+  });
+
+  it('redrives each queue to its dead-letter queue after the declared maxReceiveCount', () => {
+    for (const q of resources.queues) {
+      const queue = stack.queues.get(q.id);
+      const dlq = stack.deadLetterQueues.get(q.id);
+      if (queue === undefined || dlq === undefined) throw new Error(`queue "${q.id}" missing`);
+      const resource = resourcesOf(template)[logicalId(stack, queue)] as Resource;
+      expect(resource.Properties?.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack, dlq), 'Arn'] },
+        maxReceiveCount: q.maxReceiveCount,
+      });
+    }
+  });
+
+  it('gives each queue the declared (or defaulted) visibility timeout and retention', () => {
+    for (const q of resources.queues) {
+      const queue = stack.queues.get(q.id);
+      if (queue === undefined) throw new Error(`queue "${q.id}" missing`);
+      const resource = resourcesOf(template)[logicalId(stack, queue)] as Resource;
+      expect(resource.Properties?.VisibilityTimeout).toBe(toWholeSeconds(q.visibilityTimeout, 'visibilityTimeout'));
+      expect(resource.Properties?.MessageRetentionPeriod).toBe(toWholeSeconds(q.retention, 'retention'));
+    }
+  });
+
+  it('encrypts every queue and dead-letter queue with SSE-SQS', () => {
+    const queues = Object.values(template.findResources('AWS::SQS::Queue')) as Resource[];
+    expect(queues.length).toBeGreaterThan(0);
+    for (const queue of queues) expect(queue.Properties?.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('refuses non-TLS access to every queue and dead-letter queue', () => {
+    const queueIds = Object.keys(template.findResources('AWS::SQS::Queue'));
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as Resource[];
+    for (const id of queueIds) {
+      const policy = policies.find((p) => (p.Properties?.Queues as { Ref: string }[]).some((r) => r.Ref === id));
+      expect(policy, `queue policy for ${id}`).toBeDefined();
+      const statements = (policy?.Properties?.PolicyDocument as { Statement: unknown[] } | undefined)?.Statement;
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+    }
+  });
+
+  it('maps every declared SQS source to an event source mapping that reports batch item failures', () => {
+    expect(resources.sqsSources.length).toBeGreaterThan(0);
+    for (const source of resources.sqsSources) {
+      const queue = stack.queues.get(source.queue);
+      if (queue === undefined) throw new Error(`queue "${source.queue}" missing`);
+      const queueId = logicalId(stack, queue);
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: functionLogicalId(stack, source.functionId) },
+        EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: source.batchSize,
+        ScalingConfig: { MaximumConcurrency: source.maxConcurrency },
+        ...(source.maxBatchingWindow.milliseconds === 0 && { MaximumBatchingWindowInSeconds: Match.absent() }),
+      });
+    }
+  });
+
+  it('makes the state table on-demand, with TTL on expiresAt and point-in-time recovery', () => {
+    const declared = resources.tables.find((t) => t.id === 'state');
+    expect(declared?.timeToLiveAttribute).toBe('expiresAt');
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        KeySchema: [
+          { AttributeName: declared?.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: declared?.sortKey?.name, KeyType: 'RANGE' },
+        ],
+        StreamSpecification: Match.absent(),
+      }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('serves every declared route through a REST (v1) API method with a Lambda proxy integration', () => {
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    const fullPaths = resourcePaths(template);
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Resource[];
+    expect(resources.routes.length).toBeGreaterThan(0);
+    for (const route of resources.routes) {
+      const method = methods.find((m) => {
+        const resourceId = m.Properties?.ResourceId as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+        const at = resourceId.Ref === undefined ? '/' : fullPaths.get(resourceId.Ref);
+        return at === route.path && m.Properties?.HttpMethod === route.method;
+      });
+      expect(method, `${route.method} ${route.path}`).toBeDefined();
+      expect(method?.Properties?.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+      expect(refersTo(method?.Properties?.Integration, functionLogicalId(stack, route.functionId))).toBe(true);
+    }
+    template.resourceCountIs('AWS::ApiGateway::Method', resources.routes.length);
+  });
+
+  it('deploys the API to a throttled prod stage with access logging', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue(), Format: Match.anyValue() }),
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }),
+      ]),
+    });
+  });
+
+  it('runs every declared function on nodejs22.x, arm64, with the declared timeout, memory and handler', () => {
+    for (const fn of resources.functions) {
+      const resource = resourcesOf(template)[functionLogicalId(stack, fn.id)] as Resource;
+      expect(resource.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: `index.${fn.handler}`,
+        Timeout: toWholeSeconds(fn.timeout, 'timeout'),
+        MemorySize: fn.memoryMb,
+      });
+      expect((resource.Properties?.LoggingConfig as { LogGroup?: unknown } | undefined)?.LogGroup).toBeDefined();
+    }
+    template.resourceCountIs('AWS::Lambda::Function', resources.functions.length);
+  });
+
+  it('gives each function the environment variables of the tables and queues it uses', () => {
+    for (const fn of resources.functions) {
+      const resource = resourcesOf(template)[functionLogicalId(stack, fn.id)] as Resource;
+      const variables = (resource.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      const expected = [
+        ...Object.keys(fn.tables).map(tableEnvName),
+        ...Object.keys(fn.queues).flatMap((q) => [queueUrlEnvName(q), deadLetterQueueUrlEnvName(q)]),
+        ...Object.keys(fn.environment),
+        'NODE_OPTIONS',
+      ];
+      expect(Object.keys(variables).sort()).toEqual([...new Set(expected)].sort());
+      expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    }
+  });
+
+  it('keeps each function log group for one month', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', resources.functions.length + 1 /* API access logs */);
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Resource[];
+    for (const group of groups) expect(group.Properties?.RetentionInDays).toBe(30);
+  });
+
+  it('lets the api function send to the io queue, and the worker not', () => {
+    const ioQueue = stack.queues.get('io');
+    if (ioQueue === undefined) throw new Error('queue "io" missing');
+    const ioId = logicalId(stack, ioQueue);
+    const sendsToIo = (functionId: string): boolean =>
+      policyStatements(template, stack, functionId).some((s) => actionsOf(s).includes('sqs:SendMessage') && refersTo(s.Resource, ioId));
+    expect(resources.functions.find((f) => f.id === 'api')?.queues.io).toBe('send');
+    expect(sendsToIo('api')).toBe(true);
+    expect(sendsToIo('ioWorker')).toBe(false);
+  });
+
+  it('grants nothing on a dead-letter queue to a function that only sends to its queue', () => {
+    const dlq = stack.deadLetterQueues.get('io');
+    if (dlq === undefined) throw new Error('dead-letter queue of "io" missing');
+    const dlqId = logicalId(stack, dlq);
+    expect(policyStatements(template, stack, 'api').some((s) => refersTo(s.Resource, dlqId))).toBe(false);
+    expect(policyStatements(template, stack, 'ioWorker').some((s) => refersTo(s.Resource, dlqId))).toBe(true);
+  });
+
+  it('grants each function the declared access to each table it uses', () => {
+    const expectedActions = { read: 'dynamodb:GetItem', write: 'dynamodb:PutItem', readWrite: 'dynamodb:PutItem' } as const;
+    for (const fn of resources.functions) {
+      for (const [tableId, access] of Object.entries(fn.tables)) {
+        const table = stack.tables.get(tableId);
+        if (table === undefined) throw new Error(`table "${tableId}" missing`);
+        const tableLogicalId = logicalId(stack, table);
+        const statements = policyStatements(template, stack, fn.id).filter((s) => refersTo(s.Resource, tableLogicalId));
+        const actions = statements.flatMap(actionsOf);
+        expect(actions).toContain(expectedActions[access]);
+        if (access === 'read') expect(actions).not.toContain('dynamodb:PutItem');
+        if (access === 'write') expect(actions).not.toContain('dynamodb:Query');
+      }
+    }
+  });
+
+  it('outputs the API URL, every queue URL and every table name', () => {
+    const outputs = template.toJSON().Outputs as Record<string, unknown>;
+    expect(Object.keys(outputs)).toContain('ApiUrl');
+    for (const q of resources.queues) expect(Object.keys(outputs)).toContain(`${q.id.charAt(0).toUpperCase()}${q.id.slice(1)}QueueUrl`);
+    for (const t of resources.tables) expect(Object.keys(outputs)).toContain(`${t.id.charAt(0).toUpperCase()}${t.id.slice(1)}TableName`);
+  });
+});
+
+describe('FerryStack built from a declaration with a stream and a schedule', () => {
+  const declared = defineApp({
+    name: 'streams',
+    tables: {
+      events: { partitionKey: { name: 'id' }, stream: 'NEW_AND_OLD_IMAGES' },
+    },
+    queues: {
+      batch: { maxReceiveCount: 3, visibilityTimeout: minutes(5) },
+    },
+    functions: {
+      projector: {
+        entry: 'functions/worker.ts',
+        timeout: seconds(20),
+        events: [{ type: 'dynamodb-stream', table: 'events', batchSize: 50, startingPosition: 'TRIM_HORIZON', retryAttempts: 2 }],
+      },
+      sweeper: {
+        entry: 'functions/worker.ts',
+        timeout: seconds(60),
+        uses: { queues: { batch: 'sendConsume' } },
+        events: [
+          { type: 'schedule', name: 'nightly-sweep', expression: 'cron(0 3 * * ? *)', input: { task: 'sweep' } },
+          { type: 'schedule', name: 'heartbeat', expression: 'rate(5 minutes)' },
+          { type: 'sqs', queue: 'batch', batchSize: 100, maxBatchingWindow: seconds(10), maxConcurrency: 2 },
+        ],
+      },
+    },
+  });
+  const { stack, template } = synth(declared);
+
+  it('turns on the declared stream view type', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+  });
+
+  it('maps the dynamodb-stream event to an event source mapping with the declared options', () => {
+    const table = stack.tables.get('events');
+    if (table === undefined) throw new Error('table "events" missing');
+    const tableId = logicalId(stack, table);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionLogicalId(stack, 'projector') },
+      EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 50,
+      MaximumRetryAttempts: 2,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const streamRead = policyStatements(template, stack, 'projector').some(
+      (s) => actionsOf(s).includes('dynamodb:GetRecords') && refersTo(s.Resource, tableId),
+    );
+    expect(streamRead).toBe(true);
+  });
+
+  it('passes a non-zero batching window to the SQS event source mapping', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionLogicalId(stack, 'sweeper') },
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 10,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  it('schedules each declared expression as an EventBridge rule targeting the function', () => {
+    for (const schedule of declared.schedules) {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: schedule.expression.source,
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [functionLogicalId(stack, schedule.functionId), 'Arn'] },
+            ...(schedule.input === undefined ? { Input: Match.absent() } : { Input: JSON.stringify(schedule.input) }),
+          }),
+        ],
+      });
+    }
+    template.resourceCountIs('AWS::Events::Rule', declared.schedules.length);
+    expect([...stack.schedules.keys()].sort()).toEqual(['heartbeat', 'nightly-sweep']);
+  });
+
+  it('lets a sendConsume function redrive its dead-letter queue', () => {
+    const dlq = stack.deadLetterQueues.get('batch');
+    if (dlq === undefined) throw new Error('dead-letter queue of "batch" missing');
+    const dlqId = logicalId(stack, dlq);
+    const actions = policyStatements(template, stack, 'sweeper')
+      .filter((s) => refersTo(s.Resource, dlqId))
+      .flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage']));
+  });
+
+  it('creates no REST API when no function declares a route', () => {
+    expect(stack.restApi).toBeUndefined();
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+  });
+});
+
+describe('FerryStack built from a declaration with root, greedy and ANY routes', () => {
+  const declared = defineApp({
+    name: 'routes',
+    functions: {
+      site: {
+        entry: 'functions/api.ts',
+        timeout: seconds(5),
+        events: [
+          { type: 'http', method: 'GET', path: '/' },
+          { type: 'http', method: 'ANY', path: '/files/{proxy+}' },
+          { type: 'http', method: 'DELETE', path: '/files' },
+        ],
+      },
+    },
+  });
+  const { stack, template } = synth(declared);
+
+  it('puts each route on the resource at its path, nesting greedy paths under their parent', () => {
+    const fullPaths = resourcePaths(template);
+    expect([...fullPaths.values()].sort()).toEqual(['/files', '/files/{proxy+}']);
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Resource[];
+    for (const route of declared.routes) {
+      const found = methods.some((m) => {
+        const resourceId = m.Properties?.ResourceId as { Ref?: string };
+        const at = resourceId.Ref === undefined ? '/' : fullPaths.get(resourceId.Ref);
+        return at === route.path && m.Properties?.HttpMethod === route.method;
+      });
+      expect(found, `${route.method} ${route.path}`).toBe(true);
+    }
+    template.resourceCountIs('AWS::ApiGateway::Method', declared.routes.length);
+  });
+
+  it('shares one Lambda integration target across all routes of a function', () => {
+    const uris = (Object.values(template.findResources('AWS::ApiGateway::Method')) as Resource[]).map(
+      (m) => (m.Properties?.Integration as { Uri: unknown }).Uri,
+    );
+    expect(new Set(uris.map((uri) => JSON.stringify(uri))).size).toBe(1);
+    expect(refersTo(uris[0], functionLogicalId(stack, 'site'))).toBe(true);
+  });
+});
+
+describe('cdk synth through the real CLI', () => {
+  it(
+    'bundles every function as ESM and writes a template with the REST API',
+    () => {
+      const out = mkdtempSync(path.join(tmpdir(), 'ferry-cdk-synth-'));
+      try {
+        const result = spawnSync('npx', ['cdk', 'synth', '--no-notices', '-q', '-o', out], {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+          encoding: 'utf8',
+          timeout: 180_000,
+        });
+        expect(result.status, `cdk synth failed:\n${result.stderr}`).toBe(0);
+
+        const templateFile = path.join(out, 'Ferry.template.json');
+        expect(existsSync(templateFile)).toBe(true);
+        expect(readFileSync(templateFile, 'utf8')).toContain('AWS::ApiGateway::RestApi');
+
+        const assetDirs = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name.startsWith('asset.'));
+        // One bundle per distinct entry file (identical bundles share an asset).
+        expect(assetDirs).toHaveLength(new Set(resources.functions.map((f) => f.entry)).size);
+        for (const dir of assetDirs) {
+          const bundle = path.join(out, dir.name, 'index.mjs');
+          expect(existsSync(bundle), `${dir.name}/index.mjs`).toBe(true);
+          expect(readFileSync(bundle, 'utf8').startsWith('import { createRequire }')).toBe(true);
+          expect(existsSync(`${bundle}.map`)).toBe(true);
+        }
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+    240_000,
+  );
+});
