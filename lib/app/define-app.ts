@@ -142,10 +142,10 @@ export function defineApp(declaration: AppDeclaration): App {
     const memoryMb = fn.memoryMb ?? DEFAULTS.memoryMb;
     check(Number.isInteger(memoryMb) && memoryMb >= 128 && memoryMb <= 10_240, `${where}: memoryMb must be a whole number 128-10240 (got ${memoryMb})`);
     for (const table of Object.keys(fn.uses?.tables ?? {})) {
-      check(table in tableDecls, `${where}: uses.tables names unknown table "${table}"`);
+      check(Object.hasOwn(tableDecls, table), `${where}: uses.tables names unknown table "${table}"`);
     }
     for (const queue of Object.keys(fn.uses?.queues ?? {})) {
-      check(queue in queueDecls, `${where}: uses.queues names unknown queue "${queue}"`);
+      check(Object.hasOwn(queueDecls, queue), `${where}: uses.queues names unknown queue "${queue}"`);
     }
     const queues: Record<string, QueueAccess> = { ...fn.uses?.queues };
     const tables: Record<string, TableAccess> = { ...fn.uses?.tables };
@@ -217,7 +217,7 @@ function collectEvents(functionId: string, fn: FunctionDeclaration, ctx: EventCo
   for (const event of fn.events ?? []) {
     switch (event.type) {
       case 'sqs': {
-        check(event.queue in ctx.queueDecls, `${where}: sqs event names unknown queue "${event.queue}"`);
+        check(Object.hasOwn(ctx.queueDecls, event.queue), `${where}: sqs event names unknown queue "${event.queue}"`);
         const maxBatchingWindow = event.maxBatchingWindow ?? DEFAULTS.sqsMaxBatchingWindow;
         check(Number.isInteger(maxBatchingWindow.milliseconds / 1000), `${where}: maxBatchingWindow must be a whole number of seconds`);
         const batchSize = event.batchSize ?? DEFAULTS.sqsBatchSize;
@@ -231,7 +231,7 @@ function collectEvents(functionId: string, fn: FunctionDeclaration, ctx: EventCo
         break;
       }
       case 'dynamodb-stream': {
-        const table = ctx.tableDecls[event.table];
+        const table = Object.hasOwn(ctx.tableDecls, event.table) ? ctx.tableDecls[event.table] : undefined;
         check(table !== undefined, `${where}: dynamodb-stream event names unknown table "${event.table}"`);
         check(table === undefined || table.stream !== undefined, `${where}: table "${event.table}" has no stream; declare its "stream" view type`);
         const batchSize = event.batchSize ?? DEFAULTS.streamBatchSize;

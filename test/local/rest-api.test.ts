@@ -1,0 +1,92 @@
+/** The local API Gateway: REST v1 proxy events in, proxy results out, API Gateway's own errors. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { LocalRuntime } from '../../lib/local/runtime.js';
+import { startTestRuntime } from '../helpers/runtime.js';
+import { testApp } from '../fixtures/test-app.js';
+
+let runtime: LocalRuntime;
+beforeAll(async () => {
+  runtime = await startTestRuntime(testApp);
+});
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+interface Echo {
+  event: APIGatewayProxyEvent;
+  requestId: string;
+  remainingMs: number;
+}
+
+describe('local REST API', () => {
+  it('invokes the route function with a REST API proxy event built from the request', async () => {
+    const response = await fetch(`${runtime.url}/echo/plain?a=1&a=2&b=x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-custom': 'yes' },
+      body: '{"hello":"world"}',
+    });
+    expect(response.status).toBe(200);
+    const { event, requestId, remainingMs } = (await response.json()) as Echo;
+    expect(event).toMatchObject({
+      resource: '/echo/{mode}',
+      path: '/echo/plain',
+      httpMethod: 'POST',
+      pathParameters: { mode: 'plain' },
+      queryStringParameters: { a: '2', b: 'x' },
+      multiValueQueryStringParameters: { a: ['1', '2'], b: ['x'] },
+      body: '{"hello":"world"}',
+      isBase64Encoded: false,
+      stageVariables: null,
+      requestContext: { stage: 'local', resourcePath: '/echo/{mode}', httpMethod: 'POST', path: '/local/echo/plain' },
+    });
+    expect(event.headers['x-custom']).toBe('yes');
+    expect(event.requestContext.identity.sourceIp).toMatch(/127\.0\.0\.1/);
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(remainingMs).toBeGreaterThan(0);
+    expect(remainingMs).toBeLessThanOrEqual(1_000);
+  });
+
+  it('passes a greedy path parameter with its slashes', async () => {
+    const { event } = (await (await fetch(`${runtime.url}/files/a/b%20c/d.txt`)).json()) as Echo;
+    expect(event.pathParameters).toEqual({ path: 'a/b c/d.txt' });
+  });
+
+  it('returns single and multi-value headers from the proxy result', async () => {
+    const response = await fetch(`${runtime.url}/echo/multi`);
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-one')).toBe('1');
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+  });
+
+  it('answers 502 like API Gateway when the function returns a malformed result', async () => {
+    const response = await fetch(`${runtime.url}/echo/malformed`);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ message: 'Internal server error' });
+  });
+
+  it('answers 502 when the function throws', async () => {
+    const response = await fetch(`${runtime.url}/echo/throw`);
+    expect(response.status).toBe(502);
+    expect((await runtime.stats()).functions.http?.errors).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers 504 when the function times out', async () => {
+    const response = await fetch(`${runtime.url}/echo/slow`);
+    expect(response.status).toBe(504);
+    expect(await response.json()).toEqual({ message: 'Endpoint request timed out' });
+  });
+
+  it('answers 404 naming the declared routes for a path no route declares', async () => {
+    const response = await fetch(`${runtime.url}/nowhere`);
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { message: string }).message).toMatch(/no route declared for GET \/nowhere \(declared: ANY \/echo\/\{mode\}, GET \/files\/\{path\+\}\)/);
+  });
+
+  it('serves invocation counters at /_ferry/stats', async () => {
+    await fetch(`${runtime.url}/echo/plain`);
+    const stats = (await (await fetch(`${runtime.url}/_ferry/stats`)).json()) as { functions: Record<string, { invocations: number }> };
+    expect(stats.functions.http?.invocations).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(stats.functions).sort()).toEqual(['batcher', 'changes', 'fanout', 'http', 'ticker']);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The SQS event source mapping of the local runtime, against fauxqs and the
+ * real handler module: batching, ReportBatchItemFailures, whole-batch failures,
+ * visibility-timeout redelivery, the DLQ after maxReceiveCount, concurrency.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalRuntime } from '../../lib/local/runtime.js';
+import { eventually, startTestRuntime } from '../helpers/runtime.js';
+import { recorder } from '../fixtures/recorder.js';
+import { testApp } from '../fixtures/test-app.js';
+
+let runtime: LocalRuntime;
+let sqs: SQSClient;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime(testApp);
+  sqs = new SQSClient({
+    endpoint: runtime.endpoints.sqsEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    useQueueUrlAsEndpoint: false,
+  });
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  await runtime?.stop();
+});
+
+type Mode = 'ok' | 'fail' | 'throw' | 'sleep' | 'bad-id';
+
+/** Sends one message per mode in a single SendMessageBatch; returns the tag that marks them. */
+async function send(queueId: 'work' | 'wide', modes: readonly Mode[], ms?: number): Promise<string> {
+  const tag = randomUUID();
+  const queue = runtime.resources.queues[queueId];
+  if (!queue) throw new Error(`no queue ${queueId}`);
+  for (let i = 0; i < modes.length; i += 10) {
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queue.url,
+        Entries: modes.slice(i, i + 10).map((mode, j) => ({ Id: String(i + j), MessageBody: JSON.stringify({ tag, n: i + j, mode, ms }) })),
+      }),
+    );
+  }
+  return tag;
+}
+
+/** The batches the handler saw for messages tagged `tag`. */
+function batchesOf(tag: string) {
+  return recorder()
+    .sqsBatches.map((b) => ({ ...b, records: b.records.filter((r) => r.body.includes(tag)) }))
+    .filter((b) => b.records.length > 0);
+}
+
+/** Bodies waiting in a queue, read with fauxqs's non-destructive inspection endpoint. */
+async function deadLetterBodies(queueName: string): Promise<string[]> {
+  const response = await fetch(`${runtime.endpoints.sqsEndpoint}/_fauxqs/queues/${queueName}`);
+  const queue = (await response.json()) as { messages: { ready: { body: string }[] } };
+  return queue.messages.ready.map((m) => m.body);
+}
+
+describe('SqsEventSource', () => {
+  it('delivers the messages of one send as one batch within the batching window and deletes them all on success', async () => {
+    const before = (await runtime.stats()).queues.work;
+    const tag = await send('work', ['ok', 'ok', 'ok']);
+    const after = await eventually('three deletions', async () => {
+      const q = (await runtime.stats()).queues.work;
+      return q && before && q.deleted - before.deleted >= 3 ? q : undefined;
+    });
+    const batches = batchesOf(tag);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]?.records.map((r) => r.receiveCount)).toEqual([1, 1, 1]);
+    expect(after.sent - (before?.sent ?? 0)).toBe(3);
+    expect(after.received - (before?.received ?? 0)).toBe(3);
+  });
+
+  it('deletes only the successful records when the handler reports batch item failures, and redelivers the failed one after the visibility timeout', async () => {
+    const tag = await send('work', ['ok', 'fail', 'ok']);
+    const redelivered = await eventually('the failed record to come back', async () => {
+      const b = batchesOf(tag);
+      return b.length >= 2 ? b : undefined;
+    });
+    const [first, second] = redelivered;
+    expect(first?.records).toHaveLength(3);
+    expect(second?.records).toHaveLength(1);
+    expect(JSON.parse(second?.records[0]?.body ?? '{}')).toMatchObject({ mode: 'fail' });
+    expect(second?.records[0]?.receiveCount).toBe(2);
+    // The queue's visibility timeout is 2 s: the record stays hidden that long.
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(1_500);
+  });
+
+  it('moves a record that keeps failing to the dead-letter queue after maxReceiveCount receives', async () => {
+    const tag = await send('work', ['fail']);
+    const dlqName = runtime.resources.queues.work?.deadLetter.name ?? '';
+    await eventually('the record in the dead-letter queue', async () => ((await deadLetterBodies(dlqName)).some((b) => b.includes(tag)) ? true : undefined), 20_000);
+    // maxReceiveCount is 2: two deliveries, then SQS moves it on the third receive.
+    expect(batchesOf(tag).map((b) => b.records[0]?.receiveCount)).toEqual([1, 2]);
+    const stats = (await runtime.stats()).queues.work;
+    expect(stats?.movedToDlq).toBeGreaterThanOrEqual(1);
+    expect(stats?.deadLetters).toBe(stats?.movedToDlq);
+  });
+
+  it('fails the whole batch when the handler throws, so every record is received again', async () => {
+    const tag = await send('work', ['ok', 'throw']);
+    const batches = await eventually('a second delivery of the batch', async () => {
+      const b = batchesOf(tag);
+      return b.length >= 2 ? b : undefined;
+    });
+    expect(batches[0]?.records).toHaveLength(2);
+    expect(batches[1]?.records.map((r) => r.receiveCount)).toEqual([2, 2]);
+  });
+
+  it('fails the whole batch when the response names an item that is not in the batch', async () => {
+    const tag = await send('work', ['ok', 'bad-id']);
+    const batches = await eventually('a second delivery of the batch', async () => {
+      const b = batchesOf(tag);
+      return b.length >= 2 ? b : undefined;
+    });
+    expect(batches[1]?.records.map((r) => r.receiveCount)).toEqual([2, 2]);
+  });
+
+  it('fails the whole batch when the function times out', async () => {
+    const before = (await runtime.stats()).functions.batcher;
+    const tag = await send('work', ['sleep'], 1_500);
+    const batches = await eventually('a redelivery after the timeout', async () => {
+      const b = batchesOf(tag);
+      return b.length >= 2 ? b : undefined;
+    });
+    expect(batches[1]?.records[0]?.receiveCount).toBe(2);
+    const after = (await runtime.stats()).functions.batcher;
+    expect((after?.timeouts ?? 0) - (before?.timeouts ?? 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never runs more invocations of a source at once than its maxConcurrency', async () => {
+    const before = (await runtime.stats()).queues.wide;
+    const tag = await send('wide', Array<Mode>(9).fill('sleep'), 300);
+    await eventually('nine deletions', async () => {
+      const q = (await runtime.stats()).queues.wide;
+      return q && before && q.deleted - before.deleted >= 9 ? q : undefined;
+    });
+    const batches = batchesOf(tag);
+    expect(batches.every((b) => b.records.length === 1)).toBe(true);
+    expect(batches).toHaveLength(9);
+    const most = Object.entries(recorder().maxRunning).find(([name]) => name.endsWith('-fanout'))?.[1];
+    expect(most).toBeLessThanOrEqual(3);
+    expect(most).toBeGreaterThan(1);
+  });
+});
