@@ -263,11 +263,29 @@ function collectEvents(functionId: string, fn: FunctionDeclaration, ctx: EventCo
         check(!/\{[^}]+\+\}./.test(event.path), `${where}: a greedy {param+} must be the last segment of "${event.path}"`);
         const clash = ctx.routes.find((r) => r.path === event.path && (r.method === event.method || r.method === 'ANY' || event.method === 'ANY'));
         check(clash === undefined, `${where}: route ${event.method} ${event.path} is already declared by function "${clash?.functionId}"`);
+        const sibling = ctx.routes.map((r) => variableSibling(r.path, event.path)).find((v) => v !== undefined);
+        check(sibling === undefined, `${where}: "${event.path}" and "${sibling}" name the same path part differently; API Gateway allows one variable per level`);
         ctx.routes.push({ functionId, method: event.method, path: event.path });
         break;
       }
     }
   }
+}
+
+/**
+ * The first variable segment of `declared` that sits beside a differently
+ * named variable in `candidate` under the same parent (`/a/{id}` vs `/a/{name}`).
+ */
+function variableSibling(declared: string, candidate: string): string | undefined {
+  const a = declared.split('/');
+  const b = candidate.split('/');
+  for (let i = 1; i < Math.min(a.length, b.length); i++) {
+    const x = a[i] as string;
+    const y = b[i] as string;
+    if (x === y) continue;
+    return x.startsWith('{') && y.startsWith('{') ? a.slice(0, i + 1).join('/') : undefined;
+  }
+  return undefined;
 }
 
 function wholeSeconds(d: Duration, label: string, problems: string[]): number {

@@ -55,7 +55,13 @@ async function handle(options: RestApiServerOptions, request: IncomingMessage): 
   if (url.pathname.startsWith('/_ferry/')) {
     return (await options.control(method, url.pathname)) ?? text(404, `no local endpoint ${method} ${url.pathname}`);
   }
-  const match = matchRoute(options.routes, method, url.pathname);
+  let match;
+  try {
+    match = matchRoute(options.routes, method, url.pathname);
+  } catch (error) {
+    if (error instanceof URIError) return text(400, `malformed percent-encoding in path ${url.pathname}`);
+    throw error;
+  }
   if (match === undefined) {
     return text(404, `no route declared for ${method} ${url.pathname} (declared: ${options.routes.map((r) => `${r.method} ${r.path}`).join(', ')})`);
   }

@@ -26,7 +26,7 @@ async function startFerry(): Promise<Started> {
   });
   const output: string[] = [];
   child.stderr?.on('data', (c: Buffer) => output.push(c.toString()));
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   let dynamodbPort = '';
   lines.on('line', (line) => {
     output.push(line);

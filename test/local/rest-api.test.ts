@@ -83,6 +83,14 @@ describe('local REST API', () => {
     expect(((await response.json()) as { message: string }).message).toMatch(/no route declared for GET \/nowhere \(declared: ANY \/echo\/\{mode\}, GET \/files\/\{path\+\}\)/);
   });
 
+  it('answers 400 for a path with malformed percent-encoding, invoking nothing', async () => {
+    const before = (await runtime.stats()).functions.http?.invocations;
+    const response = await fetch(`${runtime.url}/echo/%E0%A4%A`);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toMatch(/malformed percent-encoding/);
+    expect((await runtime.stats()).functions.http?.invocations).toBe(before);
+  });
+
   it('serves invocation counters at /_ferry/stats', async () => {
     await fetch(`${runtime.url}/echo/plain`);
     const stats = (await (await fetch(`${runtime.url}/_ferry/stats`)).json()) as { functions: Record<string, { invocations: number }> };

@@ -324,7 +324,7 @@ describe('defineApp', () => {
       ],
       [
         'a uses.tables entry naming an Object.prototype member',
-        withExtra([], { uses: { tables: { toString: 'read' } } }),
+        withExtra([], { uses: { tables: { toString: 'read' as const } } }),
         /^function "extra": uses\.tables names unknown table "toString"$/,
       ],
       [
@@ -861,5 +861,42 @@ describe("Ferry's resources", () => {
 
   it('gives queue io six times ioWorker timeout as its visibility timeout', () => {
     expect(queueOf(resources, 'io').visibilityTimeout).toEqual(seconds(6 * 30));
+  });
+});
+
+describe('defineApp route siblings', () => {
+  it('rejects two routes naming the same path level with different variables, as API Gateway does', () => {
+    expect(() =>
+      defineApp({
+        name: 'siblings',
+        functions: {
+          api: {
+            entry: 'functions/api.ts',
+            timeout: seconds(3),
+            events: [
+              { type: 'http', method: 'GET', path: '/pings/{id}' },
+              { type: 'http', method: 'DELETE', path: '/pings/{name}/x' },
+            ],
+          },
+        },
+      }),
+    ).toThrow(/"\/pings\/\{name\}\/x" and "\/pings\/\{id\}" name the same path part differently/);
+  });
+
+  it('accepts the same variable under the same parent on several routes', () => {
+    const app = defineApp({
+      name: 'siblings',
+      functions: {
+        api: {
+          entry: 'functions/api.ts',
+          timeout: seconds(3),
+          events: [
+            { type: 'http', method: 'GET', path: '/pings/{id}' },
+            { type: 'http', method: 'DELETE', path: '/pings/{id}/x' },
+          ],
+        },
+      },
+    });
+    expect(app.routes).toHaveLength(2);
   });
 });
