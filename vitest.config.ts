@@ -6,6 +6,8 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // Each test file runs in its own process: the local runtime sets process.env.
     pool: 'forks',
+    // Lambda runs Node 22; this machine's Node 20 is supported by the pinned SDK.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     coverage: { provider: 'v8', include: ['lib/**', 'functions/**', 'cdk/**'] },

@@ -53,6 +53,7 @@ function countCalls(): Map<string, number> {
 }
 
 async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const runtime = await startLocalRuntime({ httpPort: 0, prefix: `bench-${process.pid}`, log: () => undefined });
   try {
     const calls = countCalls();

@@ -39,7 +39,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   };
   const host = spawn(process.execPath, ['--import', 'tsx', HOST_ENTRY, JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, NODE_OPTIONS: '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   const lines = createInterface({ input: host.stdout });
   const exited = once(host, 'exit');

@@ -31,6 +31,10 @@ function portOption(value: string | undefined, name: string): number | undefined
 }
 
 async function main(): Promise<void> {
+  // Lambda runs nodejs22.x; the local runtime runs on the machine's Node (20
+  // here), and the lock file pins SDK versions that support it. The SDK's
+  // warning about its future Node 22 requirement is noise in this tool.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { values } = parseArgs({
     options: {
       port: { type: 'string' },

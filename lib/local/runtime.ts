@@ -14,15 +14,13 @@
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { App } from '../app/define-app.js';
 import { environmentOf } from '../app/define-app.js';
 import { resources } from '../resources.js';
 import type { EmulatorEndpoints } from './emulator-protocol.js';
 import { sqsTraffic, startEmulators, type Emulators } from './emulators.js';
 import { FunctionHost } from './function-host.js';
+import { LOCAL_REGION, localClients } from './local-clients.js';
 import { localName, provision, type Provisioned } from './provision.js';
 import { jsonResponse, startRestApiServer, type RestApiServer } from './rest-api-server.js';
 import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
@@ -31,7 +29,7 @@ import { SqsEventSource } from './sqs-event-source.js';
 import { StreamEventSource } from './stream-event-source.js';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const REGION = 'us-east-1';
+const REGION = LOCAL_REGION;
 
 export interface LocalRuntimeOptions {
   /** @default Ferry's own declaration (lib/resources.ts) */
@@ -119,11 +117,9 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     endpoints = started;
   }
 
-  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-  const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodbEndpoint, region: REGION, credentials });
-  const streams = new DynamoDBStreamsClient({ endpoint: endpoints.dynamodbEndpoint, region: REGION, credentials });
-  const sqs = new SQSClient({ endpoint: endpoints.sqsEndpoint, region: REGION, credentials, useQueueUrlAsEndpoint: false });
-  cleanups.unshift(async () => [dynamodb, streams, sqs].forEach((c) => c.destroy()));
+  const clients = localClients(endpoints);
+  const { dynamodb, streams, sqs } = clients;
+  cleanups.unshift(async () => clients.destroy());
 
   const provisioned = await provision(app, prefix, { dynamodb, sqs });
 

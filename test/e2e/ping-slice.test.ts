@@ -4,7 +4,8 @@
  * the SQS-fed worker marks it processed in DynamoDB.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { localClients } from '../../lib/local/local-clients.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 
@@ -49,15 +50,11 @@ describe('ping slice', () => {
     expect((after.functions.ioWorker?.invocations ?? 0) - (before.functions.ioWorker?.invocations ?? 0)).toBe(1);
     expect(after.functions.ioWorker?.errors).toBe(0);
 
-    const dynamodb = new DynamoDBClient({
-      endpoint: runtime.endpoints.dynamodbEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    const { Item } = await dynamodb.send(
+    const clients = localClients(runtime.endpoints);
+    const { Item } = await clients.dynamodb.send(
       new GetItemCommand({ TableName: runtime.resources.tables.state?.name, Key: { pk: { S: `PING#${ping.id}` }, sk: { S: 'PING' } } }),
     );
-    dynamodb.destroy();
+    clients.destroy();
     expect(Item?.status).toEqual({ S: 'processed' });
     expect(Number(Item?.expiresAt?.N)).toBeGreaterThan(Date.now() / 1000);
   });

@@ -5,27 +5,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { localClients, type LocalClients } from '../../lib/local/local-clients.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 import { recorder } from '../fixtures/recorder.js';
 import { testApp } from '../fixtures/test-app.js';
 
 let runtime: LocalRuntime;
-let sqs: SQSClient;
+let clients: LocalClients;
 
 beforeAll(async () => {
   runtime = await startTestRuntime(testApp);
-  sqs = new SQSClient({
-    endpoint: runtime.endpoints.sqsEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    useQueueUrlAsEndpoint: false,
-  });
+  clients = localClients(runtime.endpoints);
 });
 
 afterAll(async () => {
-  sqs?.destroy();
+  clients?.destroy();
   await runtime?.stop();
 });
 
@@ -37,7 +33,7 @@ async function send(queueId: 'work' | 'wide', modes: readonly Mode[], ms?: numbe
   const queue = runtime.resources.queues[queueId];
   if (!queue) throw new Error(`no queue ${queueId}`);
   for (let i = 0; i < modes.length; i += 10) {
-    await sqs.send(
+    await clients.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queue.url,
         Entries: modes.slice(i, i + 10).map((mode, j) => ({ Id: String(i + j), MessageBody: JSON.stringify({ tag, n: i + j, mode, ms }) })),
@@ -96,10 +92,11 @@ describe('SqsEventSource', () => {
     const dlqName = runtime.resources.queues.work?.deadLetter.name ?? '';
     await eventually('the record in the dead-letter queue', async () => ((await deadLetterBodies(dlqName)).some((b) => b.includes(tag)) ? true : undefined), 20_000);
     // maxReceiveCount is 2: two deliveries, then SQS moves it on the third receive.
-    expect(batchesOf(tag).map((b) => b.records[0]?.receiveCount)).toEqual([1, 2]);
+    const batches = batchesOf(tag);
+    expect(batches.map((b) => b.records[0]?.receiveCount), JSON.stringify(batches)).toEqual([1, 2]);
     const stats = (await runtime.stats()).queues.work;
     expect(stats?.movedToDlq).toBeGreaterThanOrEqual(1);
-    expect(stats?.deadLetters).toBe(stats?.movedToDlq);
+    expect(stats?.deadLetters, JSON.stringify(stats)).toBe(stats?.movedToDlq);
   });
 
   it('fails the whole batch when the handler throws, so every record is received again', async () => {

@@ -1,31 +1,28 @@
 /** DynamoDB Streams → Lambda in the local runtime, against DynamoDB Local's real stream. */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { localClients, type LocalClients } from '../../lib/local/local-clients.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 import { recorder } from '../fixtures/recorder.js';
 import { testApp } from '../fixtures/test-app.js';
 
 let runtime: LocalRuntime;
-let dynamodb: DynamoDBClient;
+let clients: LocalClients;
 
 beforeAll(async () => {
   runtime = await startTestRuntime(testApp);
-  dynamodb = new DynamoDBClient({
-    endpoint: runtime.endpoints.dynamodbEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  clients = localClients(runtime.endpoints);
 });
 
 afterAll(async () => {
-  dynamodb?.destroy();
+  clients?.destroy();
   await runtime?.stop();
 });
 
 async function put(pk: string, sk: string, extra: Record<string, { BOOL: boolean } | { S: string }> = {}): Promise<void> {
-  await dynamodb.send(
+  await clients.dynamodb.send(
     new PutItemCommand({ TableName: runtime.resources.tables.events?.name, Item: { pk: { S: pk }, sk: { S: sk }, ...extra } }),
   );
 }
