@@ -16,8 +16,10 @@ export const resources = defineApp({
     },
   },
   queues: {
-    /** I/O-bound jobs: many small, concurrent, waiting on the network. */
+    /** I/O-bound jobs: many at once, mostly waiting on the network or a database. */
     io: { maxReceiveCount: 5 },
+    /** CPU-bound jobs: one per invocation, on a full vCPU, few at once. */
+    cpu: { maxReceiveCount: 5 },
   },
   functions: {
     api: {
@@ -37,6 +39,14 @@ export const resources = defineApp({
       memoryMb: 512,
       uses: { tables: { state: 'readWrite' } },
       events: [{ type: 'sqs', queue: 'io', batchSize: 10, maxConcurrency: 5 }],
+    },
+    cpuWorker: {
+      entry: 'functions/worker.ts',
+      timeout: seconds(120),
+      // 1,769 MB is where Lambda allots one full vCPU.
+      memoryMb: 1769,
+      uses: { tables: { state: 'readWrite' } },
+      events: [{ type: 'sqs', queue: 'cpu', batchSize: 1, maxConcurrency: 2 }],
     },
   },
 });

@@ -6,12 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
 import { documentClient } from '../aws/clients.js';
 import { tableName } from '../app/resource-env.js';
-import { enqueue } from '../jobs/enqueue.js';
-import type { JobContext } from '../jobs/worker.js';
+import { jobs } from '../jobs/enqueue.js';
+import { NonRetryableError } from '../jobs/errors.js';
+import { defineTask } from '../jobs/task.js';
 
-export const PING_TASK = 'demo.ping';
 const PING_TTL_SECONDS = 86_400;
 const MAX_MESSAGE_LENGTH = 200;
 
@@ -31,7 +32,39 @@ export class InvalidPingError extends Error {
   override readonly name = 'InvalidPingError';
 }
 
-/** Records a ping, then (after the write succeeded) enqueues its job. */
+/** A job id pointing at no ping: retrying cannot help. */
+export class PingNotFoundError extends NonRetryableError {
+  override readonly name = 'PingNotFoundError';
+}
+
+/** The task: marks the ping processed. Re-running it for the same ping changes nothing but the attempt count. */
+export const processPing = defineTask({
+  name: 'demo.ping',
+  queue: 'io',
+  input: z.object({ pingId: z.uuid() }),
+  run: async ({ pingId }, job) => {
+    try {
+      await documentClient().send(
+        new UpdateCommand({
+          TableName: tableName('state'),
+          Key: key(pingId),
+          UpdateExpression: 'SET #status = :processed, processedAt = if_not_exists(processedAt, :now), jobId = :jobId, attempts = :attempt',
+          // Admits a ping that exists (queued, or processed by an earlier delivery);
+          // rejects an id with no ping, which fails the job without retries.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':processed': 'processed', ':now': new Date().toISOString(), ':jobId': job.jobId, ':attempt': job.attempt },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new PingNotFoundError(`no ping ${pingId} exists`, { cause: error });
+      throw error;
+    }
+    return { pingId };
+  },
+});
+
+/** Records a ping, then (after the write succeeded) enqueues its job with the ping's id. */
 export async function createPing(message: unknown, traceId?: string): Promise<{ ping: Ping; jobId: string }> {
   if (message !== undefined && (typeof message !== 'string' || message.length > MAX_MESSAGE_LENGTH)) {
     throw new InvalidPingError(`"message" must be a string of at most ${MAX_MESSAGE_LENGTH} characters`);
@@ -43,7 +76,7 @@ export async function createPing(message: unknown, traceId?: string): Promise<{ 
       Item: { ...key(ping.id), ...ping, expiresAt: Math.floor(Date.now() / 1000) + PING_TTL_SECONDS },
     }),
   );
-  const { jobId } = await enqueue('io', PING_TASK, { pingId: ping.id }, traceId === undefined ? {} : { traceId });
+  const { jobId } = await jobs.enqueue(processPing, { pingId: ping.id }, traceId === undefined ? {} : { traceId });
   return { ping, jobId };
 }
 
@@ -52,27 +85,4 @@ export async function getPing(id: string): Promise<Ping | undefined> {
   if (Item === undefined) return undefined;
   const { pk: _pk, sk: _sk, expiresAt: _e, ...ping } = Item;
   return ping as Ping;
-}
-
-/** The task: marks the ping processed. Re-running it for the same ping changes nothing but the attempt count. */
-export async function processPing(input: unknown, job: JobContext): Promise<void> {
-  const pingId = (input as { pingId?: unknown } | null)?.pingId;
-  if (typeof pingId !== 'string') throw new InvalidPingError('ping job input must be { pingId: string }');
-  try {
-    await documentClient().send(
-      new UpdateCommand({
-        TableName: tableName('state'),
-        Key: key(pingId),
-        UpdateExpression: 'SET #status = :processed, processedAt = if_not_exists(processedAt, :now), jobId = :jobId, attempts = :attempt',
-        // Admits a ping that exists (queued, or processed by an earlier delivery);
-        // rejects an id with no ping, which the caller reports as a failed job.
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':processed': 'processed', ':now': new Date().toISOString(), ':jobId': job.envelope.jobId, ':attempt': job.attempt },
-      }),
-    );
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw new InvalidPingError(`no ping ${pingId} exists`, { cause: error });
-    throw error;
-  }
 }

@@ -1,26 +1,240 @@
 /**
- * Sends jobs to a declared queue. The queue's URL comes from the environment
- * the declaration defines, so callers name the queue by its id.
+ * Sending jobs: `enqueue` (one), `enqueueMany` (SendMessageBatch), `sendTask`
+ * (by name, without importing the task), and eager mode.
+ *
+ * Order of effects for a tracked job: the QUEUED status record is written
+ * first, then the message is sent; if the send fails the record is removed,
+ * so a status never describes a job that does not exist. Call these after
+ * your own database transaction commits, never inside it: a worker may pick
+ * the job up before a rolled-back transaction would have been visible.
  */
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../aws/clients.js';
 import { queueUrl } from '../app/resource-env.js';
-import { encodeEnvelope, newEnvelope } from './envelope.js';
+import type { Duration } from '../app/duration.js';
+import { sleep } from '../util/sleep.js';
+import { encodeEnvelope, MAX_SQS_DELAY_SECONDS, newEnvelope, SQS_MAX_MESSAGE_BYTES, type JobEnvelope } from './envelope.js';
+import { EnqueueBatchError, InvalidEnqueueOptionError } from './errors.js';
+import type { JobError, JobLookup, JobRecord, JobStore, NewJob } from './job-state.js';
+import { DynamoJobStore } from './dynamo-job-store.js';
+import { runAttempt } from './run-attempt.js';
+import { parseTaskInput, type AnyTask, type Task } from './task.js';
+import type { TaskRegistry } from './task-registry.js';
 
 export interface EnqueueOptions {
-  /** Correlates the worker's logs with the caller's. @default a new random id */
+  /**
+   * Run no earlier than this from now. Up to 15 minutes uses SQS's
+   * `DelaySeconds`; longer delays are carried in the envelope and the worker
+   * sends the message on until it is due.
+   * @default no delay
+   */
+  readonly delay?: Duration;
+  /** Send to this declared queue instead of the task's own (routing). @default the task's queue */
+  readonly queue?: string;
+  /** Keep a status record; `false` is Celery's ignore_result. @default the task's `trackStatus` */
+  readonly trackStatus?: boolean;
+  /** @default a new random id */
   readonly traceId?: string;
+  /**
+   * Deduplication key, handled by the client's {@link EnqueueGuard}.
+   * @default none
+   */
+  readonly dedupKey?: string;
 }
 
 export interface EnqueuedJob {
   readonly jobId: string;
-  readonly messageId: string;
+  readonly queue: string;
+  readonly tracked: boolean;
+  /** True when a guard found an equal job already queued or running and nothing was sent. */
+  readonly deduplicated: boolean;
+  /** Eager mode only: how the inline run ended. */
+  readonly eager?: EagerOutcome;
 }
 
-/** Sends one job for `task` with `input` to queue `queueId`. */
-export async function enqueue(queueId: string, task: string, input: unknown, options: EnqueueOptions = {}): Promise<EnqueuedJob> {
-  const envelope = newEnvelope(task, input, options.traceId);
-  const body = encodeEnvelope(envelope);
-  const sent = await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl(queueId), MessageBody: body }));
-  return { jobId: envelope.jobId, messageId: sent.MessageId ?? '' };
+export type EagerOutcome =
+  | { readonly status: 'SUCCEEDED'; readonly result: unknown; readonly attempts: number }
+  | { readonly status: 'FAILED'; readonly error: JobError; readonly attempts: number; readonly cause: 'non-retryable' | 'attempts-exhausted' }
+  | { readonly status: 'SKIPPED'; readonly attempts: number };
+
+/**
+ * A hook consulted before a job is sent (the coordination layer's dedup
+ * markers plug in here): it either admits the job or names the existing job
+ * that makes it redundant.
+ */
+export interface EnqueueGuard {
+  admit(job: { readonly jobId: string; readonly task: string; readonly queue: string; readonly dedupKey: string }): Promise<
+    { readonly admitted: true } | { readonly admitted: false; readonly existingJobId: string }
+  >;
 }
+
+export interface JobClientOptions {
+  /** @default a DynamoJobStore on the `state` table */
+  readonly store?: JobStore;
+  /** Tasks `sendTask` can validate against and eager mode can run. @default none */
+  readonly registry?: TaskRegistry;
+  /**
+   * Run tasks inline at enqueue, with the same validation, retries and
+   * timeouts, instead of sending them (Celery's task_always_eager).
+   * @default `FERRY_EAGER=true` in the environment
+   */
+  readonly eager?: boolean;
+  /** Eager mode sleeps through retry backoffs unless this is false. @default true */
+  readonly eagerWaitsForBackoff?: boolean;
+  readonly guard?: EnqueueGuard;
+}
+
+export interface JobClient {
+  enqueue<I, R, P>(task: Task<I, R, P>, input: I, options?: EnqueueOptions): Promise<EnqueuedJob>;
+  enqueueMany<I, R, P>(task: Task<I, R, P>, inputs: readonly I[], options?: Omit<EnqueueOptions, 'dedupKey'>): Promise<EnqueuedJob[]>;
+  /** Sends by task name. Validates input when the client's registry knows the task; otherwise the worker does. */
+  sendTask(name: string, input: unknown, options?: EnqueueOptions): Promise<EnqueuedJob>;
+  /** The job's status record, or `{ status: 'NOT_FOUND' }`: an unknown id is never reported as pending. */
+  getJob(jobId: string): Promise<JobLookup>;
+  /** Cancels a job that has not started running; its worker will skip it. */
+  cancel(jobId: string): Promise<JobRecord>;
+}
+
+interface Prepared {
+  readonly envelope: JobEnvelope;
+  readonly body: string;
+  readonly queue: string;
+  readonly delaySeconds: number;
+  readonly job: NewJob | undefined;
+}
+
+export function createJobClient(options: JobClientOptions = {}): JobClient {
+  const store = options.store ?? new DynamoJobStore();
+  const eager = () => options.eager ?? process.env.FERRY_EAGER === 'true';
+
+  function prepare(task: AnyTask | undefined, name: string, input: unknown, o: EnqueueOptions): Prepared {
+    const queue = o.queue ?? task?.queue ?? 'io';
+    const tracked = o.trackStatus ?? task?.trackStatus ?? true;
+    const delayMs = o.delay?.milliseconds ?? 0;
+    if (!Number.isFinite(delayMs) || delayMs < 0) throw new InvalidEnqueueOptionError(`delay must be a non-negative duration (got ${delayMs} ms)`);
+    // Validated here so bad input is refused before anything is written or sent;
+    // the raw input travels, and the worker parses it again (applying defaults).
+    if (task !== undefined) parseTaskInput(task, input);
+    const longDelay = delayMs > MAX_SQS_DELAY_SECONDS * 1000;
+    const envelope = newEnvelope(name, input, {
+      tracked,
+      ...(o.traceId !== undefined && { traceId: o.traceId }),
+      ...(longDelay && { notBefore: new Date(Date.now() + delayMs) }),
+    });
+    const body = encodeEnvelope(envelope);
+    const job: NewJob | undefined = tracked
+      ? {
+          jobId: envelope.jobId,
+          task: name,
+          queue,
+          maxAttempts: task?.retry.maxAttempts ?? 1,
+          enqueuedAt: envelope.enqueuedAt,
+          traceId: envelope.traceId,
+          ttlMs: (task?.resultTtlMs ?? 86_400_000) + delayMs,
+        }
+      : undefined;
+    return { envelope, body, queue, delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(delayMs / 1000)), job };
+  }
+
+  async function admit(p: Prepared, dedupKey: string | undefined): Promise<EnqueuedJob | undefined> {
+    if (dedupKey === undefined) return undefined;
+    if (options.guard === undefined) {
+      throw new InvalidEnqueueOptionError('dedupKey needs an EnqueueGuard (createJobClient({ guard })); none is configured, so the job was not sent');
+    }
+    const verdict = await options.guard.admit({ jobId: p.envelope.jobId, task: p.envelope.task, queue: p.queue, dedupKey });
+    return verdict.admitted ? undefined : { jobId: verdict.existingJobId, queue: p.queue, tracked: p.job !== undefined, deduplicated: true };
+  }
+
+  async function sendOne(task: AnyTask | undefined, name: string, input: unknown, o: EnqueueOptions): Promise<EnqueuedJob> {
+    const p = prepare(task, name, input, o);
+    const existing = await admit(p, o.dedupKey);
+    if (existing) return existing;
+    if (eager()) return runEagerly(task, p);
+    if (p.job) await store.create(p.job);
+    try {
+      await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl(p.queue), MessageBody: p.body, DelaySeconds: p.delaySeconds }));
+    } catch (error) {
+      if (p.job) await store.discard(p.job.jobId);
+      throw error;
+    }
+    return { jobId: p.envelope.jobId, queue: p.queue, tracked: p.job !== undefined, deduplicated: false };
+  }
+
+  async function runEagerly(task: AnyTask | undefined, p: Prepared): Promise<EnqueuedJob> {
+    const known = task ?? options.registry?.get(p.envelope.task);
+    if (known === undefined) throw new InvalidEnqueueOptionError(`eager mode cannot run task "${p.envelope.task}": it is not in the client's registry`);
+    if (p.job) await store.create(p.job);
+    if (p.delaySeconds > 0 && options.eagerWaitsForBackoff !== false) await sleep(p.delaySeconds * 1000);
+    const base = { jobId: p.envelope.jobId, queue: p.queue, tracked: p.job !== undefined, deduplicated: false };
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await runAttempt({ task: known, envelope: p.envelope, queue: p.queue, attempt, timeoutMs: known.timeoutMs, store, eager: true });
+      switch (outcome.kind) {
+        case 'succeeded':
+          return { ...base, eager: { status: 'SUCCEEDED', result: outcome.result, attempts: attempt } };
+        case 'skipped':
+        case 'busy':
+          return { ...base, eager: { status: 'SKIPPED', attempts: attempt } };
+        case 'failed':
+          return { ...base, eager: { status: 'FAILED', error: { name: outcome.error.name, message: outcome.error.message }, attempts: attempt, cause: outcome.cause } };
+        case 'retry':
+          if (options.eagerWaitsForBackoff !== false) await sleep(outcome.delayMs);
+      }
+    }
+  }
+
+  return {
+    enqueue: (task, input, o = {}) => sendOne(task as AnyTask, task.name, input, o),
+    getJob: (jobId) => store.get(jobId),
+    cancel: (jobId) => store.cancel(jobId),
+    sendTask: (name, input, o = {}) => sendOne(options.registry?.get(name), name, input, o),
+    enqueueMany: async (task, inputs, o = {}) => {
+      const prepared = inputs.map((input) => prepare(task as AnyTask, task.name, input, o));
+      if (eager()) return Promise.all(prepared.map((p) => runEagerly(task as AnyTask, p)));
+      const sent: EnqueuedJob[] = [];
+      const failed: { index: number; jobId: string; code: string; message: string }[] = [];
+      for (const batch of batches(prepared)) {
+        await Promise.all(batch.map(({ p }) => (p.job ? store.create(p.job) : undefined)));
+        const result = await sqsClient().send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl(batch[0]?.p.queue ?? ''),
+            Entries: batch.map(({ p, index }) => ({ Id: String(index), MessageBody: p.body, DelaySeconds: p.delaySeconds })),
+          }),
+        );
+        const refused = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
+        for (const { p, index } of batch) {
+          const f = refused.get(String(index));
+          if (f === undefined) {
+            sent.push({ jobId: p.envelope.jobId, queue: p.queue, tracked: p.job !== undefined, deduplicated: false });
+          } else {
+            if (p.job) await store.discard(p.job.jobId);
+            failed.push({ index, jobId: p.envelope.jobId, code: f.Code ?? 'Unknown', message: f.Message ?? '' });
+          }
+        }
+      }
+      if (failed.length > 0) throw new EnqueueBatchError(failed, sent.map((s) => s.jobId));
+      return sent;
+    },
+  };
+}
+
+/** Groups messages for SendMessageBatch: at most 10 entries and 1 MiB of bodies per call. */
+function batches(prepared: readonly Prepared[]): { p: Prepared; index: number }[][] {
+  const out: { p: Prepared; index: number }[][] = [];
+  let current: { p: Prepared; index: number }[] = [];
+  let bytes = 0;
+  prepared.forEach((p, index) => {
+    const size = Buffer.byteLength(p.body, 'utf8');
+    if (current.length === 10 || (current.length > 0 && bytes + size > SQS_MAX_MESSAGE_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push({ p, index });
+    bytes += size;
+  });
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** The client handlers use by default: DynamoDB job store on the `state` table, no registry. */
+export const jobs: JobClient = createJobClient();

@@ -6,6 +6,9 @@ import { randomUUID } from 'node:crypto';
 
 export const ENVELOPE_VERSION = 1;
 
+/** SQS's longest per-message delay, in seconds (15 minutes). */
+export const MAX_SQS_DELAY_SECONDS = 900;
+
 /** Largest SQS message body, in bytes (1 MiB). */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 
@@ -22,6 +25,20 @@ export interface JobEnvelope<Input = unknown> {
   readonly enqueuedAt: string;
   /** Correlates logs across the request that enqueued and the worker that ran. */
   readonly traceId: string;
+  /**
+   * Attempt number of this message's first delivery (1 when enqueued). The
+   * attempt a worker runs is `attempt + ApproximateReceiveCount - 1`, so the
+   * task's attempts and the queue's redrive count move together.
+   */
+  readonly attempt: number;
+  /** Whether the job has a status record in DynamoDB. */
+  readonly tracked: boolean;
+  /**
+   * ISO-8601 time before which the job must not run, for delays longer than
+   * SQS's 15 minutes: a worker receiving it early sends it on with the
+   * remaining delay instead of holding it.
+   */
+  readonly notBefore?: string;
 }
 
 /** A message body that is not a valid envelope: it can never succeed, so it is poison. */
@@ -46,14 +63,24 @@ export class PayloadTooLargeError extends Error {
   }
 }
 
-export function newEnvelope<Input>(task: string, input: Input, traceId?: string): JobEnvelope<Input> {
+export interface NewEnvelopeOptions {
+  readonly tracked: boolean;
+  readonly traceId?: string;
+  readonly notBefore?: Date;
+  readonly jobId?: string;
+}
+
+export function newEnvelope<Input>(task: string, input: Input, options: NewEnvelopeOptions): JobEnvelope<Input> {
   return {
     v: ENVELOPE_VERSION,
-    jobId: randomUUID(),
+    jobId: options.jobId ?? randomUUID(),
     task,
     input,
     enqueuedAt: new Date().toISOString(),
-    traceId: traceId ?? randomUUID(),
+    traceId: options.traceId ?? randomUUID(),
+    attempt: 1,
+    tracked: options.tracked,
+    ...(options.notBefore !== undefined && { notBefore: options.notBefore.toISOString() }),
   };
 }
 
@@ -86,5 +113,12 @@ export function decodeEnvelope(body: string): JobEnvelope {
     }
   }
   if (!('input' in record)) throw new EnvelopeDecodeError('field "input" is missing');
+  if (typeof record.attempt !== 'number' || !Number.isInteger(record.attempt) || record.attempt < 1) {
+    throw new EnvelopeDecodeError('field "attempt" must be a whole number >= 1');
+  }
+  if (typeof record.tracked !== 'boolean') throw new EnvelopeDecodeError('field "tracked" must be a boolean');
+  if (record.notBefore !== undefined && (typeof record.notBefore !== 'string' || Number.isNaN(Date.parse(record.notBefore)))) {
+    throw new EnvelopeDecodeError('field "notBefore" must be an ISO-8601 time');
+  }
   return record as unknown as JobEnvelope;
 }

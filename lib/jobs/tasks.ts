@@ -1,7 +1,6 @@
-/** The tasks Ferry's workers run, by name. */
-import type { TaskRunner } from './worker.js';
-import { PING_TASK, processPing } from '../demo/pings.js';
+/** The tasks Ferry's workers run, checked against the declared queues. */
+import { resources } from '../resources.js';
+import { processPing } from '../demo/pings.js';
+import { createTaskRegistry } from './task-registry.js';
 
-export const tasks: Readonly<Record<string, TaskRunner>> = {
-  [PING_TASK]: processPing,
-};
+export const registry = createTaskRegistry([processPing], resources);

@@ -1,58 +1,191 @@
 /**
- * The handler of an SQS-fed worker function: decodes each record, routes it to
- * its task, runs the records of a batch concurrently and reports exactly the
- * failed ones in `batchItemFailures`, so Lambda deletes only the successes.
+ * The handler of an SQS-fed worker function.
+ *
+ * For each record of a batch (several at once, up to `concurrency`): decode
+ * the envelope, find the task, run one attempt (`run-attempt.ts`), and act on
+ * the outcome:
+ *
+ * | outcome                          | message                                                    |
+ * |----------------------------------|------------------------------------------------------------|
+ * | succeeded, or skipped (finished) | deleted (left out of `batchItemFailures`)                  |
+ * | retry                            | visibility set to the backoff, reported failed             |
+ * | busy (another delivery runs it)  | visibility set to when that run's lease ends, reported failed |
+ * | failed, poison, unknown task     | sent to the DLQ with its reason, then deleted              |
+ * | due later than SQS can delay     | sent on with the remaining delay, then deleted             |
+ *
+ * A record whose handling itself fails (DynamoDB or SQS unreachable) is
+ * reported failed and comes back after the visibility timeout. Powertools'
+ * batch processor is not used: each record needs its own follow-up SQS call
+ * (visibility, DLQ with reason, resend) and concurrency must be bounded, which
+ * its processors do not offer; what it would add, mapping failures to
+ * `batchItemFailures`, is a few lines here.
  */
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { decodeEnvelope, type JobEnvelope } from './envelope.js';
+import { z } from 'zod';
+import { sqsClient } from '../aws/clients.js';
+import { queueUrl, queueUrlEnvName } from '../app/resource-env.js';
+import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, MAX_SQS_DELAY_SECONDS, type JobEnvelope } from './envelope.js';
+import { sendToDeadLetterQueue, type DeadLetterReason } from './dead-letter.js';
+import { UnknownTaskError } from './errors.js';
+import type { JobStore } from './job-state.js';
+import { DynamoJobStore } from './dynamo-job-store.js';
+import { runAttempt, type AttemptOutcome } from './run-attempt.js';
+import { defineTask, type AnyTask } from './task.js';
+import type { TaskRegistry } from './task-registry.js';
 
-export interface JobContext {
-  readonly envelope: JobEnvelope;
-  /** 1 on the first delivery; SQS's receive count. */
-  readonly attempt: number;
-  readonly lambda: Context;
-}
-
-export type TaskRunner = (input: unknown, job: JobContext) => Promise<unknown>;
+/** Time kept back from the invocation's deadline to record an attempt's outcome. */
+const INVOCATION_MARGIN_MS = 1_000;
+const MAX_VISIBILITY_SECONDS = 43_200;
 
 export interface WorkerOptions {
-  /** Records of one batch run at the same time. @default 10 */
+  readonly registry: TaskRegistry;
+  /** Records of one batch run at once. @default 10 */
   readonly concurrency?: number;
+  /** @default a DynamoJobStore on the `state` table */
+  readonly store?: JobStore;
+  /** Ids of queues this worker consumes besides its tasks' queues (to route poison messages). @default none */
+  readonly queues?: readonly string[];
+  /** Where one JSON line per job outcome goes. @default console.log */
+  readonly log?: (line: string) => void;
 }
 
-/** A message naming a task this worker does not run. */
-export class UnknownTaskError extends Error {
-  override readonly name = 'UnknownTaskError';
-  constructor(readonly task: string, known: readonly string[]) {
-    super(`no task "${task}" is registered on this worker (known: ${known.join(', ') || 'none'})`);
-  }
-}
+export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
-export function createWorkerHandler(
-  tasks: Readonly<Record<string, TaskRunner>>,
-  options: WorkerOptions = {},
-): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+export function createWorker(options: WorkerOptions): WorkerHandler {
   const concurrency = options.concurrency ?? 10;
+  const store = options.store ?? new DynamoJobStore();
+  const log = options.log ?? ((line: string) => console.log(line));
+  const queueIds = [...new Set([...options.registry.queues, ...(options.queues ?? [])])];
+
   return async (event, context) => {
     const failed: string[] = [];
     await forEachLimited(event.Records, concurrency, async (record) => {
       try {
-        await runRecord(tasks, record, context);
+        const keep = await handleRecord(record, context, { registry: options.registry, store, queueIds, log });
+        if (keep) failed.push(record.messageId);
       } catch (error) {
         failed.push(record.messageId);
-        console.error(JSON.stringify({ level: 'error', msg: 'job failed', messageId: record.messageId, error: describe(error) }));
+        log(JSON.stringify({ level: 'error', msg: 'record not handled; SQS will deliver it again', messageId: record.messageId, error: describe(error) }));
       }
     });
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
 
-async function runRecord(tasks: Readonly<Record<string, TaskRunner>>, record: SQSRecord, lambda: Context): Promise<void> {
-  const envelope = decodeEnvelope(record.body);
-  const run = tasks[envelope.task];
-  if (run === undefined) throw new UnknownTaskError(envelope.task, Object.keys(tasks));
-  const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
-  await run(envelope.input, { envelope, attempt, lambda });
+interface RecordDeps {
+  readonly registry: TaskRegistry;
+  readonly store: JobStore;
+  readonly queueIds: readonly string[];
+  readonly log: (line: string) => void;
+}
+
+/** Handles one record; returns true when the message must stay on the queue. */
+async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps): Promise<boolean> {
+  const queue = queueIdOf(record.eventSourceARN, deps.queueIds);
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+
+  let envelope: JobEnvelope;
+  try {
+    envelope = decodeEnvelope(record.body);
+  } catch (error) {
+    if (!(error instanceof EnvelopeDecodeError)) throw error;
+    await deadLetter(deps, queue, record.body, { cause: 'poison', errorName: error.name, errorMessage: error.message, attempts: receiveCount });
+    return false;
+  }
+
+  const dueInMs = envelope.notBefore === undefined ? 0 : Date.parse(envelope.notBefore) - Date.now();
+  if (dueInMs > 1_000) {
+    // Not due yet: send it on rather than hold it. A new message restarts the
+    // receive count, so the envelope keeps counting attempts from where it was.
+    const resent: JobEnvelope = { ...envelope, attempt: envelope.attempt + receiveCount - 1 };
+    await sqsClient().send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl(queue),
+        MessageBody: encodeEnvelope(resent),
+        DelaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(dueInMs / 1000)),
+      }),
+    );
+    return false;
+  }
+
+  const task = deps.registry.get(envelope.task) ?? unknownTask(envelope.task, deps.registry.names);
+  const attempt = envelope.attempt + receiveCount - 1;
+  const timeoutMs = Math.max(1, Math.min(task.timeoutMs, lambda.getRemainingTimeInMillis() - INVOCATION_MARGIN_MS));
+  const started = Date.now();
+  const outcome = await runAttempt({ task, envelope, queue, attempt, timeoutMs, store: deps.store, eager: false, lambda });
+  deps.log(JSON.stringify(outcomeLine(envelope, queue, attempt, outcome, Date.now() - started)));
+
+  switch (outcome.kind) {
+    case 'succeeded':
+    case 'skipped':
+      return false;
+    case 'retry':
+      await setVisibility(queue, record, outcome.delayMs);
+      return true;
+    case 'busy':
+      await setVisibility(queue, record, outcome.retryInMs);
+      return true;
+    case 'failed':
+      await deadLetter(deps, queue, record.body, {
+        cause: outcome.cause,
+        errorName: outcome.error.name,
+        errorMessage: outcome.error.message,
+        attempts: attempt,
+        task: envelope.task,
+        jobId: envelope.jobId,
+      });
+      return false;
+  }
+}
+
+/** A stand-in for a task this worker does not know: one attempt, which fails as non-retryable. */
+function unknownTask(name: string, known: readonly string[]): AnyTask {
+  return defineTask({
+    name,
+    input: z.unknown(),
+    retry: { maxAttempts: 1 },
+    run: () => Promise.reject(new UnknownTaskError(name, known)),
+  });
+}
+
+async function deadLetter(deps: RecordDeps, queue: string, body: string, reason: Omit<DeadLetterReason, 'queue' | 'deadAt'>): Promise<void> {
+  await sendToDeadLetterQueue(queue, body, { ...reason, queue, deadAt: new Date().toISOString() });
+  deps.log(JSON.stringify({ level: 'warn', msg: 'dead-lettered', queue, ...reason }));
+}
+
+async function setVisibility(queue: string, record: SQSRecord, delayMs: number): Promise<void> {
+  await sqsClient().send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrl(queue),
+      ReceiptHandle: record.receiptHandle,
+      VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(delayMs / 1000)),
+    }),
+  );
+}
+
+/** The declared queue id a record came from: the one whose URL ends with the ARN's queue name. */
+function queueIdOf(arn: string, queueIds: readonly string[]): string {
+  const name = arn.slice(arn.lastIndexOf(':') + 1);
+  for (const id of queueIds) {
+    const url = process.env[queueUrlEnvName(id)];
+    if (url !== undefined && url.endsWith(`/${name}`)) return id;
+  }
+  throw new Error(`record from ${arn} matches none of this worker's queues (${queueIds.join(', ')})`);
+}
+
+function outcomeLine(envelope: JobEnvelope, queue: string, attempt: number, outcome: AttemptOutcome, durationMs: number): Record<string, unknown> {
+  const base = { msg: 'job', task: envelope.task, jobId: envelope.jobId, traceId: envelope.traceId, queue, attempt, outcome: outcome.kind, durationMs };
+  switch (outcome.kind) {
+    case 'retry':
+      return { level: 'warn', ...base, retryInMs: outcome.delayMs, error: describe(outcome.error) };
+    case 'failed':
+      return { level: 'error', ...base, cause: outcome.cause, error: describe(outcome.error) };
+    case 'busy':
+      return { level: 'info', ...base, retryInMs: outcome.retryInMs };
+    default:
+      return { level: 'info', ...base };
+  }
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

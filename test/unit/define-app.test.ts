@@ -851,10 +851,12 @@ describe("Ferry's resources", () => {
     ]);
   });
 
-  it('feeds queue io to ioWorker and lets api send to it', () => {
+  it('feeds queue io to ioWorker and queue cpu to cpuWorker, and lets api send to io', () => {
     expect(resources.sqsSources).toEqual([
       { functionId: 'ioWorker', queue: 'io', batchSize: 10, maxBatchingWindow: seconds(0), maxConcurrency: 5 },
+      { functionId: 'cpuWorker', queue: 'cpu', batchSize: 1, maxBatchingWindow: seconds(0), maxConcurrency: 2 },
     ]);
+    expect(functionOf(resources, 'cpuWorker')).toMatchObject({ memoryMb: 1769, queues: { cpu: 'consume' } });
     expect(functionOf(resources, 'ioWorker').queues).toEqual({ io: 'consume' });
     expect(functionOf(resources, 'api').queues).toEqual({ io: 'send' });
   });

@@ -1,0 +1,98 @@
+/**
+ * Dead letters with their reason, and redrive.
+ *
+ * A job that fails for good (last attempt, a non-retryable error, an
+ * undecodable or unknown message) is sent by the worker to its queue's DLQ
+ * with a `FerryDeadLetter` message attribute saying why, then deleted from
+ * the source queue. SQS's own redrive policy (`maxReceiveCount`) stays as the
+ * safety net for deliveries a worker never finished (a crashed invocation);
+ * those arrive without a reason.
+ */
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { sqsClient } from '../aws/clients.js';
+import { deadLetterQueueUrl, queueUrl } from '../app/resource-env.js';
+
+export const DEAD_LETTER_ATTRIBUTE = 'FerryDeadLetter';
+
+export type DeadLetterCause = 'attempts-exhausted' | 'non-retryable' | 'poison';
+
+export interface DeadLetterReason {
+  readonly cause: DeadLetterCause;
+  readonly errorName: string;
+  readonly errorMessage: string;
+  readonly attempts: number;
+  /** Absent for a message that could not be decoded. */
+  readonly task?: string;
+  readonly jobId?: string;
+  /** Id of the declared queue the message came from. */
+  readonly queue: string;
+  readonly deadAt: string;
+}
+
+/** Sends `body` to the DLQ of queue `queueId`, with `reason` attached. */
+export async function sendToDeadLetterQueue(queueId: string, body: string, reason: DeadLetterReason): Promise<void> {
+  await sqsClient().send(
+    new SendMessageCommand({
+      QueueUrl: deadLetterQueueUrl(queueId),
+      MessageBody: body,
+      MessageAttributes: { [DEAD_LETTER_ATTRIBUTE]: { DataType: 'String', StringValue: JSON.stringify(reason) } },
+    }),
+  );
+}
+
+/** The reason attached to a dead letter, or undefined for one SQS moved itself. */
+export function deadLetterReasonOf(attributes: Record<string, { StringValue?: string; stringValue?: string }> | undefined): DeadLetterReason | undefined {
+  const raw = attributes?.[DEAD_LETTER_ATTRIBUTE];
+  const text = raw?.StringValue ?? raw?.stringValue;
+  return text === undefined ? undefined : (JSON.parse(text) as DeadLetterReason);
+}
+
+export interface RedriveOptions {
+  /** Most messages to move. @default all that are visible */
+  readonly max?: number;
+}
+
+export interface RedriveResult {
+  readonly moved: number;
+}
+
+/**
+ * Moves dead letters of queue `queueId` back to it, without their reason, as
+ * new messages: each job starts its attempts again. A message is deleted from
+ * the DLQ only after SQS accepted its copy, so nothing is lost if this stops
+ * halfway (at worst a message is moved twice, which tracked jobs absorb).
+ */
+export async function redrive(queueId: string, options: RedriveOptions = {}): Promise<RedriveResult> {
+  const sqs = sqsClient();
+  const source = queueUrl(queueId);
+  const dlq = deadLetterQueueUrl(queueId);
+  const max = options.max ?? Number.POSITIVE_INFINITY;
+  let moved = 0;
+  while (moved < max) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: Math.min(10, max - moved), WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
+    );
+    if (Messages.length === 0) break;
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: source,
+        Entries: Messages.map((m, i) => ({ Id: String(i), MessageBody: m.Body ?? '' })),
+      }),
+    );
+    const ok = new Set((sent.Successful ?? []).map((s) => s.Id));
+    const done = Messages.filter((_, i) => ok.has(String(i)));
+    if (done.length > 0) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: dlq, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+      );
+    }
+    moved += done.length;
+    if (done.length < Messages.length) break;
+  }
+  return { moved };
+}

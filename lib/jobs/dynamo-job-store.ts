@@ -1,0 +1,252 @@
+/**
+ * {@link JobStore} on DynamoDB: one item per tracked job in the state table,
+ * moved between statuses only by conditional writes, so concurrent or
+ * duplicate deliveries cannot run an attempt twice or overwrite a later state.
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { documentClient } from '../aws/clients.js';
+import { tableName } from '../app/resource-env.js';
+import { JobNotCancellableError, JobNotFoundError } from './errors.js';
+import {
+  JobStatus,
+  NOT_FOUND,
+  type ClaimResult,
+  type JobError,
+  type JobLookup,
+  type JobRecord,
+  type JobStore,
+  type NewJob,
+} from './job-state.js';
+
+/** Key and attribute names of job items, in one place. */
+export const JOB_ITEM = {
+  pk: 'pk',
+  sk: 'sk',
+  skValue: 'JOB',
+  ttl: 'expiresAt',
+  pkOf: (jobId: string) => `JOB#${jobId}`,
+} as const;
+
+export interface DynamoJobStoreOptions {
+  /** Declared id of the state table. @default 'state' */
+  readonly tableId?: string;
+  readonly client?: DynamoDBDocumentClient | DynamoDBClient;
+  /** Clock, for tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+export class DynamoJobStore implements JobStore {
+  private readonly tableId: string;
+  private readonly now: () => number;
+  private readonly client: DynamoDBDocumentClient | undefined;
+
+  constructor(options: DynamoJobStoreOptions = {}) {
+    this.tableId = options.tableId ?? 'state';
+    this.now = options.now ?? Date.now;
+    this.client = options.client === undefined ? undefined : DynamoDBDocumentClient.from(options.client as DynamoDBClient);
+  }
+
+  private get db(): DynamoDBDocumentClient {
+    return this.client ?? documentClient();
+  }
+
+  private get table(): string {
+    return tableName(this.tableId);
+  }
+
+  private key(jobId: string) {
+    return { [JOB_ITEM.pk]: JOB_ITEM.pkOf(jobId), [JOB_ITEM.sk]: JOB_ITEM.skValue };
+  }
+
+  private expiresAt(ttlMs: number): number {
+    return Math.ceil((this.now() + ttlMs) / 1000);
+  }
+
+  async create(job: NewJob): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...this.key(job.jobId),
+          jobId: job.jobId,
+          task: job.task,
+          queue: job.queue,
+          status: JobStatus.QUEUED,
+          attempts: 0,
+          maxAttempts: job.maxAttempts,
+          enqueuedAt: job.enqueuedAt,
+          traceId: job.traceId,
+          [JOB_ITEM.ttl]: this.expiresAt(job.ttlMs),
+        },
+        // Admits only a new job id; rejects reuse of an id (a bug upstream, never an overwrite of a live job).
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async discard(jobId: string): Promise<void> {
+    await this.db.send(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: this.key(jobId),
+        // Admits a record no worker has touched; a job some worker already claimed is kept.
+        ConditionExpression: '#status = :queued AND attempts = :zero',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':queued': JobStatus.QUEUED, ':zero': 0 },
+      }),
+    ).catch((error: unknown) => {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    });
+  }
+
+  async claim(job: NewJob, attempt: number, leaseMs: number): Promise<ClaimResult> {
+    const now = this.now();
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(job.jobId),
+          UpdateExpression:
+            'SET #status = :running, attempts = :attempt, leaseUntil = :lease, startedAt = :now, ' +
+            'jobId = :jobId, task = if_not_exists(task, :task), queue = if_not_exists(queue, :queue), ' +
+            'maxAttempts = :maxAttempts, enqueuedAt = if_not_exists(enqueuedAt, :enqueuedAt), ' +
+            'traceId = if_not_exists(traceId, :traceId), #ttl = if_not_exists(#ttl, :ttl) REMOVE nextAttemptAt',
+          // Admits: no record yet (its TTL passed, or it was enqueued untracked by
+          // an older sender); QUEUED and not yet run at this attempt (first run,
+          // or a retry after a failed attempt); RUNNING whose lease has lapsed
+          // (the worker died) at a later attempt. Rejects: a finished job
+          // (SUCCEEDED / FAILED / CANCELLED), a live RUNNING claim (a duplicate
+          // delivery), and a stale copy of an attempt already made. The caller
+          // reads the old item to tell "finished" from "busy".
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (attempts < :attempt AND (#status = :queued OR (#status = :running AND leaseUntil < :now)))',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': JOB_ITEM.ttl },
+          ExpressionAttributeValues: {
+            ':running': JobStatus.RUNNING,
+            ':queued': JobStatus.QUEUED,
+            ':attempt': attempt,
+            ':lease': new Date(now + leaseMs).toISOString(),
+            ':now': new Date(now).toISOString(),
+            ':jobId': job.jobId,
+            ':task': job.task,
+            ':queue': job.queue,
+            ':maxAttempts': job.maxAttempts,
+            ':enqueuedAt': job.enqueuedAt,
+            ':traceId': job.traceId,
+            ':ttl': this.expiresAt(job.ttlMs),
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { claimed: true, record: toRecord(Attributes ?? {}) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || error.Item === undefined) throw error;
+      const record = toRecord(unmarshall(error.Item));
+      const finished = record.status === JobStatus.SUCCEEDED || record.status === JobStatus.FAILED || record.status === JobStatus.CANCELLED;
+      return { claimed: false, reason: finished ? 'finished' : 'busy', record };
+    }
+  }
+
+  async succeed(jobId: string, attempt: number, result: unknown, ttlMs: number): Promise<void> {
+    await this.finishAttempt(jobId, attempt, {
+      UpdateExpression: 'SET #status = :succeeded, finishedAt = :now, #result = :result, #ttl = :ttl REMOVE leaseUntil, lastError',
+      ExpressionAttributeNames: { '#result': 'result', '#ttl': JOB_ITEM.ttl },
+      ExpressionAttributeValues: { ':succeeded': JobStatus.SUCCEEDED, ':result': result ?? null, ':ttl': this.expiresAt(ttlMs) },
+    });
+  }
+
+  async fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date): Promise<void> {
+    await this.finishAttempt(
+      jobId,
+      attempt,
+      final
+        ? {
+            UpdateExpression: 'SET #status = :failed, finishedAt = :now, lastError = :error REMOVE leaseUntil',
+            ExpressionAttributeValues: { ':failed': JobStatus.FAILED, ':error': { name: error.name, message: error.message } },
+          }
+        : {
+            UpdateExpression: 'SET #status = :queued, lastError = :error, nextAttemptAt = :next REMOVE leaseUntil',
+            ExpressionAttributeValues: {
+              ':queued': JobStatus.QUEUED,
+              ':error': { name: error.name, message: error.message },
+              ':next': (nextAttemptAt ?? new Date(this.now())).toISOString(),
+            },
+          },
+    );
+  }
+
+  /**
+   * Ends attempt `attempt`. Fenced by the attempt number: only the delivery
+   * that claimed this attempt may record its outcome. A delivery whose lease
+   * lapsed and whose job was claimed again by a later attempt writes nothing.
+   */
+  private async finishAttempt(
+    jobId: string,
+    attempt: number,
+    update: { UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> },
+  ): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(jobId),
+          UpdateExpression: update.UpdateExpression,
+          // Admits the RUNNING attempt this caller claimed; rejects a later
+          // attempt's claim, a cancelled or finished job, and a missing record.
+          ConditionExpression: '#status = :running AND attempts = :attempt',
+          ExpressionAttributeNames: { '#status': 'status', ...update.ExpressionAttributeNames },
+          ExpressionAttributeValues: {
+            ':running': JobStatus.RUNNING,
+            ':attempt': attempt,
+            ':now': new Date(this.now()).toISOString(),
+            ...update.ExpressionAttributeValues,
+          },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return; // superseded: a later attempt owns the record
+      throw error;
+    }
+  }
+
+  async cancel(jobId: string): Promise<JobRecord> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(jobId),
+          UpdateExpression: 'SET #status = :cancelled, finishedAt = :now',
+          // Admits only a QUEUED job (waiting for its first run or a retry);
+          // rejects a missing record (NOT_FOUND) and a RUNNING or finished job.
+          ConditionExpression: '#status = :queued',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':queued': JobStatus.QUEUED, ':cancelled': JobStatus.CANCELLED, ':now': new Date(this.now()).toISOString() },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return toRecord(Attributes ?? {});
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error.Item === undefined) throw new JobNotFoundError(jobId);
+      throw new JobNotCancellableError(jobId, toRecord(unmarshall(error.Item)).status);
+    }
+  }
+
+  async get(jobId: string): Promise<JobLookup> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: this.key(jobId), ConsistentRead: true }));
+    // TTL deletion is lazy: an expired record is treated as gone.
+    if (Item === undefined || (typeof Item[JOB_ITEM.ttl] === 'number' && (Item[JOB_ITEM.ttl] as number) * 1000 < this.now())) {
+      return { jobId, status: NOT_FOUND };
+    }
+    return toRecord(Item);
+  }
+}
+
+function toRecord(item: Record<string, unknown>): JobRecord {
+  const { pk: _pk, sk: _sk, [JOB_ITEM.ttl]: _ttl, ...record } = item;
+  return record as unknown as JobRecord;
+}

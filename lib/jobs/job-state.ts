@@ -1,0 +1,76 @@
+/**
+ * Job status: the record a tracked job keeps, its statuses, and the store
+ * contract. `dynamo-job-store.ts` implements it on DynamoDB.
+ */
+
+export const JobStatus = {
+  QUEUED: 'QUEUED',
+  RUNNING: 'RUNNING',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+  CANCELLED: 'CANCELLED',
+} as const;
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+
+/** What `getJob` answers for an id no record exists for: never "pending". */
+export const NOT_FOUND = 'NOT_FOUND' as const;
+
+export interface JobError {
+  readonly name: string;
+  readonly message: string;
+}
+
+export interface JobRecord {
+  readonly jobId: string;
+  readonly task: string;
+  readonly queue: string;
+  readonly status: JobStatus;
+  /** Attempts started so far. */
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly enqueuedAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  /** While RUNNING: when the running attempt's claim lapses (a crashed worker's job can then be claimed again). */
+  readonly leaseUntil?: string;
+  /** When a retry is due, after a failed attempt. */
+  readonly nextAttemptAt?: string;
+  readonly lastError?: JobError;
+  readonly result?: unknown;
+  readonly traceId: string;
+}
+
+export type JobLookup = JobRecord | { readonly jobId: string; readonly status: typeof NOT_FOUND };
+
+/** What a worker's claim of an attempt found. */
+export type ClaimResult =
+  | { readonly claimed: true; readonly record: JobRecord }
+  /** The job ended or was cancelled: the message is done with. */
+  | { readonly claimed: false; readonly reason: 'finished'; readonly record: JobRecord }
+  /** Another delivery holds a live claim on it: try again when that lapses. */
+  | { readonly claimed: false; readonly reason: 'busy'; readonly record: JobRecord };
+
+export interface NewJob {
+  readonly jobId: string;
+  readonly task: string;
+  readonly queue: string;
+  readonly maxAttempts: number;
+  readonly enqueuedAt: string;
+  readonly traceId: string;
+  readonly ttlMs: number;
+}
+
+export interface JobStore {
+  /** Records a job as QUEUED before its message is sent. */
+  create(job: NewJob): Promise<void>;
+  /** Removes a record whose message could not be sent, so no QUEUED record outlives a job that never existed. */
+  discard(jobId: string): Promise<void>;
+  /** Claims attempt `attempt` for a run of at most `leaseMs`; creates the record if it is missing. */
+  claim(job: NewJob, attempt: number, leaseMs: number): Promise<ClaimResult>;
+  succeed(jobId: string, attempt: number, result: unknown, ttlMs: number): Promise<void>;
+  /** Records a failed attempt: FAILED when `final`, else QUEUED again until `nextAttemptAt`. */
+  fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date): Promise<void>;
+  /** QUEUED → CANCELLED; throws JobNotFoundError or JobNotCancellableError otherwise. */
+  cancel(jobId: string): Promise<JobRecord>;
+  get(jobId: string): Promise<JobLookup>;
+}

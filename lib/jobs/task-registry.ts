@@ -1,0 +1,44 @@
+/**
+ * The tasks a worker runs (and eager mode or `sendTask` can look up), by name,
+ * checked against the app declaration: each task's queue must be declared,
+ * and its max attempts must not exceed the queue's `maxReceiveCount`, or SQS
+ * would dead-letter the job before the task gave up and recorded why.
+ */
+import type { App } from '../app/define-app.js';
+import type { AnyTask } from './task.js';
+
+export interface TaskRegistry {
+  get(name: string): AnyTask | undefined;
+  readonly names: readonly string[];
+  /** Ids of the queues the registered tasks run on. */
+  readonly queues: readonly string[];
+}
+
+export class InvalidTaskRegistryError extends Error {
+  override readonly name = 'InvalidTaskRegistryError';
+}
+
+export function createTaskRegistry(tasks: readonly AnyTask[], app?: App): TaskRegistry {
+  const byName = new Map<string, AnyTask>();
+  const problems: string[] = [];
+  for (const task of tasks) {
+    if (byName.has(task.name)) problems.push(`task "${task.name}" is registered twice`);
+    byName.set(task.name, task);
+    if (app === undefined) continue;
+    const queue = app.queues.find((q) => q.id === task.queue);
+    if (queue === undefined) {
+      problems.push(`task "${task.name}" runs on queue "${task.queue}", which is not declared (declared: ${app.queues.map((q) => q.id).join(', ')})`);
+    } else if (task.retry.maxAttempts > queue.maxReceiveCount) {
+      problems.push(
+        `task "${task.name}" allows ${task.retry.maxAttempts} attempts but queue "${queue.id}" dead-letters after ${queue.maxReceiveCount} receives; ` +
+          `lower retry.maxAttempts or raise the queue's maxReceiveCount`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new InvalidTaskRegistryError(problems.join('; '));
+  return {
+    get: (name) => byName.get(name),
+    names: [...byName.keys()],
+    queues: [...new Set(tasks.map((t) => t.queue))],
+  };
+}
