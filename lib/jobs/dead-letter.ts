@@ -16,6 +16,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../aws/clients.js';
 import { deadLetterQueueUrl, queueUrl } from '../app/resource-env.js';
+import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError } from './envelope.js';
+import type { JobStore } from './job-state.js';
+import { DynamoJobStore } from './dynamo-job-store.js';
 
 export const DEAD_LETTER_ATTRIBUTE = 'FerryDeadLetter';
 
@@ -55,6 +58,8 @@ export function deadLetterReasonOf(attributes: Record<string, { StringValue?: st
 export interface RedriveOptions {
   /** Most messages to move. @default all that are visible */
   readonly max?: number;
+  /** @default a DynamoJobStore on the `state` table */
+  readonly store?: JobStore;
 }
 
 export interface RedriveResult {
@@ -63,25 +68,28 @@ export interface RedriveResult {
 
 /**
  * Moves dead letters of queue `queueId` back to it, without their reason, as
- * new messages: each job starts its attempts again. A message is deleted from
- * the DLQ only after SQS accepted its copy, so nothing is lost if this stops
- * halfway (at worst a message is moved twice, which tracked jobs absorb).
+ * new messages: each job starts its attempts again (a tracked FAILED job goes
+ * back to QUEUED). A message is deleted from the DLQ only after SQS accepted
+ * its copy, so nothing is lost if this stops halfway (at worst a message is
+ * moved twice, which tracked jobs absorb). Undecodable messages move as they are.
  */
 export async function redrive(queueId: string, options: RedriveOptions = {}): Promise<RedriveResult> {
   const sqs = sqsClient();
   const source = queueUrl(queueId);
   const dlq = deadLetterQueueUrl(queueId);
   const max = options.max ?? Number.POSITIVE_INFINITY;
+  const store = options.store ?? new DynamoJobStore();
   let moved = 0;
   while (moved < max) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: Math.min(10, max - moved), WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
     );
     if (Messages.length === 0) break;
+    const bodies = await Promise.all(Messages.map((m) => freshAttempts(m.Body ?? '', store)));
     const sent = await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: source,
-        Entries: Messages.map((m, i) => ({ Id: String(i), MessageBody: m.Body ?? '' })),
+        Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })),
       }),
     );
     const ok = new Set((sent.Successful ?? []).map((s) => s.Id));
@@ -95,4 +103,16 @@ export async function redrive(queueId: string, options: RedriveOptions = {}): Pr
     if (done.length < Messages.length) break;
   }
   return { moved };
+}
+
+/** The body to send back: attempts counted from 1 again, and a tracked job's record back to QUEUED. */
+async function freshAttempts(body: string, store: JobStore): Promise<string> {
+  try {
+    const envelope = decodeEnvelope(body);
+    if (envelope.tracked) await store.requeue(envelope.jobId);
+    return encodeEnvelope({ ...envelope, attempt: 1 });
+  } catch (error) {
+    if (error instanceof EnvelopeDecodeError) return body;
+    throw error;
+  }
 }

@@ -45,7 +45,7 @@ export class DynamoJobStore implements JobStore {
   constructor(options: DynamoJobStoreOptions = {}) {
     this.tableId = options.tableId ?? 'state';
     this.now = options.now ?? Date.now;
-    this.client = options.client === undefined ? undefined : DynamoDBDocumentClient.from(options.client as DynamoDBClient);
+    this.client = options.client === undefined ? undefined : DynamoDBDocumentClient.from(options.client);
   }
 
   private get db(): DynamoDBDocumentClient {
@@ -168,7 +168,7 @@ export class DynamoJobStore implements JobStore {
             ExpressionAttributeValues: { ':failed': JobStatus.FAILED, ':error': { name: error.name, message: error.message } },
           }
         : {
-            UpdateExpression: 'SET #status = :queued, lastError = :error, nextAttemptAt = :next REMOVE leaseUntil',
+            UpdateExpression: 'SET #status = :queued, lastError = :error, lastFailedAt = :now, nextAttemptAt = :next REMOVE leaseUntil',
             ExpressionAttributeValues: {
               ':queued': JobStatus.QUEUED,
               ':error': { name: error.name, message: error.message },
@@ -208,6 +208,28 @@ export class DynamoJobStore implements JobStore {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return; // superseded: a later attempt owns the record
+      throw error;
+    }
+  }
+
+  async requeue(jobId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(jobId),
+          UpdateExpression: 'SET #status = :queued, attempts = :zero REMOVE finishedAt, nextAttemptAt',
+          // Admits a FAILED job (its dead letter is going back to the queue);
+          // rejects every other state: a job that succeeded, was cancelled or is
+          // still queued or running must not be run again by a redrive.
+          ConditionExpression: '#status = :failed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':queued': JobStatus.QUEUED, ':failed': JobStatus.FAILED, ':zero': 0 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }

@@ -193,7 +193,7 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
       const sent: EnqueuedJob[] = [];
       const failed: { index: number; jobId: string; code: string; message: string }[] = [];
       for (const batch of batches(prepared)) {
-        await Promise.all(batch.map(({ p }) => (p.job ? store.create(p.job) : undefined)));
+        await Promise.all(batch.flatMap(({ p }) => (p.job ? [store.create(p.job)] : [])));
         const result = await sqsClient().send(
           new SendMessageBatchCommand({
             QueueUrl: queueUrl(batch[0]?.p.queue ?? ''),

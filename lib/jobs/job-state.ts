@@ -70,6 +70,8 @@ export interface JobStore {
   succeed(jobId: string, attempt: number, result: unknown, ttlMs: number): Promise<void>;
   /** Records a failed attempt: FAILED when `final`, else QUEUED again until `nextAttemptAt`. */
   fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date): Promise<void>;
+  /** FAILED → QUEUED with no attempts made, for a dead letter sent back to its queue; false if the job is not FAILED. */
+  requeue(jobId: string): Promise<boolean>;
   /** QUEUED → CANCELLED; throws JobNotFoundError or JobNotCancellableError otherwise. */
   cancel(jobId: string): Promise<JobRecord>;
   get(jobId: string): Promise<JobLookup>;

@@ -73,7 +73,7 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
   }
 
   try {
-    const input = parseTaskInput(task, envelope.input);
+    const input: unknown = parseTaskInput(task, envelope.input);
     const result = await withTimeout(task, request.timeoutMs, (signal) =>
       task.run(input, {
         jobId: envelope.jobId,

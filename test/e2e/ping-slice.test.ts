@@ -43,7 +43,11 @@ describe('ping slice', () => {
     });
     expect(processed).toMatchObject({ jobId, attempts: 1, message: 'hello' });
 
-    const after = await runtime.stats();
+    // The event source deletes the message once the worker's invocation returns, just after the write.
+    const after = await eventually('the message to be deleted', async () => {
+      const stats = await runtime.stats();
+      return (stats.queues.io?.deleted ?? 0) > (before.queues.io?.deleted ?? 0) ? stats : undefined;
+    });
     expect((after.queues.io?.sent ?? 0) - (before.queues.io?.sent ?? 0)).toBe(1);
     expect((after.queues.io?.received ?? 0) - (before.queues.io?.received ?? 0)).toBe(1);
     expect((after.queues.io?.deleted ?? 0) - (before.queues.io?.deleted ?? 0)).toBe(1);

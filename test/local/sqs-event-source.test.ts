@@ -9,6 +9,7 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { localClients, type LocalClients } from '../../lib/local/local-clients.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
+import { inspectQueue } from '../helpers/queues.js';
 import { recorder } from '../fixtures/recorder.js';
 import { testApp } from '../fixtures/test-app.js';
 
@@ -50,11 +51,8 @@ function batchesOf(tag: string) {
     .filter((b) => b.records.length > 0);
 }
 
-/** Bodies waiting in a queue, read with fauxqs's non-destructive inspection endpoint. */
 async function deadLetterBodies(queueName: string): Promise<string[]> {
-  const response = await fetch(`${runtime.endpoints.sqsEndpoint}/_fauxqs/queues/${queueName}`);
-  const queue = (await response.json()) as { messages: { ready: { body: string }[] } };
-  return queue.messages.ready.map((m) => m.body);
+  return (await inspectQueue(runtime, queueName)).ready.map((m) => m.body);
 }
 
 describe('SqsEventSource', () => {
