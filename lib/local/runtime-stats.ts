@@ -22,6 +22,10 @@ export interface QueueStats extends SqsTraffic {
   failedRecords: number;
   /** Messages that arrived in the dead-letter queue (moved by SQS or sent there directly). */
   deadLetters: number;
+  /** ReceiveMessage calls the event source mapping made (AWS bills them like any request). */
+  receiveCalls: number;
+  /** DeleteMessageBatch calls the event source mapping made. */
+  deleteCalls: number;
 }
 
 export interface StatsSnapshot {
@@ -35,6 +39,7 @@ export class RuntimeStats {
   private readonly functions = new Map<string, FunctionStats>();
   private readonly received = new Map<string, number>();
   private readonly failedRecords = new Map<string, number>();
+  private readonly calls = new Map<string, { receive: number; delete: number }>();
   private readonly streams = new Map<string, { records: number; failedBatches: number; skippedRecords: number }>();
   private readonly fired = new Map<string, number>();
 
@@ -50,6 +55,12 @@ export class RuntimeStats {
 
   recordReceived(queueId: string, count: number): void {
     this.received.set(queueId, (this.received.get(queueId) ?? 0) + count);
+  }
+
+  recordEventSourceCall(queueId: string, call: 'receive' | 'delete'): void {
+    const c = this.calls.get(queueId) ?? { receive: 0, delete: 0 };
+    c[call] += 1;
+    this.calls.set(queueId, c);
   }
 
   recordFailedRecords(queueId: string, count: number): void {
@@ -95,6 +106,8 @@ export class RuntimeStats {
               failedRecords: this.failedRecords.get(id) ?? 0,
               movedToDlq: t.movedToDlq,
               deadLetters: (traffic[q.deadLetterName] ?? none).sent,
+              receiveCalls: this.calls.get(id)?.receive ?? 0,
+              deleteCalls: this.calls.get(id)?.delete ?? 0,
             },
           ];
         }),

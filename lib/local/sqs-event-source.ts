@@ -93,6 +93,7 @@ export class SqsEventSource {
   }
 
   private async receive(max: number, waitSeconds: number): Promise<Message[]> {
+    this.options.stats.recordEventSourceCall(this.options.source.queue, 'receive');
     const { Messages } = await this.options.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.options.queue.url,
@@ -109,6 +110,7 @@ export class SqsEventSource {
   private async deleteMessages(messages: readonly Message[]): Promise<void> {
     for (let i = 0; i < messages.length; i += SQS_MAX_RECEIVE) {
       const chunk = messages.slice(i, i + SQS_MAX_RECEIVE);
+      this.options.stats.recordEventSourceCall(this.options.source.queue, 'delete');
       const { Failed } = await this.options.sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.options.queue.url,
