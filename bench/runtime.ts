@@ -21,6 +21,7 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 500);
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  process.env.FERRY_LOG_LEVEL ??= 'warn';
   const figures = new Figures('runtime');
   const runtime = await startLocalRuntime({ httpPort: 0, prefix: `bench-${process.pid}`, log: () => undefined });
   try {

@@ -41,6 +41,7 @@ async function drain(runtime: LocalRuntime, calls: CallCounter, queue: 'jobs' | 
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  process.env.FERRY_LOG_LEVEL ??= 'warn';
   const figures = new Figures('worker');
   const runtime = await startLocalRuntime({ app: benchApp, httpPort: 0, prefix: `bench-${process.pid}`, log: () => undefined });
   try {

@@ -33,6 +33,7 @@ import { DynamoJobStore } from './dynamo-job-store.js';
 import { runAttempt, type AttemptOutcome } from './run-attempt.js';
 import { defineTask, type AnyTask } from './task.js';
 import type { TaskRegistry } from './task-registry.js';
+import { log as defaultLog, type LogSink } from '../util/log.js';
 
 /** Time kept back from the invocation's deadline to record an attempt's outcome. */
 const INVOCATION_MARGIN_MS = 1_000;
@@ -46,8 +47,8 @@ export interface WorkerOptions {
   readonly store?: JobStore;
   /** Ids of queues this worker consumes besides its tasks' queues (to route poison messages). @default none */
   readonly queues?: readonly string[];
-  /** Where one JSON line per job outcome goes. @default console.log */
-  readonly log?: (line: string) => void;
+  /** Where one structured entry per job outcome goes. @default JSON lines on stdout (see lib/util/log.ts) */
+  readonly log?: LogSink;
 }
 
 export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -55,7 +56,7 @@ export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBa
 export function createWorker(options: WorkerOptions): WorkerHandler {
   const concurrency = options.concurrency ?? 10;
   const store = options.store ?? new DynamoJobStore();
-  const log = options.log ?? ((line: string) => console.log(line));
+  const log = options.log ?? defaultLog;
   const queueIds = [...new Set([...options.registry.queues, ...(options.queues ?? [])])];
 
   return async (event, context) => {
@@ -66,7 +67,7 @@ export function createWorker(options: WorkerOptions): WorkerHandler {
         if (keep) failed.push(record.messageId);
       } catch (error) {
         failed.push(record.messageId);
-        log(JSON.stringify({ level: 'error', msg: 'record not handled; SQS will deliver it again', messageId: record.messageId, error: describe(error) }));
+        log({ level: 'error', msg: 'record not handled; SQS will deliver it again', messageId: record.messageId, error: describe(error) });
       }
     });
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
@@ -77,7 +78,7 @@ interface RecordDeps {
   readonly registry: TaskRegistry;
   readonly store: JobStore;
   readonly queueIds: readonly string[];
-  readonly log: (line: string) => void;
+  readonly log: LogSink;
 }
 
 /** Handles one record; returns true when the message must stay on the queue. */
@@ -114,7 +115,7 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
   const timeoutMs = Math.max(1, Math.min(task.timeoutMs, lambda.getRemainingTimeInMillis() - INVOCATION_MARGIN_MS));
   const started = Date.now();
   const outcome = await runAttempt({ task, envelope, queue, attempt, timeoutMs, store: deps.store, eager: false, lambda });
-  deps.log(JSON.stringify(outcomeLine(envelope, queue, attempt, outcome, Date.now() - started)));
+  deps.log(outcomeEntry(envelope, queue, attempt, outcome, Date.now() - started));
 
   switch (outcome.kind) {
     case 'succeeded':
@@ -151,7 +152,7 @@ function unknownTask(name: string, known: readonly string[]): AnyTask {
 
 async function deadLetter(deps: RecordDeps, queue: string, body: string, reason: Omit<DeadLetterReason, 'queue' | 'deadAt'>): Promise<void> {
   await sendToDeadLetterQueue(queue, body, { ...reason, queue, deadAt: new Date().toISOString() });
-  deps.log(JSON.stringify({ level: 'warn', msg: 'dead-lettered', queue, ...reason }));
+  deps.log({ level: 'warn', msg: 'dead-lettered', queue, ...reason });
 }
 
 async function setVisibility(queue: string, record: SQSRecord, delayMs: number): Promise<void> {
@@ -174,17 +175,17 @@ function queueIdOf(arn: string, queueIds: readonly string[]): string {
   throw new Error(`record from ${arn} matches none of this worker's queues (${queueIds.join(', ')})`);
 }
 
-function outcomeLine(envelope: JobEnvelope, queue: string, attempt: number, outcome: AttemptOutcome, durationMs: number): Record<string, unknown> {
+function outcomeEntry(envelope: JobEnvelope, queue: string, attempt: number, outcome: AttemptOutcome, durationMs: number): Parameters<LogSink>[0] {
   const base = { msg: 'job', task: envelope.task, jobId: envelope.jobId, traceId: envelope.traceId, queue, attempt, outcome: outcome.kind, durationMs };
   switch (outcome.kind) {
     case 'retry':
-      return { level: 'warn', ...base, retryInMs: outcome.delayMs, error: describe(outcome.error) };
+      return { level: 'warn' as const, ...base, retryInMs: outcome.delayMs, error: describe(outcome.error) };
     case 'failed':
-      return { level: 'error', ...base, cause: outcome.cause, error: describe(outcome.error) };
+      return { level: 'error' as const, ...base, cause: outcome.cause, error: describe(outcome.error) };
     case 'busy':
-      return { level: 'info', ...base, retryInMs: outcome.retryInMs };
+      return { level: 'info' as const, ...base, retryInMs: outcome.retryInMs };
     default:
-      return { level: 'info', ...base };
+      return { level: 'info' as const, ...base };
   }
 }
 

@@ -18,6 +18,7 @@ import { InvalidTaskInputError } from '../../lib/jobs/errors.js';
 import { JobStatus, NOT_FOUND, type JobLookup, type JobRecord } from '../../lib/jobs/job-state.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 import { inspectQueue } from '../helpers/queues.js';
+import { CallCounter } from '../../bench/call-counter.js';
 import { alwaysFails, flaky, member, rejects, runs, sleepy } from '../fixtures/job-tasks.js';
 import { jobsApp } from '../fixtures/jobs-app.js';
 import { registry } from '../fixtures/job-worker.js';
@@ -169,6 +170,18 @@ describe('job status', () => {
     const lookup: JobLookup = await jobs.getJob(id);
     expect(lookup).toEqual({ jobId: id, status: NOT_FOUND });
     await expect(jobs.cancel(id)).rejects.toThrow(`no job ${id} is known`);
+  });
+
+  it('costs three DynamoDB writes for a tracked job (create, claim, succeed) and none for an untracked one', async () => {
+    const calls = new CallCounter();
+    const tracked = await jobs.enqueue(member, { key: key() });
+    await finished(tracked.jobId);
+    expect(calls.dynamoWrites()).toBe(3);
+    const k = key();
+    const writesBefore = calls.dynamoWrites();
+    await jobs.enqueue(member, { key: k }, { trackStatus: false });
+    await eventually('the untracked job to run', async () => (runs().byKey[k]?.length === 1 ? true : undefined));
+    expect(calls.dynamoWrites() - writesBefore).toBe(0);
   });
 
   it('writes no status record for an untracked job', async () => {
