@@ -8,7 +8,7 @@ export default defineConfig({
     pool: 'forks',
     // Lambda runs Node 22; this machine's Node 20 is supported by the pinned SDK.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    testTimeout: 30_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     coverage: { provider: 'v8', include: ['lib/**', 'functions/**', 'cdk/**'] },
   },

@@ -92,6 +92,8 @@ export function encodeEnvelope(envelope: JobEnvelope): string {
   return body;
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
 /** Decodes a message body; throws {@link EnvelopeDecodeError} naming what is wrong. */
 export function decodeEnvelope(body: string): JobEnvelope {
   let value: unknown;
@@ -112,12 +114,12 @@ export function decodeEnvelope(body: string): JobEnvelope {
       throw new EnvelopeDecodeError(`field "${field}" must be a non-empty string`);
     }
   }
-  if (!('input' in record)) throw new EnvelopeDecodeError('field "input" is missing');
+  // No "input" key is an undefined input: JSON.stringify drops undefined values, so that is how one travels.
   if (typeof record.attempt !== 'number' || !Number.isInteger(record.attempt) || record.attempt < 1) {
     throw new EnvelopeDecodeError('field "attempt" must be a whole number >= 1');
   }
   if (typeof record.tracked !== 'boolean') throw new EnvelopeDecodeError('field "tracked" must be a boolean');
-  if (record.notBefore !== undefined && (typeof record.notBefore !== 'string' || Number.isNaN(Date.parse(record.notBefore)))) {
+  if (record.notBefore !== undefined && (typeof record.notBefore !== 'string' || !ISO_TIME.test(record.notBefore) || Number.isNaN(Date.parse(record.notBefore)))) {
     throw new EnvelopeDecodeError('field "notBefore" must be an ISO-8601 time');
   }
   return record as unknown as JobEnvelope;

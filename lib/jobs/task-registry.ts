@@ -27,7 +27,7 @@ export function createTaskRegistry(tasks: readonly AnyTask[], app?: App): TaskRe
     if (app === undefined) continue;
     const queue = app.queues.find((q) => q.id === task.queue);
     if (queue === undefined) {
-      problems.push(`task "${task.name}" runs on queue "${task.queue}", which is not declared (declared: ${app.queues.map((q) => q.id).join(', ')})`);
+      problems.push(`task "${task.name}" runs on queue "${task.queue}", which is not declared (declared: ${app.queues.map((q) => q.id).join(', ') || 'none'})`);
     } else if (task.retry.maxAttempts > queue.maxReceiveCount) {
       problems.push(
         `task "${task.name}" allows ${task.retry.maxAttempts} attempts but queue "${queue.id}" dead-letters after ${queue.maxReceiveCount} receives; ` +

@@ -47,7 +47,7 @@ async function finished(jobId: string): Promise<JobRecord> {
     return job.status === JobStatus.SUCCEEDED || job.status === JobStatus.FAILED || job.status === JobStatus.CANCELLED
       ? (job)
       : undefined;
-  }, 20_000);
+  }, 40_000);
 }
 
 /** The reason attached to the dead letter whose body mentions `marker`. */
@@ -55,7 +55,7 @@ async function deadLetter(marker: string): Promise<DeadLetterReason> {
   return eventually(`a dead letter for ${marker}`, async () => {
     const message = (await inspectQueue(runtime, queue().deadLetter.name)).ready.find((m) => m.body.includes(marker));
     return message && deadLetterReasonOf(message.messageAttributes);
-  }, 20_000);
+  }, 40_000);
 }
 
 describe('worker retries', () => {
@@ -144,7 +144,7 @@ describe('job status', () => {
     const body = encodeEnvelope(envelope);
     await clients.sqs.send(new SendMessageCommand({ QueueUrl: queue().url, MessageBody: body }));
     await clients.sqs.send(new SendMessageCommand({ QueueUrl: queue().url, MessageBody: body }));
-    await eventually('both copies to be deleted', async () => (((await runtime.stats()).queues.jobs?.deleted ?? 0) - before >= 2 ? true : undefined), 20_000);
+    await eventually('both copies to be deleted', async () => (((await runtime.stats()).queues.jobs?.deleted ?? 0) - before >= 2 ? true : undefined), 40_000);
     expect(runs().byKey[k]).toHaveLength(1);
     expect(await jobs.getJob(envelope.jobId)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
   });
@@ -154,7 +154,7 @@ describe('job status', () => {
     const before = (await runtime.stats()).queues.jobs?.deleted ?? 0;
     const { jobId } = await jobs.enqueue(member, { key: k }, { delay: seconds(2) });
     expect(await jobs.cancel(jobId)).toMatchObject({ status: 'CANCELLED' });
-    await eventually('the message to be consumed', async () => (((await runtime.stats()).queues.jobs?.deleted ?? 0) > before ? true : undefined), 20_000);
+    await eventually('the message to be consumed', async () => (((await runtime.stats()).queues.jobs?.deleted ?? 0) > before ? true : undefined), 40_000);
     expect(runs().byKey[k]).toBeUndefined();
     expect(await jobs.getJob(jobId)).toMatchObject({ status: 'CANCELLED' });
   });
@@ -237,7 +237,7 @@ describe('redrive', () => {
     expect(await eventually('the redriven job to succeed', async () => {
       const job = await jobs.getJob(jobId);
       return job.status === 'SUCCEEDED' ? job : undefined;
-    }, 20_000)).toMatchObject({ attempts: 1, result: { fixed: true } });
+    }, 40_000)).toMatchObject({ attempts: 1, result: { fixed: true } });
   });
 });
 

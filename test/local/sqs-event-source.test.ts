@@ -55,6 +55,19 @@ async function deadLetterBodies(queueName: string): Promise<string[]> {
   return (await inspectQueue(runtime, queueName)).ready.map((m) => m.body);
 }
 
+/** The batches of `tag` once it was delivered twice; on timeout the error shows what was seen. */
+async function redelivered(tag: string) {
+  try {
+    return await eventually('a second delivery of the batch', async () => {
+      const b = batchesOf(tag);
+      return b.length >= 2 ? b : undefined;
+    });
+  } catch (error) {
+    const seen = JSON.stringify({ batches: batchesOf(tag), stats: (await runtime.stats()).queues.work });
+    throw new Error(`${(error as Error).message}; seen: ${seen}`, { cause: error });
+  }
+}
+
 describe('SqsEventSource', () => {
   it('delivers the messages of one send as one batch within the batching window and deletes them all on success', async () => {
     const before = (await runtime.stats()).queues.work;
@@ -88,7 +101,7 @@ describe('SqsEventSource', () => {
   it('moves a record that keeps failing to the dead-letter queue after maxReceiveCount receives', async () => {
     const tag = await send('work', ['fail']);
     const dlqName = runtime.resources.queues.work?.deadLetter.name ?? '';
-    await eventually('the record in the dead-letter queue', async () => ((await deadLetterBodies(dlqName)).some((b) => b.includes(tag)) ? true : undefined), 20_000);
+    await eventually('the record in the dead-letter queue', async () => ((await deadLetterBodies(dlqName)).some((b) => b.includes(tag)) ? true : undefined), 40_000);
     // maxReceiveCount is 2: two deliveries, then SQS moves it on the third receive.
     const batches = batchesOf(tag);
     expect(batches.map((b) => b.records[0]?.receiveCount), JSON.stringify(batches)).toEqual([1, 2]);
@@ -99,20 +112,14 @@ describe('SqsEventSource', () => {
 
   it('fails the whole batch when the handler throws, so every record is received again', async () => {
     const tag = await send('work', ['ok', 'throw']);
-    const batches = await eventually('a second delivery of the batch', async () => {
-      const b = batchesOf(tag);
-      return b.length >= 2 ? b : undefined;
-    });
+    const batches = await redelivered(tag);
     expect(batches[0]?.records).toHaveLength(2);
     expect(batches[1]?.records.map((r) => r.receiveCount)).toEqual([2, 2]);
   });
 
   it('fails the whole batch when the response names an item that is not in the batch', async () => {
     const tag = await send('work', ['ok', 'bad-id']);
-    const batches = await eventually('a second delivery of the batch', async () => {
-      const b = batchesOf(tag);
-      return b.length >= 2 ? b : undefined;
-    });
+    const batches = await redelivered(tag);
     expect(batches[1]?.records.map((r) => r.receiveCount)).toEqual([2, 2]);
   });
 
