@@ -40,8 +40,9 @@ export interface QueueDeclaration {
   /**
    * How long a received message stays invisible to other consumers.
    * AWS refuses an event source mapping whose queue's visibility timeout is
-   * shorter than the function's timeout; AWS recommends six times it.
-   * @default 6 x the longest timeout of the functions this queue feeds (30 s if none)
+   * shorter than the function's timeout; AWS recommends six times it, plus the
+   * batching window. Ferry also refuses one shorter than timeout plus window.
+   * @default 6 x the longest timeout of the functions this queue feeds, plus their longest batching window (30 s if none)
    */
   readonly visibilityTimeout?: Duration;
   /**

@@ -171,18 +171,25 @@ export function defineApp(declaration: AppDeclaration): App {
   }));
 
   const queues: Queue[] = Object.entries(queueDecls).map(([id, q]) => {
-    const consumers = sqsSources.filter((s) => s.queue === id).map((s) => functions.find((f) => f.id === s.functionId));
+    const sources = sqsSources.filter((s) => s.queue === id);
+    const consumers = sources.map((s) => functions.find((f) => f.id === s.functionId));
     const longest = Math.max(0, ...consumers.map((f) => f?.timeout.milliseconds ?? 0));
+    const window = Math.max(0, ...sources.map((s) => s.maxBatchingWindow.milliseconds));
     const visibilityTimeout =
       q.visibilityTimeout ??
       (longest > 0
-        ? seconds(Math.min(SQS_MAX_VISIBILITY_S, (longest / 1000) * DEFAULTS.visibilityTimeoutFactor))
+        ? seconds(Math.min(SQS_MAX_VISIBILITY_S, Math.ceil((longest * DEFAULTS.visibilityTimeoutFactor + window) / 1000)))
         : DEFAULTS.visibilityTimeoutWithoutConsumer);
     const visibilityS = wholeSeconds(visibilityTimeout, `queue "${id}": visibilityTimeout`, problems);
     check(visibilityS <= SQS_MAX_VISIBILITY_S, `queue "${id}": visibilityTimeout must be at most 12 hours`);
     check(
       visibilityTimeout.milliseconds >= longest,
       `queue "${id}": visibilityTimeout (${visibilityS} s) is shorter than the timeout of a function it feeds (${longest / 1000} s); AWS refuses that event source mapping`,
+    );
+    check(
+      visibilityTimeout.milliseconds < longest || window === 0 || visibilityTimeout.milliseconds >= longest + window,
+      `queue "${id}": visibilityTimeout (${visibilityS} s) is shorter than a consumer's timeout plus its batching window (${(longest + window) / 1000} s): ` +
+        'messages would reappear, and be delivered twice, before their batch is handled',
     );
     const maxReceiveCount = q.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
     check(Number.isInteger(maxReceiveCount) && maxReceiveCount >= 1 && maxReceiveCount <= 1000, `queue "${id}": maxReceiveCount must be 1-1000 (got ${maxReceiveCount})`);

@@ -89,7 +89,7 @@ export class SqsEventSource {
       const waitSeconds = Math.min(LONG_POLL_SECONDS, Math.ceil(remainingMs / 1000));
       batch.push(...(await this.receive(Math.min(batchSize - batch.length, SQS_MAX_RECEIVE), waitSeconds)));
     }
-    return batch;
+    return latestCopies(batch);
   }
 
   private async receive(max: number, waitSeconds: number): Promise<Message[]> {
@@ -127,6 +127,19 @@ export class SqsEventSource {
     const { queue, region } = this.options;
     return { Records: messages.map((m) => toRecord(m, queue.arn, region)) };
   }
+}
+
+/**
+ * One record per message: when a message reappeared (its visibility ran out)
+ * while its batch was still being gathered, only the newest receipt counts.
+ */
+export function latestCopies(batch: readonly Message[]): Message[] {
+  const byId = new Map<string, Message>();
+  for (const message of batch) {
+    byId.delete(message.MessageId ?? '');
+    byId.set(message.MessageId ?? '', message);
+  }
+  return [...byId.values()];
 }
 
 /**

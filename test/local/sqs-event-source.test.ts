@@ -94,8 +94,8 @@ describe('SqsEventSource', () => {
     expect(second?.records).toHaveLength(1);
     expect(JSON.parse(second?.records[0]?.body ?? '{}')).toMatchObject({ mode: 'fail' });
     expect(second?.records[0]?.receiveCount).toBe(2);
-    // The queue's visibility timeout is 2 s: the record stays hidden that long.
-    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(1_500);
+    // The queue's visibility timeout is 4 s: the record stays hidden that long.
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(3_500);
   });
 
   it('moves a record that keeps failing to the dead-letter queue after maxReceiveCount receives', async () => {

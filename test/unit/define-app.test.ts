@@ -154,7 +154,7 @@ describe('declaration.ts documentation', () => {
 
   it('documents the same visibility timeout factor and consumer-less fallback as DEFAULTS', () => {
     const text = documentedDefault('QueueDeclaration', 'visibilityTimeout');
-    const match = /^(\d+) x the longest timeout of the functions this queue feeds \((\d+) s if none\)$/.exec(text);
+    const match = /^(\d+) x the longest timeout of the functions this queue feeds, plus their longest batching window \((\d+) s if none\)$/.exec(text);
     expect(match, `unexpected @default "${text}"`).not.toBeNull();
     expect(Number(match?.[1])).toBe(DEFAULTS.visibilityTimeoutFactor);
     expect(Number(match?.[2]) * 1000).toBe(DEFAULTS.visibilityTimeoutWithoutConsumer.milliseconds);
@@ -283,6 +283,30 @@ describe('defineApp', () => {
   describe('visibility timeout', () => {
     it('defaults to six times the timeout of the only consuming function', () => {
       expect(queueWith({}, [seconds(30)]).visibilityTimeout).toEqual(seconds(180));
+    });
+
+    it('adds the longest batching window to the default', () => {
+      const declaration: AppDeclaration = {
+        name: 'windowed',
+        queues: { jobs: {} },
+        functions: {
+          worker: { entry: 'w.ts', timeout: seconds(10), events: [{ type: 'sqs', queue: 'jobs', maxBatchingWindow: seconds(5), batchSize: 50 }] },
+        },
+      };
+      expect(defineApp(declaration).queues[0]?.visibilityTimeout).toEqual(seconds(65));
+    });
+
+    it('refuses a visibility timeout shorter than a consumer timeout plus its batching window', () => {
+      const declaration: AppDeclaration = {
+        name: 'windowed',
+        queues: { jobs: { visibilityTimeout: seconds(12) } },
+        functions: {
+          worker: { entry: 'w.ts', timeout: seconds(10), events: [{ type: 'sqs', queue: 'jobs', maxBatchingWindow: seconds(5), batchSize: 50 }] },
+        },
+      };
+      expect(() => defineApp(declaration)).toThrow(
+        /queue "jobs": visibilityTimeout \(12 s\) is shorter than a consumer's timeout plus its batching window \(15 s\): messages would reappear/,
+      );
     });
 
     it('defaults to six times the longest timeout when several functions consume the queue', () => {
