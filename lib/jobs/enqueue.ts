@@ -35,11 +35,17 @@ export interface EnqueueOptions {
   readonly trackStatus?: boolean;
   /** @default a new random id */
   readonly traceId?: string;
+  /** The job's id, when the caller has already recorded it somewhere. @default a new random id */
+  readonly jobId?: string;
   /**
-   * Deduplication key, handled by the client's {@link EnqueueGuard}.
+   * Deduplication key, handled by the client's {@link EnqueueGuard}: while an
+   * earlier job with the same key is inside `dedupWindow`, or still queued or
+   * running, nothing is sent and that job's id is returned.
    * @default none
    */
   readonly dedupKey?: string;
+  /** With `dedupKey`: how long after an enqueue an equal one is deduplicated even if the first finished. @default 0 (only while it is queued or running) */
+  readonly dedupWindow?: Duration;
 }
 
 export interface EnqueuedJob {
@@ -63,9 +69,11 @@ export type EagerOutcome =
  * that makes it redundant.
  */
 export interface EnqueueGuard {
-  admit(job: { readonly jobId: string; readonly task: string; readonly queue: string; readonly dedupKey: string }): Promise<
+  admit(job: { readonly jobId: string; readonly task: string; readonly queue: string; readonly dedupKey: string; readonly windowMs: number }): Promise<
     { readonly admitted: true } | { readonly admitted: false; readonly existingJobId: string }
   >;
+  /** Undoes an admission whose job could not be sent. */
+  release(dedupKey: string, jobId: string): Promise<void>;
 }
 
 export interface JobClientOptions {
@@ -119,6 +127,7 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     const envelope = newEnvelope(name, input, {
       tracked,
       ...(o.traceId !== undefined && { traceId: o.traceId }),
+      ...(o.jobId !== undefined && { jobId: o.jobId }),
       ...(longDelay && { notBefore: new Date(Date.now() + delayMs) }),
     });
     const body = encodeEnvelope(envelope);
@@ -136,25 +145,26 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     return { envelope, body, queue, delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(delayMs / 1000)), job };
   }
 
-  async function admit(p: Prepared, dedupKey: string | undefined): Promise<EnqueuedJob | undefined> {
+  async function admit(p: Prepared, dedupKey: string | undefined, dedupWindowMs: number): Promise<EnqueuedJob | undefined> {
     if (dedupKey === undefined) return undefined;
     if (options.guard === undefined) {
       throw new InvalidEnqueueOptionError('dedupKey needs an EnqueueGuard (createJobClient({ guard })); none is configured, so the job was not sent');
     }
-    const verdict = await options.guard.admit({ jobId: p.envelope.jobId, task: p.envelope.task, queue: p.queue, dedupKey });
+    const verdict = await options.guard.admit({ jobId: p.envelope.jobId, task: p.envelope.task, queue: p.queue, dedupKey, windowMs: dedupWindowMs });
     return verdict.admitted ? undefined : { jobId: verdict.existingJobId, queue: p.queue, tracked: p.job !== undefined, deduplicated: true };
   }
 
   async function sendOne(task: AnyTask | undefined, name: string, input: unknown, o: EnqueueOptions): Promise<EnqueuedJob> {
     const p = prepare(task, name, input, o);
-    const existing = await admit(p, o.dedupKey);
+    const existing = await admit(p, o.dedupKey, o.dedupWindow?.milliseconds ?? 0);
     if (existing) return existing;
     if (eager()) return runEagerly(task, p);
-    if (p.job) await store.create(p.job);
     try {
+      if (p.job) await store.create(p.job);
       await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl(p.queue), MessageBody: p.body, DelaySeconds: p.delaySeconds }));
     } catch (error) {
       if (p.job) await store.discard(p.job.jobId);
+      if (o.dedupKey !== undefined) await options.guard?.release(o.dedupKey, p.envelope.jobId);
       throw error;
     }
     return { jobId: p.envelope.jobId, queue: p.queue, tracked: p.job !== undefined, deduplicated: false };

@@ -10,6 +10,8 @@ import { NonRetryableError, TaskTimeoutError } from './errors.js';
 import type { JobStatus, JobStore, NewJob } from './job-state.js';
 import { decideRetry } from './retry-policy.js';
 import { parseTaskInput, type AnyTask } from './task.js';
+import { once } from '../coordination/idempotency.js';
+import { millis } from '../app/duration.js';
 
 /** DynamoDB's item limit is 400 KB; the rest of a job item needs room too. */
 export const MAX_RESULT_BYTES = 350 * 1024;
@@ -74,8 +76,9 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
 
   try {
     const input: unknown = parseTaskInput(task, envelope.input);
-    const result = await withTimeout(task, request.timeoutMs, (signal) =>
-      task.run(input, {
+    const idempotencyKey = task.idempotencyKey?.(input);
+    const result = await withTimeout(task, request.timeoutMs, (signal) => {
+      const run = () => task.run(input, {
         jobId: envelope.jobId,
         attempt,
         maxAttempts: task.retry.maxAttempts,
@@ -83,9 +86,12 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
         enqueuedAt: envelope.enqueuedAt,
         signal,
         eager: request.eager,
+        willRetry: (error) => decideRetry(task.retry, error, attempt, () => 0).retry,
         ...(request.lambda && { lambda: request.lambda }),
-      }),
-    );
+      });
+      if (idempotencyKey === undefined) return run();
+      return once(`${task.name}:${idempotencyKey}`, run, { inProgressFor: millis(request.timeoutMs + 5_000) }).then((o) => o.result);
+    });
     if (tracked) {
       const bytes = Buffer.byteLength(JSON.stringify(result ?? null), 'utf8');
       if (bytes > MAX_RESULT_BYTES) throw new ResultTooLargeError(task.name, bytes);

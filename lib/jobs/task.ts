@@ -24,6 +24,8 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** True when run inline by eager mode rather than by a worker. */
   readonly eager: boolean;
+  /** Whether `error`, thrown by this attempt, would earn another attempt under the task's retry policy. */
+  readonly willRetry: (error: unknown) => boolean;
   /** The Lambda context of the worker invocation; absent in eager mode. */
   readonly lambda?: Context;
 }
@@ -52,6 +54,13 @@ export interface TaskOptions<Schema extends z.ZodType, Result> {
   readonly trackStatus?: boolean;
   /** How long a tracked job's record and result are kept. @default 1 day */
   readonly resultTtl?: Duration;
+  /**
+   * Makes the task's effect happen at most once per key (see
+   * `lib/coordination/idempotency.ts`), across jobs, duplicate deliveries and
+   * concurrent workers: a repeat returns the first run's result without running.
+   * @default none: every job runs
+   */
+  readonly idempotencyKey?: (input: z.output<Schema>) => string;
 }
 
 export interface Task<Input = unknown, Result = unknown, Parsed = Input> {
@@ -63,6 +72,7 @@ export interface Task<Input = unknown, Result = unknown, Parsed = Input> {
   readonly timeoutMs: number;
   readonly trackStatus: boolean;
   readonly resultTtlMs: number;
+  readonly idempotencyKey?: (input: Parsed) => string;
 }
 
 /** Any task, whatever its types. */
@@ -95,6 +105,7 @@ export function defineTask<Schema extends z.ZodType, Result>(
     timeoutMs,
     trackStatus: options.trackStatus ?? TASK_DEFAULTS.trackStatus,
     resultTtlMs: (options.resultTtl ?? TASK_DEFAULTS.resultTtl).milliseconds,
+    ...(options.idempotencyKey !== undefined && { idempotencyKey: options.idempotencyKey }),
   });
 }
 

@@ -1,0 +1,119 @@
+/**
+ * Idempotent side effects: `once(key, fn)` runs `fn` at most once per key,
+ * however many deliveries or concurrent workers ask, and returns the first
+ * run's result to the others. A failure releases the key so a retry can run;
+ * a record left in progress by a crashed invocation expires with the
+ * invocation's deadline. (The seed's example: a welcome email sent exactly
+ * once per user.)
+ */
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { documentClient } from '../aws/clients.js';
+import { tableName } from '../app/resource-env.js';
+import { type Duration, days, minutes } from '../app/duration.js';
+
+export const IDEMPOTENCY_ITEM = {
+  pkOf: (key: string) => `ONCE#${key}`,
+  sk: 'ONCE',
+  ttl: 'expiresAt',
+} as const;
+
+/** Another run for the same key is in progress: retry later (the job's retry policy does). */
+export class IdempotencyInProgressError extends Error {
+  override readonly name = 'IdempotencyInProgressError';
+  constructor(
+    readonly key: string,
+    readonly until: number,
+  ) {
+    super(`"${key}" is being run by another invocation until ${new Date(until).toISOString()} at the latest; try again later`);
+  }
+}
+
+export interface OnceOptions {
+  /** How long a completed run's result is remembered (and repeats suppressed). @default 1 day */
+  readonly remember?: Duration;
+  /**
+   * How long an in-progress record blocks others if its invocation dies. Pass
+   * the Lambda context's remaining time.
+   * @default 15 minutes (the Lambda maximum)
+   */
+  readonly inProgressFor?: Duration;
+  readonly tableId?: string;
+  readonly client?: DynamoDBDocumentClient;
+  readonly now?: () => number;
+}
+
+export interface OnceResult<T> {
+  readonly result: T;
+  /** False when an earlier run's result was returned and `fn` did not run. */
+  readonly ran: boolean;
+}
+
+export async function once<T>(key: string, fn: () => Promise<T>, options: OnceOptions = {}): Promise<OnceResult<T>> {
+  const db = options.client ?? documentClient();
+  const table = tableName(options.tableId ?? 'state');
+  const now = (options.now ?? Date.now)();
+  const Key = { pk: IDEMPOTENCY_ITEM.pkOf(key), sk: IDEMPOTENCY_ITEM.sk };
+  const run = randomUUID();
+  const inProgressUntil = now + (options.inProgressFor ?? minutes(15)).milliseconds;
+  try {
+    await db.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...Key, status: 'IN_PROGRESS', run, inProgressUntil, [IDEMPOTENCY_ITEM.ttl]: Math.ceil(inProgressUntil / 1000) },
+        // Admits a key never run, one whose record expired (TTL passed, deleted
+        // lazily), and one left IN_PROGRESS by an invocation that died. Rejects
+        // a COMPLETED run (its result is returned) and a live IN_PROGRESS one.
+        ConditionExpression:
+          'attribute_not_exists(pk) OR #ttl <= :nowS OR (#status = :inProgress AND inProgressUntil < :now)',
+        ExpressionAttributeNames: { '#ttl': IDEMPOTENCY_ITEM.ttl, '#status': 'status' },
+        ExpressionAttributeValues: { ':nowS': Math.floor(now / 1000), ':inProgress': 'IN_PROGRESS', ':now': now },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException) || error.Item === undefined) throw error;
+    const existing = unmarshall(error.Item);
+    if (existing.status === 'COMPLETED') return { result: existing.result as T, ran: false };
+    throw new IdempotencyInProgressError(key, Number(existing.inProgressUntil));
+  }
+
+  let result: T;
+  try {
+    result = await fn();
+  } catch (error) {
+    await db
+      .send(
+        new DeleteCommand({
+          TableName: table,
+          Key,
+          // Admits only this run's own record, so a failure frees the key for a retry
+          // without deleting a record some later run has taken over.
+          ConditionExpression: '#run = :run',
+          ExpressionAttributeNames: { '#run': 'run' },
+          ExpressionAttributeValues: { ':run': run },
+        }),
+      )
+      .catch((deleteError: unknown) => {
+        if (!(deleteError instanceof ConditionalCheckFailedException)) throw deleteError;
+      });
+    throw error;
+  }
+  const rememberUntil = Math.ceil(((options.now ?? Date.now)() + (options.remember ?? days(1)).milliseconds) / 1000);
+  await db.send(
+    new UpdateCommand({
+      TableName: table,
+      Key,
+      UpdateExpression: 'SET #status = :completed, #result = :result, #ttl = :ttl REMOVE inProgressUntil',
+      // Admits this run's own record. If the run outlived its in-progress
+      // deadline and another run took the key over, the effect may have happened
+      // twice; the write is refused so the later run's record stands.
+      ConditionExpression: '#run = :run',
+      ExpressionAttributeNames: { '#status': 'status', '#result': 'result', '#ttl': IDEMPOTENCY_ITEM.ttl, '#run': 'run' },
+      ExpressionAttributeValues: { ':completed': 'COMPLETED', ':result': result ?? null, ':ttl': rememberUntil, ':run': run },
+    }),
+  );
+  return { result, ran: true };
+}

@@ -1,0 +1,359 @@
+/**
+ * Single-flight cached computations: for one key, one DynamoDB item carries
+ * the whole state (phase, lease, fencing token, result, freshness, last
+ * error), so one read answers a request and one conditional write decides who
+ * refreshes. This replaces the seed tutorial's cache + lock + "working" +
+ * "task sent" markers, without the gap between reading a marker and setting it.
+ *
+ * A refresh costs three writes: the request that wins the claim (→ queued),
+ * the worker's claim of the run (→ running), and the result (→ ready) or the
+ * failure. Crashes heal: a claim whose enqueue or run died lapses with its
+ * lease, and the next request claims again with a newer token, which also
+ * fences off the old run's late writes.
+ *
+ * Phases: absent → queued → running → ready | failed; ready or failed → queued
+ * again once the result is no longer fresh or the failure's cool-down ended.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { documentClient } from '../aws/clients.js';
+import { tableName } from '../app/resource-env.js';
+import { type Duration, minutes, seconds } from '../app/duration.js';
+
+export const FLIGHT_ITEM = {
+  pkOf: (key: string) => `FLIGHT#${key}`,
+  sk: 'FLIGHT',
+  ttl: 'expiresAt',
+} as const;
+
+export type Phase = 'queued' | 'running' | 'ready' | 'failed';
+
+/** The stored state of one key. Times are epoch milliseconds. */
+export interface FlightItem {
+  readonly key: string;
+  readonly phase: Phase;
+  readonly token: number;
+  readonly jobId?: string;
+  /** While queued or running: when the claim lapses unless renewed. */
+  readonly leaseUntil?: number;
+  readonly claimedAt?: number;
+  readonly result?: unknown;
+  readonly computedAt?: number;
+  readonly freshUntil?: number;
+  /** Last moment the result may be served at all (stale after `freshUntil`). */
+  readonly staleUntil?: number;
+  readonly attempts?: number;
+  readonly lastError?: { readonly name: string; readonly message: string; readonly code?: string };
+  readonly failedAt?: number;
+  /** After a failure: no new refresh is claimed before this. */
+  readonly retryAt?: number;
+}
+
+/** What a request learns, in one read (and, at most, one write). */
+export type FlightAnswer<R = unknown> =
+  | {
+      readonly state: 'ready';
+      readonly result: R;
+      readonly computedAt: number;
+      readonly freshUntil: number;
+      /** The result is past its freshness and a refresh has been claimed. */
+      readonly stale: boolean;
+      readonly refreshing: boolean;
+      /** Set when the latest refresh failed and the stale result is served meanwhile. */
+      readonly refreshError?: FlightItem['lastError'];
+      readonly jobId?: string;
+    }
+  | {
+      readonly state: 'pending';
+      readonly phase: 'queued' | 'running';
+      readonly jobId?: string;
+      /** When the current claim was made. */
+      readonly since: number;
+      /** True for the one request whose claim started this refresh. */
+      readonly claimed: boolean;
+    }
+  | {
+      readonly state: 'failed';
+      readonly error: NonNullable<FlightItem['lastError']>;
+      readonly failedAt: number;
+      readonly retryAt: number;
+      readonly jobId?: string;
+    };
+
+export interface FlightPolicy {
+  /** A result is served as fresh this long. */
+  readonly freshFor: Duration;
+  /** …and then as stale (while one refresh runs) this much longer. @default 0: no stale serving */
+  readonly staleFor?: Duration;
+  /** A claim not yet picked up by a worker lapses after this. @default 1 minute */
+  readonly queuedLease?: Duration;
+  /** A run lapses after this unless heartbeated. @default 1 minute */
+  readonly runLease?: Duration;
+  /** After a failure, no refresh is claimed for this long. @default 30 seconds */
+  readonly failureCooldown?: Duration;
+}
+
+export const FLIGHT_DEFAULTS = {
+  staleFor: seconds(0),
+  queuedLease: minutes(1),
+  runLease: minutes(1),
+  failureCooldown: seconds(30),
+} as const;
+
+/** What the request that wins a claim must send to a worker. */
+export interface FlightClaim {
+  readonly key: string;
+  readonly token: number;
+  readonly jobId: string;
+}
+
+/** The run's claim was lost (superseded, or its lease ended): its result is not written. */
+export class FlightLostError extends Error {
+  override readonly name = 'FlightLostError';
+  constructor(
+    readonly key: string,
+    readonly token: number,
+  ) {
+    super(`refresh ${token} of "${key}" no longer holds its claim; a newer refresh owns the key`);
+  }
+}
+
+export interface SingleFlightOptions {
+  /** Declared id of the table. @default 'state' */
+  readonly tableId?: string;
+  readonly client?: DynamoDBDocumentClient;
+  /** Clock, for tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+export class SingleFlight {
+  private readonly tableId: string;
+  private readonly now: () => number;
+
+  constructor(private readonly options: SingleFlightOptions = {}) {
+    this.tableId = options.tableId ?? 'state';
+    this.now = options.now ?? Date.now;
+  }
+
+  private get db(): DynamoDBDocumentClient {
+    return this.options.client ?? documentClient();
+  }
+
+  private itemKey(key: string) {
+    return { pk: FLIGHT_ITEM.pkOf(key), sk: FLIGHT_ITEM.sk };
+  }
+
+  /** The stored state, ignoring an item whose TTL has passed (DynamoDB deletes lazily). */
+  async read(key: string): Promise<FlightItem | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: tableName(this.tableId), Key: this.itemKey(key), ConsistentRead: true }));
+    return this.live(Item);
+  }
+
+  private live(item: Record<string, unknown> | undefined): FlightItem | undefined {
+    if (item === undefined) return undefined;
+    const ttl = item[FLIGHT_ITEM.ttl];
+    if (typeof ttl === 'number' && ttl * 1000 <= this.now()) return undefined;
+    return item as unknown as FlightItem;
+  }
+
+  /**
+   * Answers a request for `key`: the result when ready and fresh (one read);
+   * "pending" when a refresh is queued or running (no write); otherwise one
+   * conditional write claims the refresh, and only the winner calls `enqueue`.
+   * If `enqueue` throws, the claim is left to lapse and the error propagates.
+   */
+  async request<R>(key: string, policy: FlightPolicy, enqueue: (claim: FlightClaim) => Promise<void>): Promise<FlightAnswer<R>> {
+    const item = await this.read(key);
+    const now = this.now();
+    if (item !== undefined && !needsRefresh(item, now)) return answerFrom<R>(item, now, false);
+
+    const jobId = randomUUID();
+    const claimed = await this.claim(key, policy, jobId, now, item?.staleUntil ?? 0);
+    if (!claimed.won) return answerFrom<R>(claimed.item, now, false);
+    await enqueue({ key, token: claimed.item.token, jobId });
+    return answerFrom<R>(claimed.item, now, true);
+  }
+
+  private async claim(key: string, policy: FlightPolicy, jobId: string, now: number, staleUntil: number): Promise<{ won: boolean; item: FlightItem }> {
+    const queuedLease = (policy.queuedLease ?? FLIGHT_DEFAULTS.queuedLease).milliseconds;
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: tableName(this.tableId),
+          Key: this.itemKey(key),
+          UpdateExpression:
+            'SET #key = :key, phase = :queued, jobId = :jobId, leaseUntil = :lease, claimedAt = :now, ' +
+            '#ttl = :ttl ADD #token :one',
+          // Admits: no item, or one whose TTL passed; no live claim (no lease, or
+          // its lease lapsed: the enqueue or the run died); and no fresh result;
+          // and no failure still cooling down. Rejects every other request: it
+          // reads the state it lost to from the old item instead of enqueuing.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #ttl <= :nowS OR (' +
+            '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND ' +
+            '(attribute_not_exists(freshUntil) OR freshUntil <= :now) AND ' +
+            '(attribute_not_exists(retryAt) OR retryAt <= :now))',
+          ExpressionAttributeNames: { '#key': 'key', '#ttl': FLIGHT_ITEM.ttl, '#token': 'token' },
+          ExpressionAttributeValues: {
+            ':key': key,
+            ':queued': 'queued',
+            ':jobId': jobId,
+            ':lease': now + queuedLease,
+            ':now': now,
+            ':nowS': Math.floor(now / 1000),
+            // The item outlives the refresh by a day, and any stale result it still serves.
+            ':ttl': Math.ceil(Math.max(now + queuedLease, staleUntil) / 1000) + 86_400,
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { won: true, item: Attributes as unknown as FlightItem };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || error.Item === undefined) throw error;
+      return { won: false, item: unmarshall(error.Item) as FlightItem };
+    }
+  }
+
+  /**
+   * The worker's claim of the run (queued → running). Returns false when the
+   * claim is stale (a newer refresh owns the key, or this one already ran):
+   * the caller skips the computation.
+   */
+  async start(claim: FlightClaim, policy: FlightPolicy): Promise<boolean> {
+    const now = this.now();
+    const runLease = (policy.runLease ?? FLIGHT_DEFAULTS.runLease).milliseconds;
+    return this.owned(claim, 'SET phase = :running, leaseUntil = :lease ADD attempts :one', {
+      // Admits the queued claim with this token (a retry of a failed attempt is
+      // queued again under the same token); rejects a newer claim, a run already
+      // in progress (a duplicate delivery), and a finished one.
+      condition: '#token = :token AND phase = :queued',
+      values: { ':running': 'running', ':queued': 'queued', ':lease': now + runLease, ':one': 1 },
+    });
+  }
+
+  /** Extends a running claim's lease; false when the claim was lost. */
+  async heartbeat(claim: FlightClaim, policy: FlightPolicy): Promise<boolean> {
+    const now = this.now();
+    return this.owned(claim, 'SET leaseUntil = :lease', {
+      // Admits the running claim with this token while its lease is live;
+      // rejects a lapsed or superseded one, which must not come back to life.
+      condition: '#token = :token AND phase = :running AND leaseUntil >= :now',
+      values: { ':running': 'running', ':lease': now + (policy.runLease ?? FLIGHT_DEFAULTS.runLease).milliseconds, ':now': now },
+    });
+  }
+
+  /** Stores the result (running → ready). Throws {@link FlightLostError} when the claim no longer holds. */
+  async complete(claim: FlightClaim, policy: FlightPolicy, result: unknown): Promise<void> {
+    const now = this.now();
+    const freshUntil = now + policy.freshFor.milliseconds;
+    const staleUntil = freshUntil + (policy.staleFor ?? FLIGHT_DEFAULTS.staleFor).milliseconds;
+    const ok = await this.owned(
+      claim,
+      'SET phase = :ready, #result = :result, computedAt = :now, freshUntil = :fresh, staleUntil = :stale, #ttl = :ttl ' +
+        'REMOVE leaseUntil, lastError, failedAt, retryAt',
+      {
+        // Admits the running claim with this token, only while its lease is
+        // live; rejects a run whose lease lapsed (another refresh may be
+        // running) and a superseded token: their results are dropped.
+        condition: '#token = :token AND phase = :running AND leaseUntil >= :now',
+        values: {
+          ':ready': 'ready',
+          ':running': 'running',
+          ':result': result ?? null,
+          ':now': now,
+          ':fresh': freshUntil,
+          ':stale': staleUntil,
+          ':ttl': Math.ceil(staleUntil / 1000),
+        },
+        names: { '#result': 'result', '#ttl': FLIGHT_ITEM.ttl },
+      },
+    );
+    if (!ok) throw new FlightLostError(claim.key, claim.token);
+  }
+
+  /**
+   * Records a failed attempt. With `final`, the key becomes failed until the
+   * cool-down ends (its stale result, if any, is kept); otherwise the claim goes
+   * back to queued, leased long enough for the job's retry to pick it up.
+   */
+  async fail(claim: FlightClaim, policy: FlightPolicy, error: { name: string; message: string; code?: string }, final: boolean, retryInMs = 0): Promise<void> {
+    const now = this.now();
+    const cooldown = (policy.failureCooldown ?? FLIGHT_DEFAULTS.failureCooldown).milliseconds;
+    const queuedLease = (policy.queuedLease ?? FLIGHT_DEFAULTS.queuedLease).milliseconds;
+    const lastError = { name: error.name, message: error.message, ...(error.code !== undefined && { code: error.code }) };
+    await this.owned(
+      claim,
+      final
+        ? 'SET phase = :failed, lastError = :error, failedAt = :now, retryAt = :retryAt, #ttl = :ttl REMOVE leaseUntil'
+        : 'SET phase = :queued, lastError = :error, leaseUntil = :lease',
+      {
+        // Admits the running claim with this token; rejects a superseded one,
+        // whose failure no longer describes the key.
+        condition: '#token = :token AND phase = :running',
+        values: final
+          ? { ':failed': 'failed', ':running': 'running', ':error': lastError, ':now': now, ':retryAt': now + cooldown, ':ttl': Math.ceil((now + cooldown) / 1000) + 86_400 }
+          : { ':queued': 'queued', ':running': 'running', ':error': lastError, ':lease': now + retryInMs + queuedLease },
+        names: final ? { '#ttl': FLIGHT_ITEM.ttl } : {},
+      },
+    );
+  }
+
+  private async owned(
+    claim: FlightClaim,
+    update: string,
+    spec: { condition: string; values: Record<string, unknown>; names?: Record<string, string> },
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: tableName(this.tableId),
+          Key: this.itemKey(claim.key),
+          UpdateExpression: update,
+          ConditionExpression: spec.condition,
+          ExpressionAttributeNames: { '#token': 'token', ...spec.names },
+          ExpressionAttributeValues: { ':token': claim.token, ...spec.values },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+/** Whether a request finding `item` should try to claim a refresh. */
+function needsRefresh(item: FlightItem, now: number): boolean {
+  if ((item.phase === 'queued' || item.phase === 'running') && (item.leaseUntil ?? 0) >= now) return false;
+  if (item.phase === 'failed' && (item.retryAt ?? 0) > now) return false;
+  if (item.phase === 'ready' && (item.freshUntil ?? 0) > now) return false;
+  return true;
+}
+
+/** The answer a request gets from `item` as it stands. */
+function answerFrom<R>(item: FlightItem, now: number, claimed: boolean): FlightAnswer<R> {
+  const servable = item.result !== undefined && item.computedAt !== undefined && (item.staleUntil ?? 0) > now;
+  const inFlight = (item.phase === 'queued' || item.phase === 'running') && (item.leaseUntil ?? 0) >= now;
+  const jobId = item.jobId === undefined ? {} : { jobId: item.jobId };
+  if (servable) {
+    const stale = (item.freshUntil ?? 0) <= now;
+    return {
+      state: 'ready',
+      result: item.result as R,
+      computedAt: item.computedAt ?? 0,
+      freshUntil: item.freshUntil ?? 0,
+      stale,
+      refreshing: inFlight,
+      ...(item.lastError !== undefined && { refreshError: item.lastError }),
+      ...jobId,
+    };
+  }
+  if (item.phase === 'failed' && item.lastError !== undefined) {
+    return { state: 'failed', error: item.lastError, failedAt: item.failedAt ?? 0, retryAt: item.retryAt ?? 0, ...jobId };
+  }
+  return { state: 'pending', phase: item.phase === 'running' ? 'running' : 'queued', since: item.claimedAt ?? now, claimed, ...jobId };
+}
