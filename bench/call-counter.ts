@@ -1,37 +1,47 @@
 /**
  * Counts the AWS calls this process makes through Ferry's shared clients (the
- * ones handlers use), by service and command, with SDK middleware.
+ * ones handlers use), by service and command, with SDK middleware installed
+ * once per process. Each CallCounter counts from the moment it was created.
  */
 import { dynamoDbClient, sqsClient } from '../lib/aws/clients.js';
 
+const totals = new Map<string, number>();
+let installed = false;
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  const count = (service: string) => (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
+    const key = `${service}:${(context.commandName ?? '?').replace(/Command$/, '')}`;
+    totals.set(key, (totals.get(key) ?? 0) + 1);
+    return next(args);
+  };
+  sqsClient().middlewareStack.add(count('sqs') as never, { step: 'initialize', name: 'ferryCallCounter' });
+  dynamoDbClient().middlewareStack.add(count('dynamodb') as never, { step: 'initialize', name: 'ferryCallCounter' });
+}
+
+const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems'];
+
 export class CallCounter {
-  private readonly counts = new Map<string, number>();
+  private readonly baseline: Map<string, number>;
 
   constructor() {
-    const count = (service: string) => (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
-      const key = `${service}:${(context.commandName ?? '?').replace(/Command$/, '')}`;
-      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-      return next(args);
-    };
-    sqsClient().middlewareStack.add(count('sqs') as never, { step: 'initialize', name: 'ferryBenchCallCounter' });
-    dynamoDbClient().middlewareStack.add(count('dynamodb') as never, { step: 'initialize', name: 'ferryBenchCallCounter' });
+    install();
+    this.baseline = new Map(totals);
   }
 
-  /** Calls so far whose `service:Command` key matches. */
+  /** Calls since this counter was created whose `service:Command` key is one of `keys`. */
   get(...keys: string[]): number {
-    return keys.reduce((sum, key) => sum + (this.counts.get(key) ?? 0), 0);
+    return keys.reduce((sum, key) => sum + (totals.get(key) ?? 0) - (this.baseline.get(key) ?? 0), 0);
   }
 
-  /** All SQS calls, or all DynamoDB writes, so far. */
+  /** All SQS calls since this counter was created. */
   sqsCalls(): number {
-    return [...this.counts].filter(([k]) => k.startsWith('sqs:')).reduce((s, [, n]) => s + n, 0);
+    return this.get(...[...totals.keys()].filter((k) => k.startsWith('sqs:')));
   }
 
+  /** DynamoDB writes since this counter was created. */
   dynamoWrites(): number {
-    return this.get('dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems');
-  }
-
-  snapshot(): Map<string, number> {
-    return new Map(this.counts);
+    return this.get(...WRITES);
   }
 }
