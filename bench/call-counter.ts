@@ -11,10 +11,17 @@ let installed = false;
 function install(): void {
   if (installed) return;
   installed = true;
-  const count = (service: string) => (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
+  const bump = (key: string) => totals.set(key, (totals.get(key) ?? 0) + 1);
+  const count = (service: string) => (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
     const key = `${service}:${(context.commandName ?? '?').replace(/Command$/, '')}`;
-    totals.set(key, (totals.get(key) ?? 0) + 1);
-    return next(args);
+    bump(key);
+    try {
+      return await next(args);
+    } catch (error) {
+      // A conditional write that lost still costs a write request (DynamoDB bills it).
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') bump(`${key}:rejected`);
+      throw error;
+    }
   };
   sqsClient().middlewareStack.add(count('sqs') as never, { step: 'initialize', name: 'ferryCallCounter' });
   dynamoDbClient().middlewareStack.add(count('dynamodb') as never, { step: 'initialize', name: 'ferryCallCounter' });
@@ -40,8 +47,13 @@ export class CallCounter {
     return this.get(...[...totals.keys()].filter((k) => k.startsWith('sqs:')));
   }
 
-  /** DynamoDB writes since this counter was created. */
+  /** DynamoDB write requests since this counter was created, including conditional writes that were rejected. */
   dynamoWrites(): number {
     return this.get(...WRITES);
+  }
+
+  /** DynamoDB writes that changed something: write requests less rejected conditional writes. */
+  dynamoWritesApplied(): number {
+    return this.dynamoWrites() - this.get(...WRITES.map((w) => `${w}:rejected`));
   }
 }
