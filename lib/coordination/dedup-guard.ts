@@ -12,8 +12,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { documentClient } from '../aws/clients.js';
-import { tableName } from '../app/resource-env.js';
+import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import type { EnqueueGuard } from '../jobs/enqueue.js';
 import { JobStatus, NOT_FOUND, type JobStore } from '../jobs/job-state.js';
 import { DynamoJobStore } from '../jobs/dynamo-job-store.js';
@@ -33,27 +32,26 @@ interface Holder {
   readonly markedAt: number;
 }
 
-export interface DedupGuardOptions {
-  readonly tableId?: string;
-  readonly client?: DynamoDBDocumentClient;
-  /** Where the marker's job status is read, to tell a live job from a finished one. @default a DynamoJobStore */
+export interface DedupGuardOptions extends StateTableOptions {
+  /** Where the marker's job status is read, to tell a live job from a finished one. @default a DynamoJobStore on the same table */
   readonly jobs?: JobStore;
-  readonly now?: () => number;
 }
 
 export class DynamoDedupGuard implements EnqueueGuard {
-  private readonly tableId: string;
-  private readonly now: () => number;
+  private readonly state: StateTable;
   private readonly jobs: JobStore;
 
-  constructor(private readonly options: DedupGuardOptions = {}) {
-    this.tableId = options.tableId ?? 'state';
-    this.now = options.now ?? Date.now;
-    this.jobs = options.jobs ?? new DynamoJobStore({ tableId: this.tableId });
+  constructor(options: DedupGuardOptions = {}) {
+    this.state = new StateTable(options);
+    this.jobs = options.jobs ?? new DynamoJobStore(options);
   }
 
   private get db(): DynamoDBDocumentClient {
-    return this.options.client ?? documentClient();
+    return this.state.db;
+  }
+
+  private now(): number {
+    return this.state.now();
   }
 
   async admit(job: { jobId: string; task: string; queue: string; dedupKey: string; windowMs: number }) {
@@ -73,7 +71,7 @@ export class DynamoDedupGuard implements EnqueueGuard {
     await this.db
       .send(
         new DeleteCommand({
-          TableName: tableName(this.tableId),
+          TableName: this.state.name,
           Key: { pk: DEDUP_ITEM.pkOf(dedupKey), sk: DEDUP_ITEM.sk },
           // Admits only the marker this enqueue wrote; leaves one a later enqueue took over.
           ConditionExpression: 'jobId = :jobId',
@@ -94,7 +92,7 @@ export class DynamoDedupGuard implements EnqueueGuard {
     try {
       await this.db.send(
         new PutCommand({
-          TableName: tableName(this.tableId),
+          TableName: this.state.name,
           Item: {
             pk: DEDUP_ITEM.pkOf(job.dedupKey),
             sk: DEDUP_ITEM.sk,

@@ -8,10 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { documentClient } from '../aws/clients.js';
-import { tableName } from '../app/resource-env.js';
+import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, days, minutes } from '../app/duration.js';
 
 export const IDEMPOTENCY_ITEM = {
@@ -31,7 +30,7 @@ export class IdempotencyInProgressError extends Error {
   }
 }
 
-export interface OnceOptions {
+export interface OnceOptions extends StateTableOptions {
   /** How long a completed run's result is remembered (and repeats suppressed). @default 1 day */
   readonly remember?: Duration;
   /**
@@ -40,9 +39,6 @@ export interface OnceOptions {
    * @default 15 minutes (the Lambda maximum)
    */
   readonly inProgressFor?: Duration;
-  readonly tableId?: string;
-  readonly client?: DynamoDBDocumentClient;
-  readonly now?: () => number;
 }
 
 export interface OnceResult<T> {
@@ -52,9 +48,10 @@ export interface OnceResult<T> {
 }
 
 export async function once<T>(key: string, fn: () => Promise<T>, options: OnceOptions = {}): Promise<OnceResult<T>> {
-  const db = options.client ?? documentClient();
-  const table = tableName(options.tableId ?? 'state');
-  const now = (options.now ?? Date.now)();
+  const state = new StateTable(options);
+  const db = state.db;
+  const table = state.name;
+  const now = state.now();
   const Key = { pk: IDEMPOTENCY_ITEM.pkOf(key), sk: IDEMPOTENCY_ITEM.sk };
   const run = randomUUID();
   const inProgressUntil = now + (options.inProgressFor ?? minutes(15)).milliseconds;
@@ -101,7 +98,7 @@ export async function once<T>(key: string, fn: () => Promise<T>, options: OnceOp
       });
     throw error;
   }
-  const rememberUntil = Math.ceil(((options.now ?? Date.now)() + (options.remember ?? days(1)).milliseconds) / 1000);
+  const rememberUntil = Math.ceil((state.now() + (options.remember ?? days(1)).milliseconds) / 1000);
   await db.send(
     new UpdateCommand({
       TableName: table,

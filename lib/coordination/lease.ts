@@ -17,8 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { documentClient } from '../aws/clients.js';
-import { tableName } from '../app/resource-env.js';
+import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, millis, seconds } from '../app/duration.js';
 import { sleep } from '../util/sleep.js';
 
@@ -60,26 +59,20 @@ export class LeaseLostError extends Error {
   }
 }
 
-export interface LeaseStoreOptions {
-  /** Declared id of the table. @default 'state' */
-  readonly tableId?: string;
-  readonly client?: DynamoDBDocumentClient;
-  /** Clock, for tests. @default Date.now */
-  readonly now?: () => number;
-}
-
 /** Lock operations; each is one conditional write. */
 export class LeaseStore {
-  private readonly tableId: string;
-  private readonly now: () => number;
+  private readonly state: StateTable;
 
-  constructor(private readonly options: LeaseStoreOptions = {}) {
-    this.tableId = options.tableId ?? 'state';
-    this.now = options.now ?? Date.now;
+  constructor(options: StateTableOptions = {}) {
+    this.state = new StateTable(options);
   }
 
   private get db(): DynamoDBDocumentClient {
-    return this.options.client ?? documentClient();
+    return this.state.db;
+  }
+
+  private now(): number {
+    return this.state.now();
   }
 
   private key(key: string) {
@@ -92,7 +85,7 @@ export class LeaseStore {
     try {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
-          TableName: tableName(this.tableId),
+          TableName: this.state.name,
           Key: this.key(key),
           UpdateExpression: 'SET #owner = :owner, leaseUntil = :until ADD fencingToken :one',
           // Admits a lock never taken, one released (no owner), and one whose
@@ -135,7 +128,7 @@ export class LeaseStore {
     try {
       await this.db.send(
         new UpdateCommand({
-          TableName: tableName(this.tableId),
+          TableName: this.state.name,
           Key: this.key(held.key),
           UpdateExpression: update,
           // Admits only the holder of this very acquisition (owner and token

@@ -4,8 +4,7 @@
  * so every read checks the expiry itself and treats an expired item as absent.
  */
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../aws/clients.js';
-import { tableName } from '../app/resource-env.js';
+import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import type { Duration } from '../app/duration.js';
 
 export interface ResultCache {
@@ -20,25 +19,23 @@ export const CACHE_ITEM = {
   ttl: 'expiresAt',
 } as const;
 
-export interface DynamoResultCacheOptions {
-  readonly tableId?: string;
-  readonly client?: DynamoDBDocumentClient;
-  readonly now?: () => number;
-}
-
 export class DynamoResultCache implements ResultCache {
-  constructor(private readonly options: DynamoResultCacheOptions = {}) {}
+  private readonly state: StateTable;
+
+  constructor(options: StateTableOptions = {}) {
+    this.state = new StateTable(options);
+  }
 
   private get db(): DynamoDBDocumentClient {
-    return this.options.client ?? documentClient();
+    return this.state.db;
   }
 
   private get table(): string {
-    return tableName(this.options.tableId ?? 'state');
+    return this.state.name;
   }
 
   private now(): number {
-    return (this.options.now ?? Date.now)();
+    return this.state.now();
   }
 
   async get<T>(key: string): Promise<T | undefined> {

@@ -18,8 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { documentClient } from '../aws/clients.js';
-import { tableName } from '../app/resource-env.js';
+import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, minutes, seconds } from '../app/duration.js';
 
 export const FLIGHT_ITEM = {
@@ -120,25 +119,19 @@ export class FlightLostError extends Error {
   }
 }
 
-export interface SingleFlightOptions {
-  /** Declared id of the table. @default 'state' */
-  readonly tableId?: string;
-  readonly client?: DynamoDBDocumentClient;
-  /** Clock, for tests. @default Date.now */
-  readonly now?: () => number;
-}
-
 export class SingleFlight {
-  private readonly tableId: string;
-  private readonly now: () => number;
+  private readonly state: StateTable;
 
-  constructor(private readonly options: SingleFlightOptions = {}) {
-    this.tableId = options.tableId ?? 'state';
-    this.now = options.now ?? Date.now;
+  constructor(options: StateTableOptions = {}) {
+    this.state = new StateTable(options);
   }
 
   private get db(): DynamoDBDocumentClient {
-    return this.options.client ?? documentClient();
+    return this.state.db;
+  }
+
+  private now(): number {
+    return this.state.now();
   }
 
   private itemKey(key: string) {
@@ -147,7 +140,7 @@ export class SingleFlight {
 
   /** The stored state, ignoring an item whose TTL has passed (DynamoDB deletes lazily). */
   async read(key: string): Promise<FlightItem | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: tableName(this.tableId), Key: this.itemKey(key), ConsistentRead: true }));
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.state.name, Key: this.itemKey(key), ConsistentRead: true }));
     return this.live(Item);
   }
 
@@ -181,7 +174,7 @@ export class SingleFlight {
     try {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
-          TableName: tableName(this.tableId),
+          TableName: this.state.name,
           Key: this.itemKey(key),
           UpdateExpression:
             'SET #key = :key, phase = :queued, jobId = :jobId, leaseUntil = :lease, claimedAt = :now, ' +
@@ -310,7 +303,7 @@ export class SingleFlight {
     try {
       await this.db.send(
         new UpdateCommand({
-          TableName: tableName(this.tableId),
+          TableName: this.state.name,
           Key: this.itemKey(claim.key),
           UpdateExpression: update,
           ConditionExpression: spec.condition,

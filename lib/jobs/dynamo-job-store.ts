@@ -3,11 +3,10 @@
  * moved between statuses only by conditional writes, so concurrent or
  * duplicate deliveries cannot run an attempt twice or overwrite a later state.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { documentClient } from '../aws/clients.js';
-import { tableName } from '../app/resource-env.js';
+import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { JobNotCancellableError, JobNotFoundError } from './errors.js';
 import {
   JobStatus,
@@ -29,31 +28,23 @@ export const JOB_ITEM = {
   pkOf: (jobId: string) => `JOB#${jobId}`,
 } as const;
 
-export interface DynamoJobStoreOptions {
-  /** Declared id of the state table. @default 'state' */
-  readonly tableId?: string;
-  readonly client?: DynamoDBDocumentClient | DynamoDBClient;
-  /** Clock, for tests. @default Date.now */
-  readonly now?: () => number;
-}
-
 export class DynamoJobStore implements JobStore {
-  private readonly tableId: string;
-  private readonly now: () => number;
-  private readonly client: DynamoDBDocumentClient | undefined;
+  private readonly state: StateTable;
 
-  constructor(options: DynamoJobStoreOptions = {}) {
-    this.tableId = options.tableId ?? 'state';
-    this.now = options.now ?? Date.now;
-    this.client = options.client === undefined ? undefined : DynamoDBDocumentClient.from(options.client);
+  constructor(options: StateTableOptions = {}) {
+    this.state = new StateTable(options);
   }
 
   private get db(): DynamoDBDocumentClient {
-    return this.client ?? documentClient();
+    return this.state.db;
   }
 
   private get table(): string {
-    return tableName(this.tableId);
+    return this.state.name;
+  }
+
+  private now(): number {
+    return this.state.now();
   }
 
   private key(jobId: string) {
