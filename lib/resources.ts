@@ -14,6 +14,11 @@ export const resources = defineApp({
       sortKey: { name: 'sk' },
       timeToLiveAttribute: 'expiresAt',
     },
+    /** Page views, one partition per UTC day, so a time range is read by queries, never a scan. */
+    pageViews: {
+      partitionKey: { name: 'day' },
+      sortKey: { name: 'sk' },
+    },
   },
   queues: {
     /** I/O-bound jobs: many at once, mostly waiting on the network or a database. */
@@ -37,7 +42,7 @@ export const resources = defineApp({
       entry: 'functions/worker.ts',
       timeout: seconds(30),
       memoryMb: 512,
-      uses: { tables: { state: 'readWrite' } },
+      uses: { tables: { state: 'readWrite', pageViews: 'read' } },
       events: [{ type: 'sqs', queue: 'io', batchSize: 10, maxConcurrency: 5 }],
     },
     cpuWorker: {

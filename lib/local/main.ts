@@ -4,6 +4,7 @@
  * (no emulator process left behind) on Ctrl-C or SIGTERM.
  */
 import { parseArgs } from 'node:util';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, startLocalRuntime, type LocalRuntime } from './runtime.js';
 
@@ -67,11 +68,17 @@ async function main(): Promise<void> {
     ...(sqsPort !== undefined && { sqsPort }),
   });
 
+  // Tools run beside the runtime (npm run seed) find its endpoints and resource names here.
+  const runtimeFile = join(PROJECT_ROOT, '.ferry', 'runtime.json');
+  mkdirSync(join(PROJECT_ROOT, '.ferry'), { recursive: true });
+  writeFileSync(runtimeFile, `${JSON.stringify({ url: runtime.url, environment: runtime.environment }, null, 2)}\n`);
+
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\nFerry: ${signal}, stopping (letting running invocations finish)...`);
+    rmSync(runtimeFile, { force: true });
     runtime.stop().then(
       () => process.exit(0),
       (error: unknown) => {
