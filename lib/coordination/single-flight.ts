@@ -295,6 +295,30 @@ export class SingleFlight {
     );
   }
 
+  /**
+   * Ends a failure's cool-down now, so the next request claims a refresh: a
+   * user's explicit retry. Returns false when the key is not failed.
+   */
+  async allowRetry(key: string): Promise<boolean> {
+    const now = this.now();
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.state.name,
+          Key: this.itemKey(key),
+          UpdateExpression: 'SET retryAt = :now',
+          // Admits only a failed key; a queued, running or ready one has nothing to retry.
+          ConditionExpression: 'phase = :failed',
+          ExpressionAttributeValues: { ':failed': 'failed', ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   private async owned(
     claim: FlightClaim,
     update: string,

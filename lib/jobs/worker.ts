@@ -34,6 +34,7 @@ import { runAttempt, type AttemptOutcome } from './run-attempt.js';
 import { defineTask, type AnyTask } from './task.js';
 import type { TaskRegistry } from './task-registry.js';
 import { log as defaultLog, type LogSink } from '../util/log.js';
+import { mapLimit } from '../util/map-limit.js';
 
 /** Time kept back from the invocation's deadline to record an attempt's outcome. */
 const INVOCATION_MARGIN_MS = 1_000;
@@ -61,7 +62,7 @@ export function createWorker(options: WorkerOptions): WorkerHandler {
 
   return async (event, context) => {
     const failed: string[] = [];
-    await forEachLimited(event.Records, concurrency, async (record) => {
+    await mapLimit(event.Records, concurrency, async (record) => {
       try {
         const keep = await handleRecord(record, context, { registry: options.registry, store, queueIds, log });
         if (keep) failed.push(record.messageId);
@@ -187,17 +188,6 @@ function outcomeEntry(envelope: JobEnvelope, queue: string, attempt: number, out
     default:
       return { level: 'info' as const, ...base };
   }
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  });
-  await Promise.all(lanes);
 }
 
 function describe(error: unknown): { name: string; message: string } {
