@@ -36,6 +36,9 @@ export const resources = defineApp({
         { type: 'http', method: 'GET', path: '/health' },
         { type: 'http', method: 'POST', path: '/pings' },
         { type: 'http', method: 'GET', path: '/pings/{id}' },
+        { type: 'http', method: 'GET', path: '/reports' },
+        { type: 'http', method: 'GET', path: '/reports/{name}' },
+        { type: 'http', method: 'POST', path: '/reports/{name}/retry' },
       ],
     },
     ioWorker: {

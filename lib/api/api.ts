@@ -1,6 +1,7 @@
 /** The REST API's routes. Each is declared as an `http` event of the `api` function in lib/resources.ts. */
 import { createRestApi, HttpError, json, jsonBody } from '../http/rest-api.js';
 import { createPing, getPing, InvalidPingError } from '../demo/pings.js';
+import { getReport, listReports, retryReport } from './report-api.js';
 
 export const api = createRestApi({
   'GET /health': async () => json(200, { status: 'ok', service: 'ferry', time: new Date().toISOString() }),
@@ -15,6 +16,10 @@ export const api = createRestApi({
       throw error;
     }
   },
+
+  'GET /reports': listReports,
+  'GET /reports/{name}': getReport,
+  'POST /reports/{name}/retry': retryReport,
 
   'GET /pings/{id}': async (event) => {
     const id = event.pathParameters?.id ?? '';

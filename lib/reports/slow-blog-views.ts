@@ -1,0 +1,54 @@
+/**
+ * The seed tutorial's report: how many page views in the last `days` days
+ * took at least `minResponseMs` and have `urlContains` in their URL.
+ */
+import { minutes, hours } from '../app/duration.js';
+import { mapLimit } from '../util/map-limit.js';
+import { daysCovering, PageViewStore } from './page-views.js';
+import { defineReport, escapeHtml } from './report.js';
+
+const DAY_MS = 86_400_000;
+/** Day partitions read at once. */
+export const PARTITION_CONCURRENCY = 8;
+
+export interface SlowViewsResult {
+  readonly count: number;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly partitionsRead: number;
+}
+
+export const slowBlogViews = defineReport({
+  name: 'slow-blog-views',
+  title: 'Slow blog views',
+  description: 'Page views in the last days that took at least minResponseMs and whose URL contains urlContains.',
+  params: {
+    days: { kind: 'int', default: 30, min: 1, max: 365, description: 'how many days back' },
+    minResponseMs: { kind: 'int', default: 1000, min: 0, max: 600_000, description: 'slowest acceptable response, in ms' },
+    urlContains: { kind: 'string', default: 'blog', maxLength: 100, description: 'text the URL must contain' },
+  },
+  freshFor: minutes(5),
+  staleFor: hours(1),
+  compute: async ({ days, minResponseMs, urlContains }, { asOf }) => {
+    const windowStart = asOf - days * DAY_MS;
+    const partitions = daysCovering(windowStart, asOf);
+    const store = new PageViewStore();
+    const counts = await mapLimit(partitions, PARTITION_CONCURRENCY, async (day) =>
+      (
+        await store.queryRange(day, {
+          fromMs: windowStart,
+          toMs: asOf,
+          attributes: ['createdAt'],
+          minResponseMs,
+          ...(urlContains !== '' && { urlContains }),
+        })
+      ).length,
+    );
+    return { count: counts.reduce((a, b) => a + b, 0), windowStart, windowEnd: asOf, partitionsRead: partitions.length };
+  },
+  renderHtml: (result, params) =>
+    `<p class="figure"><span id="count">${result.count.toLocaleString('en-US')}</span></p>` +
+    `<p>page views in the last ${params.days} days slower than ${params.minResponseMs.toLocaleString('en-US')} ms` +
+    (params.urlContains === '' ? '' : ` whose URL contains “${escapeHtml(params.urlContains)}”`) +
+    ` (${result.partitionsRead} day partitions read).</p>`,
+});
