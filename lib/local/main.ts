@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, startLocalRuntime, type LocalRuntime } from './runtime.js';
+import { PageViewStore } from '../reports/page-views.js';
+import { seedPageViews } from '../reports/seed-page-views.js';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -68,6 +70,8 @@ async function main(): Promise<void> {
     ...(sqsPort !== undefined && { sqsPort }),
   });
 
+  await seedDemoData();
+
   // Tools run beside the runtime (npm run seed) find its endpoints and resource names here.
   const runtimeFile = join(PROJECT_ROOT, '.ferry', 'runtime.json');
   mkdirSync(join(PROJECT_ROOT, '.ferry'), { recursive: true });
@@ -95,6 +99,8 @@ async function main(): Promise<void> {
 
   API          ${url}
   health       curl ${url}/health
+  report       ${url}/reports/slow-blog-views   (open in a browser; JSON with curl)
+  reports      curl ${url}/reports
   demo job     curl -X POST ${url}/pings -d '{"message":"hello"}'
   its state    curl ${url}/pings/<id from the answer>
   stats        curl ${url}/_ferry/stats
@@ -105,6 +111,17 @@ async function main(): Promise<void> {
   queues       ${Object.values(runtime.resources.queues).map((q) => `${q.name} (DLQ ${q.deadLetter.name})`).join(', ')}
 
 Press Ctrl-C to stop. One line per invocation follows.`);
+}
+
+/** The demo data set, written on the first start (when the page-view table is empty). */
+const DEMO_ROWS = 20_000;
+const DEMO_DAYS = 60;
+
+async function seedDemoData(): Promise<void> {
+  if (!(await new PageViewStore().isEmpty())) return;
+  console.log(`Ferry: the page-view table is empty; writing a demo data set of ${DEMO_ROWS.toLocaleString('en-US')} page views over ${DEMO_DAYS} days...`);
+  const { rows, elapsedMs } = await seedPageViews({ rows: DEMO_ROWS, days: DEMO_DAYS });
+  console.log(`Ferry: wrote ${rows.toLocaleString('en-US')} page views in ${(elapsedMs / 1000).toFixed(1)} s (more: npm run seed -- --rows 100000 --days 60).`);
 }
 
 main().catch((error: unknown) => {

@@ -10,6 +10,8 @@ export interface ReportContext {
   /** The end of the report's time window: when the refresh was claimed, so retries compute the same window. */
   readonly asOf: number;
   readonly signal: AbortSignal;
+  /** Day partitions read at once. @default 8 */
+  readonly partitionConcurrency?: number;
 }
 
 export interface ReportDefinition<Specs extends ParamSpecs = ParamSpecs, Result = unknown> {

@@ -29,11 +29,11 @@ export const slowBlogViews = defineReport({
   },
   freshFor: minutes(5),
   staleFor: hours(1),
-  compute: async ({ days, minResponseMs, urlContains }, { asOf }) => {
+  compute: async ({ days, minResponseMs, urlContains }, { asOf, partitionConcurrency = PARTITION_CONCURRENCY }) => {
     const windowStart = asOf - days * DAY_MS;
     const partitions = daysCovering(windowStart, asOf);
     const store = new PageViewStore();
-    const counts = await mapLimit(partitions, PARTITION_CONCURRENCY, async (day) =>
+    const counts = await mapLimit(partitions, partitionConcurrency, async (day) =>
       (
         await store.queryRange(day, {
           fromMs: windowStart,

@@ -33,10 +33,10 @@ export const slowestUrls = defineReport({
   },
   freshFor: minutes(5),
   staleFor: hours(1),
-  compute: async ({ days, limit, minViews, urlContains }, { asOf }) => {
+  compute: async ({ days, limit, minViews, urlContains }, { asOf, partitionConcurrency = PARTITION_CONCURRENCY }) => {
     const windowStart = asOf - days * DAY_MS;
     const store = new PageViewStore();
-    const perDay = await mapLimit(daysCovering(windowStart, asOf), PARTITION_CONCURRENCY, (day) =>
+    const perDay = await mapLimit(daysCovering(windowStart, asOf), partitionConcurrency, (day) =>
       store.queryRange(day, { fromMs: windowStart, toMs: asOf, attributes: ['url', 'responseMs'], ...(urlContains !== '' && { urlContains }) }),
     );
     const byUrl = new Map<string, { views: number; total: number; max: number }>();
