@@ -21,7 +21,7 @@ export interface SlowViewsResult {
 export const slowBlogViews = defineReport({
   name: 'slow-blog-views',
   title: 'Slow blog views',
-  description: 'Page views in the last days that took at least minResponseMs and whose URL contains urlContains.',
+  description: 'How many page views were slow, in a time window, for URLs containing a word.',
   params: {
     days: { kind: 'int', default: 30, min: 1, max: 365, description: 'how many days back' },
     minResponseMs: { kind: 'int', default: 1000, min: 0, max: 600_000, description: 'slowest acceptable response, in ms' },

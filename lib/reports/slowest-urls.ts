@@ -24,7 +24,7 @@ export interface SlowestUrlsResult {
 export const slowestUrls = defineReport({
   name: 'slowest-urls',
   title: 'Slowest URLs',
-  description: 'The URLs with the highest average response time in the last days (at least minViews views).',
+  description: 'The URLs with the highest average response time in a time window.',
   params: {
     days: { kind: 'int', default: 7, min: 1, max: 365, description: 'how many days back' },
     limit: { kind: 'int', default: 10, min: 1, max: 100, description: 'how many URLs to list' },

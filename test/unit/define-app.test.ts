@@ -867,11 +867,14 @@ describe('resource-env', () => {
 // ---------------------------------------------------------------------------
 
 describe("Ferry's resources", () => {
-  it('declares the api routes GET /health, POST /pings and GET /pings/{id}', () => {
+  it('declares the api routes: health, the ping slice and the report endpoint', () => {
     expect(resources.routes.filter((r) => r.functionId === 'api').map((r) => `${r.method} ${r.path}`)).toEqual([
       'GET /health',
       'POST /pings',
       'GET /pings/{id}',
+      'GET /reports',
+      'GET /reports/{name}',
+      'POST /reports/{name}/retry',
     ]);
   });
 
