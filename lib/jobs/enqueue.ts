@@ -13,7 +13,7 @@ import { sqsClient } from '../aws/clients.js';
 import { queueUrl } from '../app/resource-env.js';
 import type { Duration } from '../app/duration.js';
 import { sleep } from '../util/sleep.js';
-import { encodeEnvelope, MAX_SQS_DELAY_SECONDS, newEnvelope, SQS_MAX_MESSAGE_BYTES, type JobEnvelope } from './envelope.js';
+import { encodeEnvelope, MAX_SQS_DELAY_SECONDS, newEnvelope, SQS_MAX_MESSAGE_BYTES, type JobEnvelope, type WorkflowMembership } from './envelope.js';
 import { EnqueueBatchError, InvalidEnqueueOptionError } from './errors.js';
 import type { JobError, JobLookup, JobRecord, JobStore, NewJob } from './job-state.js';
 import { DynamoJobStore } from './dynamo-job-store.js';
@@ -37,6 +37,8 @@ export interface EnqueueOptions {
   readonly traceId?: string;
   /** The job's id, when the caller has already recorded it somewhere. @default a new random id */
   readonly jobId?: string;
+  /** The workflow node this job runs (set by the workflow engine). @default none */
+  readonly workflow?: WorkflowMembership;
   /**
    * Deduplication key, handled by the client's {@link EnqueueGuard}: while an
    * earlier job with the same key is inside `dedupWindow`, or still queued or
@@ -128,6 +130,7 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
       tracked,
       ...(o.traceId !== undefined && { traceId: o.traceId }),
       ...(o.jobId !== undefined && { jobId: o.jobId }),
+      ...(o.workflow !== undefined && { workflow: o.workflow }),
       ...(longDelay && { notBefore: new Date(Date.now() + delayMs) }),
     });
     const body = encodeEnvelope(envelope);

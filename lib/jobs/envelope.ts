@@ -39,6 +39,13 @@ export interface JobEnvelope<Input = unknown> {
    * remaining delay instead of holding it.
    */
   readonly notBefore?: string;
+  /** Set when the job is a member of a workflow: where its outcome is reported. */
+  readonly workflow?: WorkflowMembership;
+}
+
+export interface WorkflowMembership {
+  readonly workflowId: string;
+  readonly nodeId: string;
 }
 
 /** A message body that is not a valid envelope: it can never succeed, so it is poison. */
@@ -68,6 +75,7 @@ export interface NewEnvelopeOptions {
   readonly traceId?: string;
   readonly notBefore?: Date;
   readonly jobId?: string;
+  readonly workflow?: WorkflowMembership;
 }
 
 export function newEnvelope<Input>(task: string, input: Input, options: NewEnvelopeOptions): JobEnvelope<Input> {
@@ -81,6 +89,7 @@ export function newEnvelope<Input>(task: string, input: Input, options: NewEnvel
     attempt: 1,
     tracked: options.tracked,
     ...(options.notBefore !== undefined && { notBefore: options.notBefore.toISOString() }),
+    ...(options.workflow !== undefined && { workflow: options.workflow }),
   };
 }
 
@@ -121,6 +130,10 @@ export function decodeEnvelope(body: string): JobEnvelope {
   if (typeof record.tracked !== 'boolean') throw new EnvelopeDecodeError('field "tracked" must be a boolean');
   if (record.notBefore !== undefined && (typeof record.notBefore !== 'string' || !ISO_TIME.test(record.notBefore) || Number.isNaN(Date.parse(record.notBefore)))) {
     throw new EnvelopeDecodeError('field "notBefore" must be an ISO-8601 time');
+  }
+  const workflow = record.workflow as { workflowId?: unknown; nodeId?: unknown } | undefined;
+  if (workflow !== undefined && (typeof workflow !== 'object' || workflow === null || typeof workflow.workflowId !== 'string' || typeof workflow.nodeId !== 'string')) {
+    throw new EnvelopeDecodeError('field "workflow" must be { workflowId: string, nodeId: string }');
   }
   return record as unknown as JobEnvelope;
 }

@@ -30,7 +30,7 @@ export class ResultTooLargeError extends NonRetryableError {
 export type AttemptOutcome =
   | { readonly kind: 'succeeded'; readonly result: unknown }
   /** The job had ended (a duplicate delivery) or was cancelled: nothing ran. */
-  | { readonly kind: 'skipped'; readonly status: JobStatus }
+  | { readonly kind: 'skipped'; readonly status: JobStatus; readonly result?: unknown; readonly lastError?: { readonly name: string; readonly message: string } }
   /** Another delivery is running this job: look again after `retryInMs`. */
   | { readonly kind: 'busy'; readonly retryInMs: number }
   | { readonly kind: 'retry'; readonly delayMs: number; readonly error: Error }
@@ -68,7 +68,9 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
   if (tracked) {
     const claim = await store.claim(job, attempt, request.timeoutMs + 5_000);
     if (!claim.claimed) {
-      if (claim.reason === 'finished') return { kind: 'skipped', status: claim.record.status };
+      if (claim.reason === 'finished') {
+        return { kind: 'skipped', status: claim.record.status, result: claim.record.result, ...(claim.record.lastError && { lastError: claim.record.lastError }) };
+      }
       const until = Date.parse(claim.record.leaseUntil ?? claim.record.nextAttemptAt ?? '') - Date.now();
       return { kind: 'busy', retryInMs: Number.isFinite(until) ? Math.max(1_000, until) : 1_000 };
     }

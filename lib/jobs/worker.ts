@@ -25,7 +25,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { z } from 'zod';
 import { sqsClient } from '../aws/clients.js';
 import { queueUrl, queueUrlEnvName } from '../app/resource-env.js';
-import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, MAX_SQS_DELAY_SECONDS, type JobEnvelope } from './envelope.js';
+import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, MAX_SQS_DELAY_SECONDS, type JobEnvelope, type WorkflowMembership } from './envelope.js';
 import { sendToDeadLetterQueue, type DeadLetterReason } from './dead-letter.js';
 import { UnknownTaskError } from './errors.js';
 import type { JobStore } from './job-state.js';
@@ -50,6 +50,18 @@ export interface WorkerOptions {
   readonly queues?: readonly string[];
   /** Where one structured entry per job outcome goes. @default JSON lines on stdout (see lib/util/log.ts) */
   readonly log?: LogSink;
+  /** Told of the final outcome of jobs that belong to a workflow (see lib/workflows/). @default none */
+  readonly workflowHook?: WorkflowHook;
+}
+
+/**
+ * Receives the outcome of each workflow member job. Called again with the
+ * stored result if a delivery finds the job already done (the hook may have
+ * failed the first time), so it must be idempotent.
+ */
+export interface WorkflowHook {
+  succeeded(membership: WorkflowMembership, result: unknown): Promise<void>;
+  failed(membership: WorkflowMembership, error: Error): Promise<void>;
 }
 
 export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -64,7 +76,7 @@ export function createWorker(options: WorkerOptions): WorkerHandler {
     const failed: string[] = [];
     await mapLimit(event.Records, concurrency, async (record) => {
       try {
-        const keep = await handleRecord(record, context, { registry: options.registry, store, queueIds, log });
+        const keep = await handleRecord(record, context, { registry: options.registry, store, queueIds, log, hook: options.workflowHook });
         if (keep) failed.push(record.messageId);
       } catch (error) {
         failed.push(record.messageId);
@@ -80,6 +92,7 @@ interface RecordDeps {
   readonly store: JobStore;
   readonly queueIds: readonly string[];
   readonly log: LogSink;
+  readonly hook: WorkflowHook | undefined;
 }
 
 /** Handles one record; returns true when the message must stay on the queue. */
@@ -118,6 +131,15 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
   const outcome = await runAttempt({ task, envelope, queue, attempt, timeoutMs, store: deps.store, eager: false, lambda });
   deps.log(outcomeEntry(envelope, queue, attempt, outcome, Date.now() - started));
 
+  const member = envelope.workflow;
+  if (member !== undefined && deps.hook !== undefined) {
+    if (outcome.kind === 'succeeded') await deps.hook.succeeded(member, outcome.result);
+    if (outcome.kind === 'skipped' && outcome.status === 'SUCCEEDED') await deps.hook.succeeded(member, outcome.result);
+    if (outcome.kind === 'failed') await deps.hook.failed(member, outcome.error);
+    if (outcome.kind === 'skipped' && outcome.status === 'FAILED') {
+      await deps.hook.failed(member, Object.assign(new Error(outcome.lastError?.message ?? 'the job failed'), { name: outcome.lastError?.name ?? 'Error' }));
+    }
+  }
   switch (outcome.kind) {
     case 'succeeded':
     case 'skipped':
