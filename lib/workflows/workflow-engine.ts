@@ -1,0 +1,275 @@
+/**
+ * Runs workflows on SQS and DynamoDB. Members are ordinary tracked jobs; the
+ * worker reports each member's final outcome to the engine (it is the
+ * worker's `WorkflowHook`), and the engine advances the tree:
+ *
+ * - a chain activates its next step with the step's result, and finishes with
+ *   the last step's;
+ * - a group counts distinct members (member result and group counter move in
+ *   one transaction) and finishes, with the results in member order, when the
+ *   count is complete: the conditional write that finishes it admits one
+ *   caller, so what follows (a chord's callback) is enqueued exactly once;
+ * - a member that fails after its retries fails its workflow (the first
+ *   failure wins), runs the optional error callback once, and cancels the
+ *   members that have not started;
+ * - a deadline job fails the workflow if it is still running when it is due.
+ *
+ * Every step is idempotent, so a worker that repeats a report after a crash
+ * (the hook is called again with the stored result) changes nothing twice.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Duration } from '../app/duration.js';
+import { jobs as defaultJobs, type JobClient } from '../jobs/enqueue.js';
+import type { WorkflowMembership } from '../jobs/envelope.js';
+import { MAX_RESULT_BYTES } from '../jobs/run-attempt.js';
+import type { WorkflowHook } from '../jobs/worker.js';
+import { mapLimit } from '../util/map-limit.js';
+import { inputFor, type Canvas, type Signature } from './canvas.js';
+import { NodeStatus, WorkflowStatus, WorkflowStore, type NodeItem, type WorkflowError, type WorkflowMeta } from './workflow-store.js';
+
+export const DEADLINE_TASK = 'ferry.workflow-deadline';
+
+export class WorkflowDeadlineError extends Error {
+  override readonly name = 'WorkflowDeadlineError';
+}
+
+export class WorkflowNotFoundError extends Error {
+  override readonly name = 'WorkflowNotFoundError';
+}
+
+export interface StartOptions {
+  /** Fail the workflow if it has not finished by then. @default none */
+  readonly deadline?: Duration;
+  /** Run once, with `{ workflowId, error }`, if the workflow fails. @default none */
+  readonly onError?: Signature;
+  /** Queue of the deadline job. @default the queue of the first task in the tree */
+  readonly deadlineQueue?: string;
+  /** How long the workflow's records are kept. @default 7 days */
+  readonly ttl?: Duration;
+}
+
+export interface NodeView {
+  readonly id: string;
+  readonly kind: 'task' | 'chain' | 'group';
+  readonly status: NodeStatus;
+  readonly task?: string;
+  readonly jobId?: string;
+  readonly result?: unknown;
+  readonly error?: { readonly name: string; readonly message: string };
+  readonly children: readonly NodeView[];
+}
+
+export interface WorkflowView {
+  readonly workflowId: string;
+  readonly status: WorkflowStatus;
+  readonly result?: unknown;
+  readonly error?: WorkflowError;
+  readonly deadline?: string;
+  /** Task members: how many there are, and how many succeeded, failed or were cancelled. */
+  readonly progress: { readonly total: number; readonly succeeded: number; readonly failed: number; readonly cancelled: number };
+  readonly tree: NodeView;
+}
+
+interface StoredOptions {
+  readonly onError?: Signature;
+}
+
+export class WorkflowEngine implements WorkflowHook {
+  constructor(
+    private readonly store: WorkflowStore = new WorkflowStore(),
+    private readonly client: JobClient = defaultJobs,
+  ) {}
+
+  /** Stores the tree and starts it. Returns the workflow's id at once; members run on the workers. */
+  async start(canvas: Canvas, options: StartOptions = {}): Promise<{ workflowId: string }> {
+    const workflowId = randomUUID();
+    const nodes = flatten(canvas);
+    const now = this.store.now();
+    const root = nodes[0] as NodeItem;
+    const meta: WorkflowMeta & StoredOptions = {
+      workflowId,
+      status: WorkflowStatus.RUNNING,
+      root: root.id,
+      createdAt: now,
+      taskNodes: nodes.filter((n) => n.kind === 'task').length,
+      ...(options.deadline && { deadline: now + options.deadline.milliseconds }),
+      ...(options.onError && { onError: options.onError }),
+    };
+    await this.store.create(meta, nodes, Math.ceil((options.ttl?.milliseconds ?? 7 * 86_400_000) / 1000));
+    if (options.deadline) {
+      const queue = options.deadlineQueue ?? nodes.find((n) => n.kind === 'task')?.queue ?? 'io';
+      await this.client.sendTask(DEADLINE_TASK, { workflowId }, { queue, delay: options.deadline, trackStatus: false });
+    }
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    await this.activate(workflowId, root, undefined, byId);
+    return { workflowId };
+  }
+
+  async succeeded(member: WorkflowMembership, result: unknown): Promise<void> {
+    await this.finish(member.workflowId, member.nodeId, result);
+  }
+
+  async failed(member: WorkflowMembership, error: Error): Promise<void> {
+    const node = await this.store.node(member.workflowId, member.nodeId);
+    await this.fail(member.workflowId, node, { name: error.name, message: error.message });
+  }
+
+  /** Cancels a running workflow: members not yet started are cancelled; running ones end, and are ignored. */
+  async cancel(workflowId: string): Promise<boolean> {
+    const ended = await this.store.endWorkflow(workflowId, WorkflowStatus.CANCELLED, {});
+    if (ended) await this.cancelPending(workflowId);
+    return ended;
+  }
+
+  /** Fails the workflow if it is still running past its deadline (the deadline job's work). */
+  async checkDeadline(workflowId: string): Promise<boolean> {
+    const meta = await this.store.meta(workflowId);
+    if (meta?.status !== WorkflowStatus.RUNNING || meta.deadline === undefined || meta.deadline > this.store.now()) return false;
+    const error = { nodeId: meta.root, name: 'WorkflowDeadlineError', message: `workflow ${workflowId} did not finish by its deadline, ${new Date(meta.deadline).toISOString()}` };
+    const ended = await this.store.endWorkflow(workflowId, WorkflowStatus.FAILED, { error });
+    if (ended) {
+      await this.runErrorCallback(workflowId, error);
+      await this.cancelPending(workflowId);
+    }
+    return ended;
+  }
+
+  async get(workflowId: string): Promise<WorkflowView> {
+    const meta = await this.store.meta(workflowId);
+    if (meta === undefined) throw new WorkflowNotFoundError(`no workflow ${workflowId} is known`);
+    const nodes = new Map((await this.store.nodes(workflowId)).map((n) => [n.id, n]));
+    const view = (id: string): NodeView => {
+      const n = nodes.get(id);
+      if (n === undefined) throw new Error(`workflow ${workflowId} lost node ${id}`);
+      return {
+        id: n.id,
+        kind: n.kind,
+        status: n.status,
+        ...(n.task !== undefined && { task: n.task }),
+        ...(n.jobId !== undefined && { jobId: n.jobId }),
+        ...(n.status === NodeStatus.SUCCEEDED && { result: n.result }),
+        ...(n.error && { error: n.error }),
+        children: n.children.map(view),
+      };
+    };
+    const tasks = [...nodes.values()].filter((n) => n.kind === 'task');
+    const count = (s: NodeStatus) => tasks.filter((n) => n.status === s).length;
+    return {
+      workflowId,
+      status: meta.status,
+      ...(meta.status === WorkflowStatus.SUCCEEDED && { result: meta.result }),
+      ...(meta.error && { error: meta.error }),
+      ...(meta.deadline !== undefined && { deadline: new Date(meta.deadline).toISOString() }),
+      progress: { total: tasks.length, succeeded: count(NodeStatus.SUCCEEDED), failed: count(NodeStatus.FAILED), cancelled: count(NodeStatus.CANCELLED) },
+      tree: view(meta.root),
+    };
+  }
+
+  /** Starts `node` with the previous step's result, if any. */
+  private async activate(workflowId: string, node: NodeItem, previous: { value: unknown } | undefined, known?: Map<string, NodeItem>): Promise<void> {
+    const child = async (id: string) => known?.get(id) ?? this.store.node(workflowId, id);
+    switch (node.kind) {
+      case 'task': {
+        let input: unknown;
+        try {
+          input = inputFor(node as unknown as Signature, previous);
+        } catch (error) {
+          await this.fail(workflowId, node, { name: (error as Error).name, message: (error as Error).message });
+          return;
+        }
+        const jobId = randomUUID();
+        if (!(await this.store.markQueued(workflowId, node.id, jobId, input))) return;
+        await this.client.sendTask(node.task ?? '', input, { queue: node.queue ?? 'io', jobId, trackStatus: true, workflow: { workflowId, nodeId: node.id } });
+        return;
+      }
+      case 'chain':
+        if (!(await this.store.markRunning(workflowId, node.id))) return;
+        await this.activate(workflowId, await child(node.children[0] ?? ''), previous, known);
+        return;
+      case 'group':
+        if (!(await this.store.markRunning(workflowId, node.id))) return;
+        await mapLimit(node.children, 10, async (id) => this.activate(workflowId, await child(id), previous, known));
+        return;
+    }
+  }
+
+  /** Records `nodeId`'s result and moves the tree on. Safe to repeat. */
+  private async finish(workflowId: string, nodeId: string, result: unknown): Promise<void> {
+    const meta = await this.store.meta(workflowId);
+    if (meta?.status !== WorkflowStatus.RUNNING) return; // failed, cancelled or timed out: late results are ignored
+    const node = await this.store.node(workflowId, nodeId);
+    const parent = node.parent === undefined ? undefined : await this.store.node(workflowId, node.parent);
+    const bytes = Buffer.byteLength(JSON.stringify(result ?? null), 'utf8');
+    if (bytes > MAX_RESULT_BYTES) {
+      await this.fail(workflowId, node, {
+        name: 'ResultTooLargeError',
+        message: `node ${nodeId} produced ${bytes} bytes of results; a stored result may be at most ${MAX_RESULT_BYTES} bytes`,
+      });
+      return;
+    }
+    // Finishing twice is refused by the store; the moves below are each
+    // idempotent too, so a repeat (after a crash) completes what was left undone.
+    await this.store.finishNode(workflowId, nodeId, result, parent?.kind === 'group' ? parent.id : undefined);
+    if (parent === undefined) {
+      await this.store.endWorkflow(workflowId, WorkflowStatus.SUCCEEDED, { result });
+      return;
+    }
+    if (parent.kind === 'chain') {
+      const next = parent.children[node.index + 1];
+      if (next === undefined) await this.finish(workflowId, parent.id, result);
+      else await this.activate(workflowId, await this.store.node(workflowId, next), { value: result });
+      return;
+    }
+    const group = await this.store.node(workflowId, parent.id);
+    if ((group.done ?? 0) >= group.children.length && group.status === NodeStatus.RUNNING) {
+      await this.finish(workflowId, group.id, await this.store.results(workflowId, group.children));
+    }
+  }
+
+  private async fail(workflowId: string, node: NodeItem, error: { name: string; message: string }): Promise<void> {
+    await this.store.failNode(workflowId, node.id, error);
+    const failure: WorkflowError = { nodeId: node.id, ...(node.task !== undefined && { task: node.task }), ...error };
+    if (await this.store.endWorkflow(workflowId, WorkflowStatus.FAILED, { error: failure })) {
+      await this.runErrorCallback(workflowId, failure);
+      await this.cancelPending(workflowId);
+    }
+  }
+
+  private async runErrorCallback(workflowId: string, error: WorkflowError): Promise<void> {
+    const meta = (await this.store.meta(workflowId));
+    const callback = meta?.onError;
+    if (callback === undefined) return;
+    await this.client.sendTask(callback.task, { workflowId, error }, { queue: callback.queue, trackStatus: true });
+  }
+
+  /** Cancels every member that has not started, and the jobs already queued for them. */
+  private async cancelPending(workflowId: string): Promise<void> {
+    const nodes = await this.store.nodes(workflowId);
+    await mapLimit(
+      nodes.filter((n) => n.kind === 'task' && (n.status === NodeStatus.PENDING || n.status === NodeStatus.QUEUED)),
+      10,
+      async (n) => {
+        if (!(await this.store.cancelNode(workflowId, n.id))) return;
+        if (n.jobId !== undefined) await this.client.cancel(n.jobId).catch(() => undefined); // already running or done: let it end
+      },
+    );
+  }
+}
+
+/** The tree as node items, root first. Ids are paths: `r`, `r.0`, `r.0.3`. */
+function flatten(canvas: Canvas): NodeItem[] {
+  const out: NodeItem[] = [];
+  const walk = (c: Canvas, id: string, parent: string | undefined, index: number): void => {
+    const base = { id, status: NodeStatus.PENDING, index, ...(parent !== undefined && { parent }) };
+    if (c.kind === 'task') {
+      out.push({ ...base, kind: 'task', children: [], task: c.task, queue: c.queue, input: c.input ?? null, hasInput: c.hasInput, immutable: c.immutable });
+      return;
+    }
+    const kids = c.kind === 'chain' ? c.steps : c.members;
+    const children = kids.map((_, i) => `${id}.${i}`);
+    out.push({ ...base, kind: c.kind, children, ...(c.kind === 'group' && { done: 0 }) });
+    kids.forEach((k, i) => walk(k, `${id}.${i}`, id, i));
+  };
+  walk(canvas, 'r', undefined, 0);
+  return out;
+}

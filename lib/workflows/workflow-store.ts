@@ -1,0 +1,263 @@
+/**
+ * Workflow state in DynamoDB: one META item per workflow and one item per
+ * node of its tree (task, chain or group), all under `WF#<id>`. Every state
+ * change is a conditional write, and a group member's completion and its
+ * group's counter move together in one transaction, so a duplicate delivery
+ * or a retried member never counts twice.
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { StateTable, type StateTableOptions } from '../aws/state-table.js';
+import { sleep } from '../util/sleep.js';
+
+export const WorkflowStatus = { RUNNING: 'RUNNING', SUCCEEDED: 'SUCCEEDED', FAILED: 'FAILED', CANCELLED: 'CANCELLED' } as const;
+export type WorkflowStatus = (typeof WorkflowStatus)[keyof typeof WorkflowStatus];
+
+export const NodeStatus = { PENDING: 'PENDING', QUEUED: 'QUEUED', RUNNING: 'RUNNING', SUCCEEDED: 'SUCCEEDED', FAILED: 'FAILED', CANCELLED: 'CANCELLED' } as const;
+export type NodeStatus = (typeof NodeStatus)[keyof typeof NodeStatus];
+
+export interface WorkflowError {
+  readonly nodeId: string;
+  readonly task?: string;
+  readonly name: string;
+  readonly message: string;
+}
+
+export interface WorkflowMeta {
+  readonly workflowId: string;
+  readonly status: WorkflowStatus;
+  readonly root: string;
+  readonly createdAt: number;
+  readonly deadline?: number;
+  readonly finishedAt?: number;
+  readonly result?: unknown;
+  readonly error?: WorkflowError;
+  /** Task nodes in the tree: the denominator of progress. */
+  readonly taskNodes: number;
+}
+
+export interface NodeItem {
+  readonly id: string;
+  readonly kind: 'task' | 'chain' | 'group';
+  readonly status: NodeStatus;
+  readonly parent?: string;
+  readonly index: number;
+  readonly children: readonly string[];
+  readonly task?: string;
+  readonly queue?: string;
+  readonly input?: unknown;
+  readonly hasInput?: boolean;
+  readonly immutable?: boolean;
+  readonly jobId?: string;
+  readonly result?: unknown;
+  readonly error?: { readonly name: string; readonly message: string };
+  /** Groups: members that have succeeded. */
+  readonly done?: number;
+}
+
+const META = 'META';
+const pkOf = (workflowId: string) => `WF#${workflowId}`;
+const skOf = (nodeId: string) => `NODE#${nodeId}`;
+const ACTIVE = [NodeStatus.PENDING, NodeStatus.QUEUED, NodeStatus.RUNNING];
+
+export class WorkflowStore {
+  private readonly state: StateTable;
+
+  constructor(options: StateTableOptions = {}) {
+    this.state = new StateTable(options);
+  }
+
+  now(): number {
+    return this.state.now();
+  }
+
+  /** Writes the META item and every node (all PENDING). */
+  async create(meta: WorkflowMeta, nodes: readonly NodeItem[], ttlSeconds: number): Promise<void> {
+    const expiresAt = Math.ceil(meta.createdAt / 1000) + ttlSeconds;
+    const items = [
+      { pk: pkOf(meta.workflowId), sk: META, ...meta, expiresAt },
+      ...nodes.map((n) => ({ pk: pkOf(meta.workflowId), sk: skOf(n.id), ...n, expiresAt })),
+    ];
+    for (let i = 0; i < items.length; i += 25) {
+      let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new Error(`could not write workflow ${meta.workflowId}: ${pending.length} items stayed unprocessed`);
+        const { UnprocessedItems } = await this.state.db.send(new BatchWriteCommand({ RequestItems: { [this.state.name]: pending } }));
+        pending = (UnprocessedItems?.[this.state.name] ?? []) as typeof pending;
+        if (pending.length > 0) await sleep(Math.random() * 50 * 2 ** attempt);
+      }
+    }
+  }
+
+  async meta(workflowId: string): Promise<WorkflowMeta | undefined> {
+    const { Item } = await this.state.db.send(new GetCommand({ TableName: this.state.name, Key: { pk: pkOf(workflowId), sk: META }, ConsistentRead: true }));
+    return Item as WorkflowMeta | undefined;
+  }
+
+  async node(workflowId: string, nodeId: string): Promise<NodeItem> {
+    const { Item } = await this.state.db.send(new GetCommand({ TableName: this.state.name, Key: { pk: pkOf(workflowId), sk: skOf(nodeId) }, ConsistentRead: true }));
+    if (Item === undefined) throw new Error(`workflow ${workflowId} has no node ${nodeId}`);
+    return Item as NodeItem;
+  }
+
+  async nodes(workflowId: string): Promise<NodeItem[]> {
+    const out: NodeItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.state.db.send(
+        new QueryCommand({
+          TableName: this.state.name,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :node)',
+          ExpressionAttributeValues: { ':pk': pkOf(workflowId), ':node': 'NODE#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...((page.Items ?? []) as NodeItem[]));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out;
+  }
+
+  /** The results of `nodeIds`, in that order. */
+  async results(workflowId: string, nodeIds: readonly string[]): Promise<unknown[]> {
+    const byId = new Map<string, unknown>();
+    for (let i = 0; i < nodeIds.length; i += 100) {
+      let keys: Record<string, unknown>[] = nodeIds.slice(i, i + 100).map((id) => ({ pk: pkOf(workflowId), sk: skOf(id) }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        const { Responses, UnprocessedKeys } = await this.state.db.send(
+          new BatchGetCommand({ RequestItems: { [this.state.name]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, #result', ExpressionAttributeNames: { '#result': 'result' } } } }),
+        );
+        for (const item of Responses?.[this.state.name] ?? []) byId.set(String(item.id), item.result);
+        keys = (UnprocessedKeys?.[this.state.name]?.Keys ?? []) as Record<string, unknown>[];
+        if (keys.length > 0) await sleep(Math.random() * 50 * 2 ** attempt);
+      }
+    }
+    return nodeIds.map((id) => byId.get(id));
+  }
+
+  /** PENDING → QUEUED with the job that runs the node. False if the node was already activated. */
+  async markQueued(workflowId: string, nodeId: string, jobId: string, input: unknown): Promise<boolean> {
+    return this.update(workflowId, skOf(nodeId), 'SET #status = :queued, jobId = :jobId, #input = :input', {
+      // Admits a node not yet activated; rejects a second activation (a re-run of
+      // the step before it), so a node's job is sent at most once.
+      condition: '#status = :pending',
+      names: { '#input': 'input' },
+      values: { ':queued': NodeStatus.QUEUED, ':pending': NodeStatus.PENDING, ':jobId': jobId, ':input': input ?? null },
+    });
+  }
+
+  /** PENDING → RUNNING for a chain or group being started. */
+  async markRunning(workflowId: string, nodeId: string): Promise<boolean> {
+    return this.update(workflowId, skOf(nodeId), 'SET #status = :running', {
+      // Admits a node not yet started; rejects a second start.
+      condition: '#status = :pending',
+      values: { ':running': NodeStatus.RUNNING, ':pending': NodeStatus.PENDING },
+    });
+  }
+
+  /**
+   * Records a node's result. When its parent is a group, the group's counter
+   * moves in the same transaction. False when the node had already finished:
+   * a duplicate completion, which must not count again.
+   */
+  async finishNode(workflowId: string, nodeId: string, result: unknown, groupParent: string | undefined): Promise<boolean> {
+    const finish = {
+      TableName: this.state.name,
+      Key: { pk: pkOf(workflowId), sk: skOf(nodeId) },
+      UpdateExpression: 'SET #status = :succeeded, #result = :result',
+      // Admits a node still active (pending, queued or running); rejects one that
+      // already succeeded (a duplicate delivery or a retried member), failed or
+      // was cancelled.
+      ConditionExpression: '#status IN (:pending, :queued, :running)',
+      ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+      ExpressionAttributeValues: { ':succeeded': NodeStatus.SUCCEEDED, ':result': result ?? null, ':pending': NodeStatus.PENDING, ':queued': NodeStatus.QUEUED, ':running': NodeStatus.RUNNING },
+    };
+    try {
+      if (groupParent === undefined) {
+        await this.state.db.send(new UpdateCommand(finish));
+      } else {
+        await this.state.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Update: finish },
+              {
+                Update: {
+                  TableName: this.state.name,
+                  Key: { pk: pkOf(workflowId), sk: skOf(groupParent) },
+                  UpdateExpression: 'ADD done :one',
+                  // Admits a running group; a finished or cancelled group counts nothing more.
+                  ConditionExpression: '#status = :running',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':one': 1, ':running': NodeStatus.RUNNING },
+                },
+              },
+            ],
+          }),
+        );
+      }
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || error instanceof TransactionCanceledException) return false;
+      throw error;
+    }
+  }
+
+  /** Marks an active node FAILED with its error; false if it had already ended. */
+  async failNode(workflowId: string, nodeId: string, error: { name: string; message: string }): Promise<boolean> {
+    return this.update(workflowId, skOf(nodeId), 'SET #status = :failed, #error = :error', {
+      // Admits an active node; rejects one that already ended.
+      condition: '#status IN (:pending, :queued, :running)',
+      names: { '#error': 'error' },
+      values: { ':failed': NodeStatus.FAILED, ':error': error, ':pending': NodeStatus.PENDING, ':queued': NodeStatus.QUEUED, ':running': NodeStatus.RUNNING },
+    });
+  }
+
+  /** Marks a node that has not started CANCELLED; false if it had started or ended. */
+  async cancelNode(workflowId: string, nodeId: string): Promise<boolean> {
+    return this.update(workflowId, skOf(nodeId), 'SET #status = :cancelled', {
+      // Admits a node waiting to run (pending, or queued but not picked up);
+      // rejects a running or finished one, which is left to end on its own.
+      condition: '#status IN (:pending, :queued)',
+      values: { ':cancelled': NodeStatus.CANCELLED, ':pending': NodeStatus.PENDING, ':queued': NodeStatus.QUEUED },
+    });
+  }
+
+  /** RUNNING → `status`, with the result or error. False if the workflow had already ended: the first ending wins. */
+  async endWorkflow(workflowId: string, status: Exclude<WorkflowStatus, 'RUNNING'>, outcome: { result?: unknown; error?: WorkflowError }): Promise<boolean> {
+    return this.update(workflowId, META, 'SET #status = :status, finishedAt = :now, #result = :result, #error = :error', {
+      // Admits a running workflow; rejects one that already succeeded, failed,
+      // was cancelled or timed out, so only one ending is recorded (and only
+      // the caller that recorded it runs the error callback).
+      condition: '#status = :running',
+      names: { '#result': 'result', '#error': 'error' },
+      values: { ':status': status, ':running': WorkflowStatus.RUNNING, ':now': this.now(), ':result': outcome.result ?? null, ':error': outcome.error ?? null },
+    });
+  }
+
+  private async update(
+    workflowId: string,
+    sk: string,
+    expression: string,
+    spec: { condition: string; values: Record<string, unknown>; names?: Record<string, string> },
+  ): Promise<boolean> {
+    try {
+      await this.state.db.send(
+        new UpdateCommand({
+          TableName: this.state.name,
+          Key: { pk: pkOf(workflowId), sk },
+          UpdateExpression: expression,
+          ConditionExpression: spec.condition,
+          ExpressionAttributeNames: { '#status': 'status', ...spec.names },
+          ExpressionAttributeValues: spec.values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+export const ACTIVE_NODE_STATUSES: readonly NodeStatus[] = ACTIVE;
