@@ -70,10 +70,6 @@ export interface WorkflowView {
   readonly tree: NodeView;
 }
 
-interface StoredOptions {
-  readonly onError?: Signature;
-}
-
 export class WorkflowEngine implements WorkflowHook {
   constructor(
     private readonly store: WorkflowStore = new WorkflowStore(),
@@ -86,14 +82,14 @@ export class WorkflowEngine implements WorkflowHook {
     const nodes = flatten(canvas);
     const now = this.store.now();
     const root = nodes[0] as NodeItem;
-    const meta: WorkflowMeta & StoredOptions = {
+    const meta: WorkflowMeta = {
       workflowId,
       status: WorkflowStatus.RUNNING,
       root: root.id,
       createdAt: now,
       taskNodes: nodes.filter((n) => n.kind === 'task').length,
       ...(options.deadline && { deadline: now + options.deadline.milliseconds }),
-      ...(options.onError && { onError: options.onError }),
+      ...(options.onError && { onError: { task: options.onError.task, queue: options.onError.queue } }),
     };
     await this.store.create(meta, nodes, Math.ceil((options.ttl?.milliseconds ?? 7 * 86_400_000) / 1000));
     if (options.deadline) {
@@ -236,7 +232,7 @@ export class WorkflowEngine implements WorkflowHook {
   }
 
   private async runErrorCallback(workflowId: string, error: WorkflowError): Promise<void> {
-    const meta = (await this.store.meta(workflowId));
+    const meta = await this.store.meta(workflowId);
     const callback = meta?.onError;
     if (callback === undefined) return;
     await this.client.sendTask(callback.task, { workflowId, error }, { queue: callback.queue, trackStatus: true });
