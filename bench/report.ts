@@ -16,6 +16,7 @@ import { tableName } from '../lib/app/resource-env.js';
 import { startLocalRuntime } from '../lib/local/runtime.js';
 import { seedPageViews } from '../lib/reports/seed-page-views.js';
 import { slowBlogViews } from '../lib/reports/slow-blog-views.js';
+import { computeInProcess } from '../lib/reports/report.js';
 import { Figures, percentile } from './figures.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -60,16 +61,15 @@ async function main(): Promise<void> {
     console.error(`seeded ${seeded.rows} page views in ${(seeded.elapsedMs / 1000).toFixed(1)} s`);
     const labels = { rows: ROWS, days: PARAMS.days };
     const asOf = Date.now();
-    const signal = new AbortController().signal;
 
     // The three computations agree, or the figures mean nothing.
     const seedCount = await seedStyleCount(asOf);
-    const ferryCount = (await slowBlogViews.compute(PARAMS, { asOf, signal })).count;
+    const ferryCount = (await computeInProcess(slowBlogViews, PARAMS, asOf)).count;
     if (seedCount !== ferryCount) throw new Error(`the computations disagree: seed-style ${seedCount}, Ferry ${ferryCount}`);
 
     const sync = await median(RUNS, () => seedStyleCount(asOf));
-    const sequential = await median(RUNS, () => slowBlogViews.compute(PARAMS, { asOf, signal, partitionConcurrency: 1 }));
-    const parallel = await median(RUNS, () => slowBlogViews.compute(PARAMS, { asOf, signal }));
+    const sequential = await median(RUNS, () => computeInProcess(slowBlogViews, PARAMS, asOf, 1));
+    const parallel = await median(RUNS, () => computeInProcess(slowBlogViews, PARAMS, asOf, 8));
 
     const url = `${runtime.url}/reports/slow-blog-views`;
     for (;;) {

@@ -2,14 +2,14 @@
 import { resources } from '../resources.js';
 import { processPing } from '../demo/pings.js';
 import { reports } from '../reports/report-registry.js';
+import { reportWorkflowTasks } from '../reports/report-workflow.js';
 import { workflowTasks } from '../workflows/builtin-tasks.js';
-import { WorkflowEngine } from '../workflows/workflow-engine.js';
+import { workflows } from '../workflows/default-engine.js';
 import { createTaskRegistry, type TaskRegistry } from './task-registry.js';
 
-/** Starts workflows, and is told by the workers how their members end. */
-export const workflows = new WorkflowEngine();
+export { workflows };
 
 export const registry: TaskRegistry = createTaskRegistry(
-  [processPing, ...reports.map((r) => r.flight.task), ...workflowTasks(workflows, () => registry)],
+  [processPing, ...reports.map((r) => r.flight.task), ...reportWorkflowTasks, ...workflowTasks(workflows, () => registry)],
   resources,
 );

@@ -1,20 +1,16 @@
 /**
- * The reports Ferry serves, and the single-flight task that computes each.
- * Adding a report: define it (see `slow-blog-views.ts`) and list it here.
+ * The reports Ferry serves, each with the single-flight refresh that computes
+ * it as a chord over its day partitions (report-workflow.ts). Adding a report:
+ * define it (see `slow-blog-views.ts`) and list it here.
  */
-import { z } from 'zod';
-import { seconds } from '../app/duration.js';
-import { defineFlightTask, type FlightTask } from '../coordination/flight-task.js';
+import type { FlightTask } from '../coordination/flight-task.js';
 import type { ParamSpecs } from './report-params.js';
 import type { ReportDefinition } from './report.js';
+import { reportFlight, type ComputeRequest } from './report-workflow.js';
 import { slowBlogViews } from './slow-blog-views.js';
 import { slowestUrls } from './slowest-urls.js';
 
-export interface ComputeRequest {
-  readonly params: Readonly<Record<string, number | string>>;
-  /** The end of the report's window: the moment the refresh was claimed. */
-  readonly asOf: number;
-}
+export type { ComputeRequest };
 
 export interface RegisteredReport {
   readonly definition: ReportDefinition<ParamSpecs, unknown>;
@@ -22,16 +18,7 @@ export interface RegisteredReport {
 }
 
 function register(definition: ReportDefinition<ParamSpecs, unknown>): RegisteredReport {
-  const flight = defineFlightTask({
-    name: `report.${definition.name}`,
-    queue: 'io',
-    params: z.object({ params: z.record(z.string(), z.union([z.number(), z.string()])), asOf: z.number().int() }),
-    policy: { freshFor: definition.freshFor, staleFor: definition.staleFor, failureCooldown: seconds(30) },
-    retry: { maxAttempts: 3, baseDelay: seconds(1), maxDelay: seconds(10) },
-    timeout: seconds(25),
-    compute: ({ params, asOf }, { signal }) => definition.compute(params as never, { asOf, signal }),
-  });
-  return { definition, flight };
+  return { definition, flight: reportFlight(definition) };
 }
 
 export const reports: readonly RegisteredReport[] = [

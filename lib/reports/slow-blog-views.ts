@@ -3,13 +3,8 @@
  * took at least `minResponseMs` and have `urlContains` in their URL.
  */
 import { minutes, hours } from '../app/duration.js';
-import { mapLimit } from '../util/map-limit.js';
-import { daysCovering, PageViewStore } from './page-views.js';
-import { defineReport, escapeHtml } from './report.js';
-
-const DAY_MS = 86_400_000;
-/** Day partitions read at once. */
-export const PARTITION_CONCURRENCY = 8;
+import { PageViewStore } from './page-views.js';
+import { defineReport, escapeHtml, windowOf } from './report.js';
 
 export interface SlowViewsResult {
   readonly count: number;
@@ -29,23 +24,24 @@ export const slowBlogViews = defineReport({
   },
   freshFor: minutes(5),
   staleFor: hours(1),
-  compute: async ({ days, minResponseMs, urlContains }, { asOf, partitionConcurrency = PARTITION_CONCURRENCY }) => {
-    const windowStart = asOf - days * DAY_MS;
-    const partitions = daysCovering(windowStart, asOf);
-    const store = new PageViewStore();
-    const counts = await mapLimit(partitions, partitionConcurrency, async (day) =>
-      (
-        await store.queryRange(day, {
-          fromMs: windowStart,
-          toMs: asOf,
-          attributes: ['createdAt'],
-          minResponseMs,
-          ...(urlContains !== '' && { urlContains }),
-        })
-      ).length,
-    );
-    return { count: counts.reduce((a, b) => a + b, 0), windowStart, windowEnd: asOf, partitionsRead: partitions.length };
-  },
+  window: ({ days }, asOf) => windowOf(days, asOf),
+  // One day: the number of matching views. DynamoDB filters, so only matches travel.
+  partial: async ({ minResponseMs, urlContains }, day, window) =>
+    (
+      await new PageViewStore().queryRange(day, {
+        fromMs: window.fromMs,
+        toMs: window.toMs,
+        attributes: ['createdAt'],
+        minResponseMs,
+        ...(urlContains !== '' && { urlContains }),
+      })
+    ).length,
+  combine: (partials, _params, window, days): SlowViewsResult => ({
+    count: (partials as number[]).reduce((a, b) => a + b, 0),
+    windowStart: window.fromMs,
+    windowEnd: window.toMs,
+    partitionsRead: days.length,
+  }),
   renderHtml: (result, params) =>
     `<p class="figure"><span id="count">${result.count.toLocaleString('en-US')}</span></p>` +
     `<p>page views in the last ${params.days} days slower than ${params.minResponseMs.toLocaleString('en-US')} ms` +

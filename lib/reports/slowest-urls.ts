@@ -1,11 +1,7 @@
 /** The URLs with the slowest average response in the last `days` days. */
 import { minutes, hours } from '../app/duration.js';
-import { mapLimit } from '../util/map-limit.js';
-import { daysCovering, PageViewStore } from './page-views.js';
-import { defineReport, escapeHtml } from './report.js';
-import { PARTITION_CONCURRENCY } from './slow-blog-views.js';
-
-const DAY_MS = 86_400_000;
+import { PageViewStore } from './page-views.js';
+import { defineReport, escapeHtml, windowOf } from './report.js';
 
 export interface SlowUrl {
   readonly url: string;
@@ -21,6 +17,9 @@ export interface SlowestUrlsResult {
   readonly windowEnd: number;
 }
 
+/** Per URL in one day: [views, total ms, max ms]. Compact, because partials travel between jobs. */
+type DayStats = Record<string, [number, number, number]>;
+
 export const slowestUrls = defineReport({
   name: 'slowest-urls',
   title: 'Slowest URLs',
@@ -33,30 +32,39 @@ export const slowestUrls = defineReport({
   },
   freshFor: minutes(5),
   staleFor: hours(1),
-  compute: async ({ days, limit, minViews, urlContains }, { asOf, partitionConcurrency = PARTITION_CONCURRENCY }) => {
-    const windowStart = asOf - days * DAY_MS;
-    const store = new PageViewStore();
-    const perDay = await mapLimit(daysCovering(windowStart, asOf), partitionConcurrency, (day) =>
-      store.queryRange(day, { fromMs: windowStart, toMs: asOf, attributes: ['url', 'responseMs'], ...(urlContains !== '' && { urlContains }) }),
-    );
-    const byUrl = new Map<string, { views: number; total: number; max: number }>();
+  window: ({ days }, asOf) => windowOf(days, asOf),
+  partial: async ({ urlContains }, day, window): Promise<DayStats> => {
+    const views = await new PageViewStore().queryRange(day, {
+      fromMs: window.fromMs,
+      toMs: window.toMs,
+      attributes: ['url', 'responseMs'],
+      ...(urlContains !== '' && { urlContains }),
+    });
+    const stats: DayStats = {};
+    for (const { url = '', responseMs = 0 } of views) {
+      const s = (stats[url] ??= [0, 0, 0]);
+      s[0] += 1;
+      s[1] += responseMs;
+      s[2] = Math.max(s[2], responseMs);
+    }
+    return stats;
+  },
+  combine: (partials, { limit, minViews }, window): SlowestUrlsResult => {
+    const byUrl = new Map<string, [number, number, number]>();
     let viewsRead = 0;
-    for (const views of perDay) {
-      for (const { url = '', responseMs = 0 } of views) {
-        viewsRead += 1;
-        const s = byUrl.get(url) ?? { views: 0, total: 0, max: 0 };
-        s.views += 1;
-        s.total += responseMs;
-        s.max = Math.max(s.max, responseMs);
-        byUrl.set(url, s);
+    for (const day of partials as DayStats[]) {
+      for (const [url, [views, total, max]] of Object.entries(day)) {
+        const s = byUrl.get(url) ?? [0, 0, 0];
+        byUrl.set(url, [s[0] + views, s[1] + total, Math.max(s[2], max)]);
+        viewsRead += views;
       }
     }
     const urls = [...byUrl]
-      .filter(([, s]) => s.views >= minViews)
-      .map(([url, s]) => ({ url, views: s.views, averageMs: Math.round(s.total / s.views), maxMs: s.max }))
+      .filter(([, [views]]) => views >= minViews)
+      .map(([url, [views, total, max]]) => ({ url, views, averageMs: Math.round(total / views), maxMs: max }))
       .sort((a, b) => b.averageMs - a.averageMs || b.views - a.views || a.url.localeCompare(b.url))
       .slice(0, limit);
-    return { urls, viewsRead, windowStart, windowEnd: asOf };
+    return { urls, viewsRead, windowStart: window.fromMs, windowEnd: window.toMs };
   },
   renderHtml: (result) =>
     `<table><thead><tr><th>URL</th><th>views</th><th>average</th><th>slowest</th></tr></thead><tbody>` +

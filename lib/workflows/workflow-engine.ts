@@ -40,7 +40,7 @@ export class WorkflowNotFoundError extends Error {
 export interface StartOptions {
   /** Fail the workflow if it has not finished by then. @default none */
   readonly deadline?: Duration;
-  /** Run once, with `{ workflowId, error }`, if the workflow fails. @default none */
+  /** Run once if the workflow fails, with its input (an object, if any) and `{ workflowId, error }`. @default none */
   readonly onError?: Signature;
   /** Queue of the deadline job. @default the queue of the first task in the tree */
   readonly deadlineQueue?: string;
@@ -89,7 +89,7 @@ export class WorkflowEngine implements WorkflowHook {
       createdAt: now,
       taskNodes: nodes.filter((n) => n.kind === 'task').length,
       ...(options.deadline && { deadline: now + options.deadline.milliseconds }),
-      ...(options.onError && { onError: { task: options.onError.task, queue: options.onError.queue } }),
+      ...(options.onError && { onError: { task: options.onError.task, queue: options.onError.queue, input: options.onError.input ?? null } }),
     };
     await this.store.create(meta, nodes, Math.ceil((options.ttl?.milliseconds ?? 7 * 86_400_000) / 1000));
     if (options.deadline) {
@@ -235,7 +235,8 @@ export class WorkflowEngine implements WorkflowHook {
     const meta = await this.store.meta(workflowId);
     const callback = meta?.onError;
     if (callback === undefined) return;
-    await this.client.sendTask(callback.task, { workflowId, error }, { queue: callback.queue, trackStatus: true });
+    const base = typeof callback.input === 'object' && callback.input !== null && !Array.isArray(callback.input) ? callback.input : {};
+    await this.client.sendTask(callback.task, { ...base, workflowId, error }, { queue: callback.queue, trackStatus: true });
   }
 
   /** Cancels every member that has not started, and the jobs already queued for them. */

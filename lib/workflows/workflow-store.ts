@@ -34,8 +34,8 @@ export interface WorkflowMeta {
   readonly error?: WorkflowError;
   /** Task nodes in the tree: the denominator of progress. */
   readonly taskNodes: number;
-  /** The task run once, with `{ workflowId, error }`, if the workflow fails. */
-  readonly onError?: { readonly task: string; readonly queue: string };
+  /** The task run once if the workflow fails, with its input and `{ workflowId, error }`. */
+  readonly onError?: { readonly task: string; readonly queue: string; readonly input?: unknown };
 }
 
 export interface NodeItem {

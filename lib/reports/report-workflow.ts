@@ -1,0 +1,119 @@
+/**
+ * A report refresh as a chord: the single-flight claim's job starts a
+ * workflow with one job per day partition and a callback that combines the
+ * partials and stores the result under the claim's token; if a partition
+ * fails for good (or the workflow passes its deadline), the error callback
+ * stores the failure, so the user sees it instead of a page that polls forever.
+ */
+import { z } from 'zod';
+import { minutes, seconds } from '../app/duration.js';
+import type { FlightTask } from '../coordination/flight-task.js';
+import { SingleFlight, type FlightPolicy } from '../coordination/single-flight.js';
+import { defineTask, type AnyTask } from '../jobs/task.js';
+import { chord, s, si } from '../workflows/canvas.js';
+import { workflows } from '../workflows/default-engine.js';
+import type { ParamSpecs } from './report-params.js';
+import { partitionsOf, type ReportDefinition } from './report.js';
+
+export type AnyReport = ReportDefinition<ParamSpecs, unknown>;
+
+export interface ComputeRequest {
+  readonly params: Readonly<Record<string, number | string>>;
+  /** The end of the report's window: the moment the refresh was claimed. */
+  readonly asOf: number;
+}
+
+/** A refresh's run lease, and the deadline of its chord. */
+const RUN_LEASE = minutes(5);
+
+const flight = new SingleFlight();
+const definitions = new Map<string, AnyReport>();
+
+function definitionOf(name: string): AnyReport {
+  const report = definitions.get(name);
+  if (report === undefined) throw new Error(`no report "${name}" is registered`);
+  return report;
+}
+
+export function policyOf(report: AnyReport): FlightPolicy {
+  return { freshFor: report.freshFor, staleFor: report.staleFor, failureCooldown: seconds(30), runLease: RUN_LEASE };
+}
+
+const params = z.record(z.string(), z.union([z.number(), z.string()]));
+const window = z.object({ fromMs: z.number(), toMs: z.number() });
+/** What the callback and the error callback need to store the outcome under the claim. */
+const claimContext = z.object({ report: z.string(), key: z.string(), token: z.number().int(), jobId: z.string(), params, window, days: z.array(z.string()) });
+type ClaimContext = z.infer<typeof claimContext>;
+
+const retry = { maxAttempts: 3, baseDelay: seconds(1), maxDelay: seconds(10) };
+
+/** One day partition's contribution. */
+export const partitionTask = defineTask({
+  name: 'report.partition',
+  queue: 'io',
+  input: z.object({ report: z.string(), params, day: z.string(), window }),
+  retry,
+  timeout: seconds(25),
+  run: ({ report, params: p, day, window: w }) => definitionOf(report).partial(p as never, day, w),
+});
+
+/** The chord's callback: combines the partials and stores the result under the claim. */
+export const finishTask = defineTask({
+  name: 'report.finish',
+  queue: 'io',
+  input: z.tuple([z.array(z.unknown()), claimContext]),
+  retry,
+  run: async ([partials, ctx]) => {
+    const report = definitionOf(ctx.report);
+    const result = report.combine(partials, ctx.params as never, ctx.window, ctx.days);
+    await flight.complete({ key: ctx.key, token: ctx.token, jobId: ctx.jobId }, policyOf(report), result);
+    return { stored: true };
+  },
+});
+
+/** The chord's error callback: stores the failure, with the failing partition's error, under the claim. */
+export const failedTask = defineTask({
+  name: 'report.failed',
+  queue: 'io',
+  input: claimContext.extend({ workflowId: z.string(), error: z.object({ name: z.string(), message: z.string() }).loose() }),
+  retry,
+  run: async (ctx) => {
+    await flight.fail({ key: ctx.key, token: ctx.token, jobId: ctx.jobId }, policyOf(definitionOf(ctx.report)), { name: ctx.error.name, message: ctx.error.message, code: ctx.error.name }, true);
+    return { stored: true };
+  },
+});
+
+/** The job a winning claim enqueues: starts the refresh's chord. */
+function startTask(report: AnyReport): FlightTask<ComputeRequest, unknown>['task'] {
+  const policy = policyOf(report);
+  return defineTask({
+    name: `report.${report.name}`,
+    queue: 'io',
+    input: z.object({ key: z.string(), token: z.number().int(), params: z.object({ params, asOf: z.number() }) }),
+    trackStatus: false,
+    retry,
+    run: async ({ key, token, params: request }, job) => {
+      const claim = { key, token, jobId: job.jobId };
+      if (!(await flight.start(claim, policy))) return { skipped: 'stale-claim' as const };
+      const w = report.window(request.params as never, request.asOf);
+      const days = partitionsOf(w);
+      const ctx: ClaimContext = { report: report.name, key, token, jobId: job.jobId, params: request.params, window: w, days };
+      await workflows.start(
+        chord(
+          days.map((day) => si(partitionTask, { report: report.name, params: request.params, day, window: w })),
+          s(finishTask, [ctx]),
+        ),
+        { deadline: RUN_LEASE, onError: si(failedTask, ctx) },
+      );
+      return { stored: true as const };
+    },
+  }) as unknown as FlightTask<ComputeRequest, unknown>['task'];
+}
+
+/** The flight (claim policy and start job) of `report`, registered for the partition and callback jobs. */
+export function reportFlight(report: AnyReport): FlightTask<ComputeRequest, unknown> {
+  definitions.set(report.name, report);
+  return { task: startTask(report), policy: policyOf(report), flight };
+}
+
+export const reportWorkflowTasks: readonly AnyTask[] = [partitionTask, finishTask, failedTask];
