@@ -107,7 +107,7 @@ function startTask(report: AnyReport): FlightTask<ComputeRequest, unknown>['task
       );
       return { stored: true as const };
     },
-  }) as unknown as FlightTask<ComputeRequest, unknown>['task'];
+  });
 }
 
 /** The flight (claim policy and start job) of `report`, registered for the partition and callback jobs. */
