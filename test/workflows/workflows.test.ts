@@ -13,7 +13,7 @@ import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { chain, chord, chunks, group, map, s, si, starmap } from '../../lib/workflows/canvas.js';
 import type { WorkflowView } from '../../lib/workflows/workflow-engine.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
-import { add, addUnlessThirteen, nap, onWorkflowError, runs, xsum } from '../fixtures/job-tasks.js';
+import { add, addUnlessThirteen, big, nap, onWorkflowError, runs, xsum } from '../fixtures/job-tasks.js';
 import { jobsApp } from '../fixtures/jobs-app.js';
 import { workflows } from '../fixtures/job-worker.js';
 
@@ -126,6 +126,14 @@ describe('exactness', () => {
     expect(view.status).toBe('CANCELLED');
     await new Promise((r) => setTimeout(r, 2_500));
     expect((await workflows.get(workflowId)).tree.children[1]).toMatchObject({ status: 'CANCELLED' });
+  });
+
+  it('fails with an error naming the limit when a group\'s results exceed what one item can hold', async () => {
+    // Each member's result fits; the group's list of them does not.
+    const { workflowId } = await workflows.start(group(s(big, [200_000]), s(big, [200_000])));
+    const view = await ended(workflowId);
+    expect(view).toMatchObject({ status: 'FAILED', error: { name: 'ResultTooLargeError', nodeId: 'r' } });
+    expect(view.error?.message).toMatch(/node r produced \d+ bytes of results; a stored result may be at most 358400 bytes/);
   });
 
   it('reports progress as members finish', async () => {
