@@ -35,6 +35,7 @@ import { defineTask, type AnyTask } from './task.js';
 import type { TaskRegistry } from './task-registry.js';
 import { log as defaultLog, type LogSink } from '../util/log.js';
 import { mapLimit } from '../util/map-limit.js';
+import { embeddedMetrics } from '../util/metrics.js';
 
 /** Time kept back from the invocation's deadline to record an attempt's outcome. */
 const INVOCATION_MARGIN_MS = 1_000;
@@ -198,8 +199,19 @@ function queueIdOf(arn: string, queueIds: readonly string[]): string {
   throw new Error(`record from ${arn} matches none of this worker's queues (${queueIds.join(', ')})`);
 }
 
+/** Per outcome, the metric the log line also records (CloudWatch EMF): jobs succeeded, failed, retried, and their duration. */
+const OUTCOME_METRIC: Record<AttemptOutcome['kind'], string | undefined> = {
+  succeeded: 'JobsSucceeded',
+  failed: 'JobsFailed',
+  retry: 'JobsRetried',
+  busy: undefined,
+  skipped: undefined,
+};
+
 function outcomeEntry(envelope: JobEnvelope, queue: string, attempt: number, outcome: AttemptOutcome, durationMs: number): Parameters<LogSink>[0] {
-  const base = { msg: 'job', task: envelope.task, jobId: envelope.jobId, traceId: envelope.traceId, queue, attempt, outcome: outcome.kind, durationMs };
+  const metric = OUTCOME_METRIC[outcome.kind];
+  const metrics = metric === undefined ? {} : embeddedMetrics({ Queue: queue, Task: envelope.task }, { [metric]: { value: 1, unit: 'Count' }, JobDurationMs: { value: durationMs, unit: 'Milliseconds' } });
+  const base = { msg: 'job', jobId: envelope.jobId, traceId: envelope.traceId, attempt, outcome: outcome.kind, durationMs, ...metrics, queue, task: envelope.task };
   switch (outcome.kind) {
     case 'retry':
       return { level: 'warn' as const, ...base, retryInMs: outcome.delayMs, error: describe(outcome.error) };
