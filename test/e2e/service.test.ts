@@ -1,0 +1,76 @@
+/**
+ * The end-to-end suite: Ferry's public HTTP contract, against whichever
+ * target `FERRY_E2E_TARGET` names (see target.ts). It speaks only HTTP, so
+ * the same assertions hold on the embedded runtime, LocalStack and AWS.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../lib/local/runtime.js';
+import { seedPageViews } from '../../lib/reports/seed-page-views.js';
+import { eventually, startTestRuntime } from '../helpers/runtime.js';
+import { resolveTarget } from './target.js';
+
+const target = resolveTarget(process.env, (path) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+});
+let runtime: LocalRuntime | undefined;
+let api = '';
+
+beforeAll(async () => {
+  if (target.kind === 'local') {
+    runtime = await startTestRuntime();
+    await seedPageViews({ rows: 2_000, days: 30 });
+    api = runtime.url;
+  } else {
+    api = target.apiUrl;
+  }
+}, 120_000);
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+const remote = target.kind !== 'local';
+/** Remote targets are slower (cold starts, real queues). */
+const patience = remote ? 120_000 : 30_000;
+
+describe(`Ferry on ${target.kind}`, () => {
+  it('answers GET /health', async () => {
+    const response = await fetch(`${api}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok', service: 'ferry' });
+  });
+
+  it('runs the ping job a POST enqueues, through the queue and the worker', async () => {
+    const created = await fetch(`${api}/pings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'e2e' }) });
+    expect(created.status).toBe(202);
+    const { ping, jobId } = (await created.json()) as { ping: { id: string }; jobId: string };
+    const processed = await eventually('the ping to be processed', async () => {
+      const answer = (await (await fetch(`${api}/pings/${ping.id}`)).json()) as { ping: { status: string; jobId?: string } };
+      return answer.ping.status === 'processed' ? answer.ping : undefined;
+    }, patience);
+    expect(processed.jobId).toBe(jobId);
+  }, patience + 10_000);
+
+  it('serves the report: 202 while it is computed, then 200 with the count', async () => {
+    const path = `${api}/reports/slow-blog-views?days=${remote ? 30 : 29}`;
+    const first = await fetch(path, { headers: { accept: 'application/json' } });
+    expect([200, 202]).toContain(first.status);
+    const ready = await eventually('the report', async () => {
+      const response = await fetch(path, { headers: { accept: 'application/json' } });
+      const body = (await response.json()) as { state: string; result?: { count: number } };
+      expect(body.state).not.toBe('failed');
+      return response.status === 200 ? body : undefined;
+    }, patience);
+    expect(ready.result?.count).toBeGreaterThanOrEqual(0);
+  }, patience + 10_000);
+
+  it('refuses bad report parameters with 400 naming them', async () => {
+    const response = await fetch(`${api}/reports/slow-blog-views?days=0`, { headers: { accept: 'application/json' } });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe('"days" must be an integer from 1 to 365 (got "0")');
+  });
+});
