@@ -1,8 +1,13 @@
 /**
  * The CDK app: one `FerryStack` built from Ferry's declaration in `lib/resources.ts`.
  * Stack name `Ferry`, or `cdk deploy -c stackName=...`.
+ *
+ * cdk-nag's AwsSolutions checks run on every synth: an unsuppressed finding is
+ * printed, and an error fails the synth. The accepted ones, with their reasons,
+ * are in `cdk/nag-suppressions.ts`.
  */
-import { App } from 'aws-cdk-lib';
+import { App, Aspects } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { resources } from '../lib/resources.js';
 import { FerryStack } from './stacks/ferry-stack.js';
 
@@ -16,3 +21,5 @@ new FerryStack(app, typeof stackName === 'string' && stackName !== '' ? stackNam
     region: process.env.CDK_DEFAULT_REGION,
   },
 });
+
+Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

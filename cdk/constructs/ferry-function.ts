@@ -1,9 +1,12 @@
 /**
  * A TypeScript Lambda function bundled by esbuild as ESM for Node 22 on ARM,
- * with its own log group.
+ * with its own log group and its own role, which may write only to that log
+ * group (instead of the AWS-managed `AWSLambdaBasicExecutionRole`, which may
+ * create and write to any log group in the account).
  */
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -11,6 +14,9 @@ import { Construct } from 'constructs';
 
 /** Lets `require` work inside an ESM bundle (for CommonJS dependencies that call it). */
 export const ESM_REQUIRE_SHIM = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** How long an invocation may run when no `timeout` is given (Lambda's own default). */
+export const DEFAULT_FUNCTION_TIMEOUT = Duration.seconds(3);
 
 export interface FerryFunctionProps {
   /** Directory the entry and `package-lock.json` are relative to; also the bundling root. */
@@ -24,7 +30,7 @@ export interface FerryFunctionProps {
   readonly handler?: string;
   /**
    * Longest an invocation may run.
-   * @default Duration.seconds(3)
+   * @default DEFAULT_FUNCTION_TIMEOUT (3 seconds)
    */
   readonly timeout?: Duration;
   /**
@@ -52,6 +58,12 @@ export interface FerryFunctionProps {
    * @default no description
    */
   readonly description?: string;
+  /**
+   * The execution role. It is granted write access to the function's log group
+   * either way; grants made later (tables, queues) are added to it.
+   * @default a new role trusted by Lambda, with no permissions but writing to the function's log group
+   */
+  readonly role?: IRole;
 }
 
 export class FerryFunction extends Construct {
@@ -59,6 +71,8 @@ export class FerryFunction extends Construct {
   readonly function: NodejsFunction;
   /** The function's log group. */
   readonly logGroup: LogGroup;
+  /** The function's execution role. */
+  readonly role: IRole;
 
   constructor(scope: Construct, id: string, props: FerryFunctionProps) {
     super(scope, id);
@@ -66,6 +80,14 @@ export class FerryFunction extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
+    this.role =
+      props.role ??
+      new Role(this, 'Role', {
+        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+        ...(props.description !== undefined && { description: `Execution role of ${props.description}` }),
+      });
+    // logs:CreateLogStream and logs:PutLogEvents on this log group only.
+    this.logGroup.grantWrite(this.role);
     this.function = new NodejsFunction(this, 'Function', {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -73,7 +95,8 @@ export class FerryFunction extends Construct {
       depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
       entry: path.resolve(props.projectRoot, props.entry),
       handler: props.handler ?? 'handler',
-      timeout: props.timeout ?? Duration.seconds(3),
+      timeout: props.timeout ?? DEFAULT_FUNCTION_TIMEOUT,
+      role: this.role,
       memorySize: props.memorySize ?? 512,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       logGroup: this.logGroup,

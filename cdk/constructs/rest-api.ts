@@ -1,6 +1,7 @@
 /**
  * A REST API (API Gateway v1) with a Lambda proxy integration per route, a
- * throttled `prod` stage and JSON access logs.
+ * throttled `prod` stage, JSON access logs, execution logs of errors, and a
+ * request validator on every method.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
@@ -10,6 +11,7 @@ import {
   MethodLoggingLevel,
   RestApi,
   type Method,
+  type RequestValidator,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -50,6 +52,12 @@ export interface FerryRestApiProps {
    */
   readonly throttlingBurstLimit?: number;
   /**
+   * What the stage writes to its CloudWatch execution logs (`API-Gateway-Execution-Logs_{id}/{stage}`,
+   * a log group API Gateway creates itself). Needs the account's CloudWatch role (see `cloudWatchRole`).
+   * @default MethodLoggingLevel.ERROR
+   */
+  readonly executionLoggingLevel?: MethodLoggingLevel;
+  /**
    * How long access logs are kept.
    * @default RetentionDays.ONE_MONTH
    */
@@ -70,6 +78,13 @@ export class FerryRestApi extends Construct {
   readonly accessLogGroup: LogGroup;
   /** Each route's method, keyed `METHOD path` (e.g. `GET /pings/{id}`). */
   readonly methods: ReadonlyMap<string, Method>;
+  /**
+   * Validates required request parameters, and bodies against request models,
+   * on every method. The proxy routes declare neither today, so it rejects
+   * nothing yet; a route that adds a model or a required parameter is checked
+   * by API Gateway before its function runs.
+   */
+  readonly requestValidator: RequestValidator;
 
   constructor(scope: Construct, id: string, props: FerryRestApiProps) {
     super(scope, id);
@@ -88,9 +103,15 @@ export class FerryRestApi extends Construct {
         throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
         accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
-        loggingLevel: MethodLoggingLevel.OFF,
+        loggingLevel: props.executionLoggingLevel ?? MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
         metricsEnabled: true,
       },
+    });
+
+    this.requestValidator = this.api.addRequestValidator('RequestValidator', {
+      validateRequestParameters: true,
+      validateRequestBody: true,
     });
 
     // One integration per function, shared by all of its routes.
@@ -103,7 +124,7 @@ export class FerryRestApi extends Construct {
         integrations.set(route.handler, integration);
       }
       const resource = route.path === '/' ? this.api.root : this.api.root.resourceForPath(route.path);
-      methods.set(`${route.method} ${route.path}`, resource.addMethod(route.method, integration));
+      methods.set(`${route.method} ${route.path}`, resource.addMethod(route.method, integration, { requestValidator: this.requestValidator }));
     }
     this.methods = methods;
   }

@@ -3,24 +3,40 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, CfnElement } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Aspects, CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { SynthesisMessage } from 'aws-cdk-lib/cx-api';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { defineApp, type App as FerryApp } from '../../lib/app/define-app.js';
 import { minutes, seconds, toWholeSeconds } from '../../lib/app/duration.js';
 import { deadLetterQueueUrlEnvName, queueUrlEnvName, tableEnvName } from '../../lib/app/resource-env.js';
 import { resources } from '../../lib/resources.js';
-import { FerryStack } from '../../cdk/stacks/ferry-stack.js';
+import { FerryStack, type FerryStackProps } from '../../cdk/stacks/ferry-stack.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Synthesizes `app` without bundling any function (asset bundling is skipped for every stack). */
-function synth(app: FerryApp): { stack: FerryStack; template: Template } {
+function synth(app: FerryApp, options: Partial<FerryStackProps> = {}): { stack: FerryStack; template: Template } {
   const cdkApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new FerryStack(cdkApp, 'Test', { app, projectRoot: PROJECT_ROOT });
+  const stack = new FerryStack(cdkApp, 'Test', { app, projectRoot: PROJECT_ROOT, ...options });
   return { stack, template: Template.fromStack(stack) };
 }
+
+/** Builds `app` under cdk-nag's AwsSolutions checks and returns the stack's annotations. */
+function nagAnnotations(app: FerryApp): Annotations {
+  const cdkApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new FerryStack(cdkApp, 'Nag', { app, projectRoot: PROJECT_ROOT });
+  Aspects.of(cdkApp).add(new AwsSolutionsChecks({ verbose: true }));
+  return Annotations.fromStack(stack);
+}
+
+const SQS_CONSUME = 'sqs:ReceiveMessage';
+const SQS_SEND = 'sqs:SendMessage';
+const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem'];
+const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
 interface Resource {
   readonly Type: string;
@@ -61,6 +77,20 @@ function actionsOf(statement: { Action: unknown }): string[] {
 function refersTo(value: unknown, id: string): boolean {
   return JSON.stringify(value).includes(`"${id}"`);
 }
+
+/** Every CloudWatch alarm's properties. */
+function alarmsOf(template: Template): Record<string, unknown>[] {
+  return (Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[]).map((a) => a.Properties ?? {});
+}
+
+/** The one-minute, one-period, missing-is-fine shape every Ferry alarm has. */
+const ALARM_SHAPE = {
+  ComparisonOperator: 'GreaterThanThreshold',
+  EvaluationPeriods: 1,
+  DatapointsToAlarm: 1,
+  Period: 60,
+  TreatMissingData: 'notBreaching',
+} as const;
 
 /** Full path (`/pings/{id}`) of every API Gateway resource, by logical id, rebuilt from its PathPart and ParentId. */
 function resourcePaths(template: Template): Map<string, string> {
@@ -266,41 +296,218 @@ describe('FerryStack built from lib/resources.ts', () => {
     }
   });
 
-  it('outputs the API URL, every queue URL and every table name', () => {
-    const outputs = template.toJSON().Outputs as Record<string, unknown>;
+  it('builds a worker pool for every queue that feeds exactly one function, around that function', () => {
+    for (const q of resources.queues) {
+      const sources = resources.sqsSources.filter((s) => s.queue === q.id);
+      expect(sources).toHaveLength(1);
+      const pool = stack.workerPools.get(q.id);
+      expect(pool?.queue).toBe(stack.queues.get(q.id));
+      expect(pool?.deadLetterQueue).toBe(stack.deadLetterQueues.get(q.id));
+      expect(pool?.function).toBe(stack.functions.get(sources[0]?.functionId ?? ''));
+    }
+    expect(stack.workerPools.size).toBe(resources.queues.length);
+  });
+
+  it('gives every worker queue a visibility timeout of at least 6x the timeout of the function it feeds', () => {
+    for (const source of resources.sqsSources) {
+      const fn = resources.functions.find((f) => f.id === source.functionId);
+      const queue = stack.queues.get(source.queue);
+      if (fn === undefined || queue === undefined) throw new Error(`source ${source.functionId} <- ${source.queue} missing`);
+      const resource = resourcesOf(template)[logicalId(stack, queue)] as Resource;
+      expect(resource.Properties?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * toWholeSeconds(fn.timeout, 'timeout'));
+    }
+  });
+
+  it('alarms as soon as a message reaches any dead-letter queue', () => {
+    for (const q of resources.queues) {
+      const dlqId = logicalId(stack, stack.deadLetterQueues.get(q.id));
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...ALARM_SHAPE,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Threshold: 0,
+      });
+      expect(stack.alarms.deadLetterAlarms.has(q.id)).toBe(true);
+    }
+  });
+
+  it('alarms when the oldest message of any queue has waited more than 15 minutes', () => {
+    for (const q of resources.queues) {
+      const queueId = logicalId(stack, stack.queues.get(q.id));
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...ALARM_SHAPE,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Threshold: 15 * 60,
+      });
+      expect(stack.alarms.messageAgeAlarms.has(q.id)).toBe(true);
+    }
+  });
+
+  it('alarms on any error and any throttle of every function', () => {
+    for (const fn of resources.functions) {
+      for (const metric of ['Errors', 'Throttles']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          ...ALARM_SHAPE,
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(stack, fn.id) } }],
+          Statistic: 'Sum',
+          Threshold: 0,
+        });
+      }
+      expect(stack.alarms.errorAlarms.has(fn.id)).toBe(true);
+      expect(stack.alarms.throttleAlarms.has(fn.id)).toBe(true);
+    }
+  });
+
+  it('creates exactly those alarms, with no actions when no alarm topic is given', () => {
+    const expected = 2 * resources.queues.length + 2 * resources.functions.length;
+    template.resourceCountIs('AWS::CloudWatch::Alarm', expected);
+    expect(stack.alarms.alarms).toHaveLength(expected);
+    for (const alarm of alarmsOf(template)) expect(alarm.AlarmActions).toBeUndefined();
+  });
+
+  it('lets each function consume exactly the queues it declares consuming, and send to exactly those it declares sending to', () => {
+    for (const fn of resources.functions) {
+      const statements = policyStatements(template, stack, fn.id);
+      for (const q of resources.queues) {
+        const queueId = logicalId(stack, stack.queues.get(q.id));
+        const allows = (action: string): boolean => statements.some((s) => actionsOf(s).includes(action) && refersTo(s.Resource, queueId));
+        const access = fn.queues[q.id];
+        expect(allows(SQS_CONSUME), `${fn.id} consumes ${q.id}`).toBe(access === 'consume' || access === 'sendConsume');
+        expect(allows(SQS_SEND), `${fn.id} sends to ${q.id}`).toBe(access === 'send' || access === 'sendConsume');
+      }
+    }
+  });
+
+  it('lets the api function consume no queue or dead-letter queue', () => {
+    const consumes = policyStatements(template, stack, 'api').filter((s) => actionsOf(s).includes(SQS_CONSUME));
+    expect(consumes).toEqual([]);
+  });
+
+  it('grants each function nothing on a table it does not use, and no writes on a table it only reads', () => {
+    for (const fn of resources.functions) {
+      const statements = policyStatements(template, stack, fn.id);
+      for (const t of resources.tables) {
+        const tableId = logicalId(stack, stack.tables.get(t.id));
+        const actions = statements.filter((s) => refersTo(s.Resource, tableId)).flatMap(actionsOf);
+        const access = fn.tables[t.id];
+        if (access === undefined) expect(actions, `${fn.id} on ${t.id}`).toEqual([]);
+        if (access === 'read') {
+          expect(actions, `${fn.id} on ${t.id}`).toEqual(expect.arrayContaining(TABLE_READ));
+          for (const write of TABLE_WRITE) expect(actions, `${fn.id} on ${t.id}`).not.toContain(write);
+        }
+      }
+    }
+  });
+
+  it('gives the api function no access to the pageViews table, and the io worker read-only access', () => {
+    expect(resources.functions.find((f) => f.id === 'api')?.tables.pageViews).toBeUndefined();
+    expect(resources.functions.find((f) => f.id === 'ioWorker')?.tables.pageViews).toBe('read');
+    const pageViewsId = logicalId(stack, stack.tables.get('pageViews'));
+    const on = (functionId: string): string[] =>
+      policyStatements(template, stack, functionId).filter((s) => refersTo(s.Resource, pageViewsId)).flatMap(actionsOf);
+    expect(on('api')).toEqual([]);
+    expect(on('ioWorker')).toContain('dynamodb:Query');
+    expect(on('ioWorker').filter((a) => TABLE_WRITE.includes(a))).toEqual([]);
+  });
+
+  it('lets each function write logs only to its own log group, without AWS-managed policies', () => {
+    for (const fn of resources.functions) {
+      const fnResource = resourcesOf(template)[functionLogicalId(stack, fn.id)] as Resource;
+      const logGroup = (fnResource.Properties?.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      const logStatements = policyStatements(template, stack, fn.id).filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
+      expect(logStatements).toEqual([
+        expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logGroup, 'Arn'] } }),
+      ]);
+      const roleId = (fnResource.Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      expect((resourcesOf(template)[roleId] as Resource).Properties?.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('logs API execution errors and validates requests on every method', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+      ]),
+    });
+    template.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
+    const validatorId = Object.keys(template.findResources('AWS::ApiGateway::RequestValidator'))[0];
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
+    for (const method of Object.values(template.findResources('AWS::ApiGateway::Method')) as Resource[]) {
+      expect(method.Properties?.RequestValidatorId).toEqual({ Ref: validatorId });
+    }
+  });
+
+  it('outputs the API URL, every queue and dead-letter queue URL, every table name and the alarm names', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const pascal = (id: string): string => `${id.charAt(0).toUpperCase()}${id.slice(1)}`;
     expect(Object.keys(outputs)).toContain('ApiUrl');
-    for (const q of resources.queues) expect(Object.keys(outputs)).toContain(`${q.id.charAt(0).toUpperCase()}${q.id.slice(1)}QueueUrl`);
-    for (const t of resources.tables) expect(Object.keys(outputs)).toContain(`${t.id.charAt(0).toUpperCase()}${t.id.slice(1)}TableName`);
+    for (const q of resources.queues) {
+      expect(outputs[`${pascal(q.id)}QueueUrl`]?.Value).toEqual({ Ref: logicalId(stack, stack.queues.get(q.id)) });
+      expect(outputs[`${pascal(q.id)}DeadLetterQueueUrl`]?.Value).toEqual({ Ref: logicalId(stack, stack.deadLetterQueues.get(q.id)) });
+    }
+    for (const t of resources.tables) expect(outputs[`${pascal(t.id)}TableName`]?.Value).toEqual({ Ref: logicalId(stack, stack.tables.get(t.id)) });
+    const alarmNames = JSON.stringify(outputs.AlarmNames?.Value);
+    for (const alarm of stack.alarms.alarms) expect(alarmNames).toContain(`"${logicalId(stack, alarm)}"`);
   });
 });
 
-describe('FerryStack built from a declaration with a stream and a schedule', () => {
-  const declared = defineApp({
-    name: 'streams',
-    tables: {
-      events: { partitionKey: { name: 'id' }, stream: 'NEW_AND_OLD_IMAGES' },
-    },
-    queues: {
-      batch: { maxReceiveCount: 3, visibilityTimeout: minutes(5) },
-    },
-    functions: {
-      projector: {
-        entry: 'functions/worker.ts',
-        timeout: seconds(20),
-        events: [{ type: 'dynamodb-stream', table: 'events', batchSize: 50, startingPosition: 'TRIM_HORIZON', retryAttempts: 2 }],
-      },
-      sweeper: {
-        entry: 'functions/worker.ts',
-        timeout: seconds(60),
-        uses: { queues: { batch: 'sendConsume' } },
-        events: [
-          { type: 'schedule', name: 'nightly-sweep', expression: 'cron(0 3 * * ? *)', input: { task: 'sweep' } },
-          { type: 'schedule', name: 'heartbeat', expression: 'rate(5 minutes)' },
-          { type: 'sqs', queue: 'batch', batchSize: 100, maxBatchingWindow: seconds(10), maxConcurrency: 2 },
-        ],
-      },
-    },
+describe('FerryStack with an alarm topic and a maximum message age', () => {
+  const cdkApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const topic = new Topic(new Stack(cdkApp, 'Ops'), 'Alarms');
+  const stack = new FerryStack(cdkApp, 'Test', { app: resources, projectRoot: PROJECT_ROOT, alarmTopic: topic, maxMessageAge: Duration.minutes(5) });
+  const template = Template.fromStack(stack);
+
+  it('notifies the topic from every alarm', () => {
+    const alarms = alarmsOf(template);
+    expect(alarms).toHaveLength(stack.alarms.alarms.length);
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions).toEqual([{ 'Fn::ImportValue': expect.stringContaining('Alarms') as unknown }]);
+    }
   });
+
+  it('alarms on message age at the given maximum', () => {
+    const ages = alarmsOf(template).filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
+    expect(ages).toHaveLength(resources.queues.length);
+    for (const alarm of ages) expect(alarm.Threshold).toBe(300);
+  });
+});
+
+const STREAMS_APP = defineApp({
+  name: 'streams',
+  tables: {
+    events: { partitionKey: { name: 'id' }, stream: 'NEW_AND_OLD_IMAGES' },
+  },
+  queues: {
+    batch: { maxReceiveCount: 3, visibilityTimeout: minutes(5) },
+  },
+  functions: {
+    projector: {
+      entry: 'functions/worker.ts',
+      timeout: seconds(20),
+      events: [{ type: 'dynamodb-stream', table: 'events', batchSize: 50, startingPosition: 'TRIM_HORIZON', retryAttempts: 2 }],
+    },
+    sweeper: {
+      entry: 'functions/worker.ts',
+      timeout: seconds(60),
+      uses: { queues: { batch: 'sendConsume' } },
+      events: [
+        { type: 'schedule', name: 'nightly-sweep', expression: 'cron(0 3 * * ? *)', input: { task: 'sweep' } },
+        { type: 'schedule', name: 'heartbeat', expression: 'rate(5 minutes)' },
+        { type: 'sqs', queue: 'batch', batchSize: 100, maxBatchingWindow: seconds(10), maxConcurrency: 2 },
+      ],
+    },
+  },
+});
+
+describe('FerryStack built from a declaration with a stream and a schedule', () => {
+  const declared = STREAMS_APP;
   const { stack, template } = synth(declared);
 
   it('turns on the declared stream view type', () => {
@@ -363,27 +570,45 @@ describe('FerryStack built from a declaration with a stream and a schedule', () 
     expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage']));
   });
 
+  it('keeps a declared visibility timeout under 6x the function timeout, warns, and builds no worker pool for it', () => {
+    const queue = stack.queues.get('batch');
+    const resource = resourcesOf(template)[logicalId(stack, queue)] as Resource;
+    expect(resource.Properties?.VisibilityTimeout).toBe(300);
+    expect(stack.workerPools.size).toBe(0);
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/BatchQueue',
+      'queue "batch": visibilityTimeout (300 s) is less than 6x the timeout of a function it feeds (60 s), as AWS recommends; ' +
+        'leave it undeclared to get 360 s or more [ack: ferry:FerryStack.visibilityTimeout]',
+    );
+  });
+
+  it('alarms on the queue and on every function, pooled or not', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 * declared.queues.length + 2 * declared.functions.length);
+  });
+
   it('creates no REST API when no function declares a route', () => {
     expect(stack.restApi).toBeUndefined();
     template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
   });
 });
 
-describe('FerryStack built from a declaration with root, greedy and ANY routes', () => {
-  const declared = defineApp({
-    name: 'routes',
-    functions: {
-      site: {
-        entry: 'functions/api.ts',
-        timeout: seconds(5),
-        events: [
-          { type: 'http', method: 'GET', path: '/' },
-          { type: 'http', method: 'ANY', path: '/files/{proxy+}' },
-          { type: 'http', method: 'DELETE', path: '/files' },
-        ],
-      },
+const ROUTES_APP = defineApp({
+  name: 'routes',
+  functions: {
+    site: {
+      entry: 'functions/api.ts',
+      timeout: seconds(5),
+      events: [
+        { type: 'http', method: 'GET', path: '/' },
+        { type: 'http', method: 'ANY', path: '/files/{proxy+}' },
+        { type: 'http', method: 'DELETE', path: '/files' },
+      ],
     },
-  });
+  },
+});
+
+describe('FerryStack built from a declaration with root, greedy and ANY routes', () => {
+  const declared = ROUTES_APP;
   const { stack, template } = synth(declared);
 
   it('puts each route on the resource at its path, nesting greedy paths under their parent', () => {
@@ -410,9 +635,22 @@ describe('FerryStack built from a declaration with root, greedy and ANY routes',
   });
 });
 
+describe('cdk-nag AwsSolutions checks', () => {
+  const declarations = { 'lib/resources.ts': resources, 'a stream and a schedule': STREAMS_APP, 'root, greedy and ANY routes': ROUTES_APP };
+
+  for (const [name, app] of Object.entries(declarations)) {
+    it(`finds no unsuppressed error or warning in the stack built from ${name}`, () => {
+      const annotations = nagAnnotations(app);
+      const format = (found: SynthesisMessage[]): string[] => found.map((m) => `${m.id}: ${JSON.stringify(m.entry.data)}`);
+      expect(format(annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')))).toEqual([]);
+      expect(format(annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')))).toEqual([]);
+    });
+  }
+});
+
 describe('cdk synth through the real CLI', () => {
   it(
-    'bundles every function as ESM and writes a template with the REST API',
+    'bundles every function as ESM and writes a template with the REST API, with no cdk-nag finding',
     () => {
       const out = mkdtempSync(path.join(tmpdir(), 'ferry-cdk-synth-'));
       try {
@@ -423,6 +661,7 @@ describe('cdk synth through the real CLI', () => {
           timeout: 180_000,
         });
         expect(result.status, `cdk synth failed:\n${result.stderr}`).toBe(0);
+        expect(result.stderr, 'cdk-nag findings printed by cdk synth').not.toMatch(/AwsSolutions-/);
 
         const templateFile = path.join(out, 'Ferry.template.json');
         expect(existsSync(templateFile)).toBe(true);
