@@ -9,21 +9,14 @@
  * per cached hit afterwards, and SQS sends.
  */
 import { randomUUID } from 'node:crypto';
-import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime.js';
+import { startLocalRuntime } from '../lib/local/runtime.js';
 import { CallCounter } from './call-counter.js';
+import { drained } from './queue-drain.js';
 import { Figures } from './figures.js';
 import { benchApp, computations, COMPUTE_MS, views } from './single-flight-app.js';
 
 const BURST = Number(process.env.BENCH_BURST ?? 1000);
 const HITS = Number(process.env.BENCH_HITS ?? 100);
-
-async function drained(runtime: LocalRuntime): Promise<void> {
-  for (;;) {
-    const q = (await runtime.stats()).queues.reports;
-    if (q && q.deleted >= q.sent) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -37,10 +30,10 @@ async function main(): Promise<void> {
       const started = performance.now();
       await Promise.all(Array.from({ length: BURST }, () => view(key)));
       const enqueued = calls.get('sqs:SendMessage', 'sqs:SendMessageBatch');
-      await drained(runtime);
+      await drained(runtime, 'reports');
       for (;;) {
         if ((await view(key)) !== undefined) break;
-        await drained(runtime);
+        await drained(runtime, 'reports');
         await new Promise((r) => setTimeout(r, 50));
       }
       const refreshSeconds = (performance.now() - started) / 1000;

@@ -9,6 +9,7 @@ import { createJobClient } from '../lib/jobs/enqueue.js';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime.js';
 import { chord, s } from '../lib/workflows/canvas.js';
 import { CallCounter } from './call-counter.js';
+import { drained } from './queue-drain.js';
 import { Figures, percentile } from './figures.js';
 import { add, benchApp, xsum } from './workflow-app.js';
 import { workflows } from './workflow-entry.js';
@@ -19,14 +20,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 async function mappingCalls(runtime: LocalRuntime): Promise<number> {
   const q = (await runtime.stats()).queues.jobs;
   return (q?.receiveCalls ?? 0) + (q?.deleteCalls ?? 0);
-}
-
-async function drained(runtime: LocalRuntime): Promise<void> {
-  for (;;) {
-    const q = (await runtime.stats()).queues.jobs;
-    if (q && q.deleted >= q.sent) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function main(): Promise<void> {
@@ -40,7 +33,7 @@ async function main(): Promise<void> {
     let writes = 0;
     let sqsCalls = 0;
     for (let run = 0; run < RUNS; run++) {
-      await drained(runtime);
+      await drained(runtime, 'jobs');
       const calls = new CallCounter();
       const mappingBefore = await mappingCalls(runtime);
       const started = performance.now();
@@ -55,19 +48,19 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 10));
       }
       walls.push(performance.now() - started);
-      await drained(runtime);
+      await drained(runtime, 'jobs');
       writes += calls.dynamoWrites();
       sqsCalls += calls.sqsCalls() + (await mappingCalls(runtime)) - mappingBefore;
     }
 
     // Baseline: the same 101 tracked jobs, enqueued in batches, with no workflow around them.
-    await drained(runtime);
+    await drained(runtime, 'jobs');
     const calls = new CallCounter();
     const mappingBefore = await mappingCalls(runtime);
     const jobs = createJobClient();
     await jobs.enqueueMany(add, Array.from({ length: MEMBERS }, (_, i) => [i, i] as [number, number]));
     await jobs.enqueue(xsum, [1, 2]);
-    await drained(runtime);
+    await drained(runtime, 'jobs');
     const baselineWrites = calls.dynamoWrites() / members;
     const baselineSqs = (calls.sqsCalls() + (await mappingCalls(runtime)) - mappingBefore) / members;
 

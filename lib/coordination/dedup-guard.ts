@@ -10,7 +10,7 @@
  * so of two racers exactly one takes over and the other gets its job id.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import type { EnqueueGuard } from '../jobs/enqueue.js';
@@ -46,20 +46,12 @@ export class DynamoDedupGuard implements EnqueueGuard {
     this.jobs = options.jobs ?? new DynamoJobStore(options);
   }
 
-  private get db(): DynamoDBDocumentClient {
-    return this.state.db;
-  }
-
-  private now(): number {
-    return this.state.now();
-  }
-
   async admit(job: { jobId: string; task: string; queue: string; dedupKey: string; windowMs: number }) {
     let expected: string | undefined;
     for (let round = 0; round < 5; round++) {
       const holder = await this.takeMarker(job, expected);
       if (holder === undefined) return { admitted: true as const };
-      const windowOpen = holder.windowEnds > this.now();
+      const windowOpen = holder.windowEnds > this.state.now();
       if (windowOpen || (await this.stillActive(holder))) return { admitted: false as const, existingJobId: holder.jobId };
       expected = holder.jobId; // stale marker: take it over, conditional on it still naming that job
     }
@@ -68,7 +60,7 @@ export class DynamoDedupGuard implements EnqueueGuard {
 
   /** Releases a marker whose job could not be sent, so the next enqueue is not deduplicated against nothing. */
   async release(dedupKey: string, jobId: string): Promise<void> {
-    await this.db
+    await this.state.db
       .send(
         new DeleteCommand({
           TableName: this.state.name,
@@ -88,9 +80,9 @@ export class DynamoDedupGuard implements EnqueueGuard {
     job: { jobId: string; task: string; dedupKey: string; windowMs: number },
     expectedHolder: string | undefined,
   ): Promise<Holder | undefined> {
-    const now = this.now();
+    const now = this.state.now();
     try {
-      await this.db.send(
+      await this.state.db.send(
         new PutCommand({
           TableName: this.state.name,
           Item: {
@@ -132,7 +124,7 @@ export class DynamoDedupGuard implements EnqueueGuard {
    */
   private async stillActive(holder: Holder): Promise<boolean> {
     const job = await this.jobs.get(holder.jobId);
-    if (job.status === NOT_FOUND) return this.now() - holder.markedAt < SEND_GRACE_MS;
+    if (job.status === NOT_FOUND) return this.state.now() - holder.markedAt < SEND_GRACE_MS;
     return job.status === JobStatus.QUEUED || job.status === JobStatus.RUNNING;
   }
 }

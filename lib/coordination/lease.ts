@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, millis, seconds } from '../app/duration.js';
@@ -67,23 +67,15 @@ export class LeaseStore {
     this.state = new StateTable(options);
   }
 
-  private get db(): DynamoDBDocumentClient {
-    return this.state.db;
-  }
-
-  private now(): number {
-    return this.state.now();
-  }
-
   private key(key: string) {
     return { pk: LOCK_ITEM.pkOf(key), sk: LOCK_ITEM.sk };
   }
 
   /** Takes the lock if it is free or its lease ended; throws {@link LockHeldError} otherwise. */
   async acquire(key: string, lease: Duration, owner: string = randomUUID()): Promise<Lease> {
-    const now = this.now();
+    const now = this.state.now();
     try {
-      const { Attributes } = await this.db.send(
+      const { Attributes } = await this.state.db.send(
         new UpdateCommand({
           TableName: this.state.name,
           Key: this.key(key),
@@ -108,7 +100,7 @@ export class LeaseStore {
 
   /** Pushes the lease end to now + `lease`; throws {@link LeaseLostError} if the caller no longer holds it. */
   async extend(held: Lease, lease: Duration): Promise<Lease> {
-    const now = this.now();
+    const now = this.state.now();
     await this.ownerWrite(held, 'SET leaseUntil = :until', { ':until': now + lease.milliseconds, ':now': now }, true);
     return { ...held, leaseUntil: now + lease.milliseconds };
   }
@@ -126,7 +118,7 @@ export class LeaseStore {
 
   private async ownerWrite(held: Lease, update: string, values: Record<string, unknown>, live: boolean): Promise<void> {
     try {
-      await this.db.send(
+      await this.state.db.send(
         new UpdateCommand({
           TableName: this.state.name,
           Key: this.key(held.key),

@@ -3,7 +3,7 @@
  * implementation. DynamoDB deletes expired items lazily (often within days),
  * so every read checks the expiry itself and treats an expired item as absent.
  */
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import type { Duration } from '../app/duration.js';
 
@@ -26,34 +26,22 @@ export class DynamoResultCache implements ResultCache {
     this.state = new StateTable(options);
   }
 
-  private get db(): DynamoDBDocumentClient {
-    return this.state.db;
-  }
-
-  private get table(): string {
-    return this.state.name;
-  }
-
-  private now(): number {
-    return this.state.now();
-  }
-
   async get<T>(key: string): Promise<T | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: CACHE_ITEM.pkOf(key), sk: CACHE_ITEM.sk } }));
-    if (Item === undefined || (Item[CACHE_ITEM.ttl] as number) * 1000 <= this.now()) return undefined;
+    const { Item } = await this.state.db.send(new GetCommand({ TableName: this.state.name, Key: { pk: CACHE_ITEM.pkOf(key), sk: CACHE_ITEM.sk } }));
+    if (Item === undefined || (Item[CACHE_ITEM.ttl] as number) * 1000 <= this.state.now()) return undefined;
     return Item.value as T;
   }
 
   async set(key: string, value: unknown, ttl: Duration): Promise<void> {
-    await this.db.send(
+    await this.state.db.send(
       new PutCommand({
-        TableName: this.table,
-        Item: { pk: CACHE_ITEM.pkOf(key), sk: CACHE_ITEM.sk, value: value ?? null, [CACHE_ITEM.ttl]: Math.ceil((this.now() + ttl.milliseconds) / 1000) },
+        TableName: this.state.name,
+        Item: { pk: CACHE_ITEM.pkOf(key), sk: CACHE_ITEM.sk, value: value ?? null, [CACHE_ITEM.ttl]: Math.ceil((this.state.now() + ttl.milliseconds) / 1000) },
       }),
     );
   }
 
   async delete(key: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: CACHE_ITEM.pkOf(key), sk: CACHE_ITEM.sk } }));
+    await this.state.db.send(new DeleteCommand({ TableName: this.state.name, Key: { pk: CACHE_ITEM.pkOf(key), sk: CACHE_ITEM.sk } }));
   }
 }

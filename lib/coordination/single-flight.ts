@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, minutes, seconds } from '../app/duration.js';
@@ -126,28 +126,20 @@ export class SingleFlight {
     this.state = new StateTable(options);
   }
 
-  private get db(): DynamoDBDocumentClient {
-    return this.state.db;
-  }
-
-  private now(): number {
-    return this.state.now();
-  }
-
   private itemKey(key: string) {
     return { pk: FLIGHT_ITEM.pkOf(key), sk: FLIGHT_ITEM.sk };
   }
 
   /** The stored state, ignoring an item whose TTL has passed (DynamoDB deletes lazily). */
   async read(key: string): Promise<FlightItem | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.state.name, Key: this.itemKey(key), ConsistentRead: true }));
+    const { Item } = await this.state.db.send(new GetCommand({ TableName: this.state.name, Key: this.itemKey(key), ConsistentRead: true }));
     return this.live(Item);
   }
 
   private live(item: Record<string, unknown> | undefined): FlightItem | undefined {
     if (item === undefined) return undefined;
     const ttl = item[FLIGHT_ITEM.ttl];
-    if (typeof ttl === 'number' && ttl * 1000 <= this.now()) return undefined;
+    if (typeof ttl === 'number' && ttl * 1000 <= this.state.now()) return undefined;
     return item as unknown as FlightItem;
   }
 
@@ -159,7 +151,7 @@ export class SingleFlight {
    */
   async request<R>(key: string, policy: FlightPolicy, enqueue: (claim: FlightClaim) => Promise<void>): Promise<FlightAnswer<R>> {
     const item = await this.read(key);
-    const now = this.now();
+    const now = this.state.now();
     if (item !== undefined && !needsRefresh(item, now)) return answerFrom<R>(item, now, false);
 
     const jobId = randomUUID();
@@ -172,7 +164,7 @@ export class SingleFlight {
   private async claim(key: string, policy: FlightPolicy, jobId: string, now: number, staleUntil: number): Promise<{ won: boolean; item: FlightItem }> {
     const queuedLease = (policy.queuedLease ?? FLIGHT_DEFAULTS.queuedLease).milliseconds;
     try {
-      const { Attributes } = await this.db.send(
+      const { Attributes } = await this.state.db.send(
         new UpdateCommand({
           TableName: this.state.name,
           Key: this.itemKey(key),
@@ -217,7 +209,7 @@ export class SingleFlight {
    * the caller skips the computation.
    */
   async start(claim: FlightClaim, policy: FlightPolicy): Promise<boolean> {
-    const now = this.now();
+    const now = this.state.now();
     const runLease = (policy.runLease ?? FLIGHT_DEFAULTS.runLease).milliseconds;
     return this.owned(claim, 'SET phase = :running, leaseUntil = :lease ADD attempts :one', {
       // Admits the queued claim with this token (a retry of a failed attempt is
@@ -230,7 +222,7 @@ export class SingleFlight {
 
   /** Extends a running claim's lease; false when the claim was lost. */
   async heartbeat(claim: FlightClaim, policy: FlightPolicy): Promise<boolean> {
-    const now = this.now();
+    const now = this.state.now();
     return this.owned(claim, 'SET leaseUntil = :lease', {
       // Admits the running claim with this token while its lease is live;
       // rejects a lapsed or superseded one, which must not come back to life.
@@ -241,7 +233,7 @@ export class SingleFlight {
 
   /** Stores the result (running → ready). Throws {@link FlightLostError} when the claim no longer holds. */
   async complete(claim: FlightClaim, policy: FlightPolicy, result: unknown): Promise<void> {
-    const now = this.now();
+    const now = this.state.now();
     const freshUntil = now + policy.freshFor.milliseconds;
     const staleUntil = freshUntil + (policy.staleFor ?? FLIGHT_DEFAULTS.staleFor).milliseconds;
     const ok = await this.owned(
@@ -274,7 +266,7 @@ export class SingleFlight {
    * back to queued, leased long enough for the job's retry to pick it up.
    */
   async fail(claim: FlightClaim, policy: FlightPolicy, error: { name: string; message: string; code?: string }, final: boolean, retryInMs = 0): Promise<void> {
-    const now = this.now();
+    const now = this.state.now();
     const cooldown = (policy.failureCooldown ?? FLIGHT_DEFAULTS.failureCooldown).milliseconds;
     const queuedLease = (policy.queuedLease ?? FLIGHT_DEFAULTS.queuedLease).milliseconds;
     const lastError = { name: error.name, message: error.message, ...(error.code !== undefined && { code: error.code }) };
@@ -300,9 +292,9 @@ export class SingleFlight {
    * user's explicit retry. Returns false when the key is not failed.
    */
   async allowRetry(key: string): Promise<boolean> {
-    const now = this.now();
+    const now = this.state.now();
     try {
-      await this.db.send(
+      await this.state.db.send(
         new UpdateCommand({
           TableName: this.state.name,
           Key: this.itemKey(key),
@@ -325,7 +317,7 @@ export class SingleFlight {
     spec: { condition: string; values: Record<string, unknown>; names?: Record<string, string> },
   ): Promise<boolean> {
     try {
-      await this.db.send(
+      await this.state.db.send(
         new UpdateCommand({
           TableName: this.state.name,
           Key: this.itemKey(claim.key),

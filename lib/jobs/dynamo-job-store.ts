@@ -4,7 +4,7 @@
  * duplicate deliveries cannot run an attempt twice or overwrite a later state.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { JobNotCancellableError, JobNotFoundError } from './errors.js';
@@ -35,30 +35,18 @@ export class DynamoJobStore implements JobStore {
     this.state = new StateTable(options);
   }
 
-  private get db(): DynamoDBDocumentClient {
-    return this.state.db;
-  }
-
-  private get table(): string {
-    return this.state.name;
-  }
-
-  private now(): number {
-    return this.state.now();
-  }
-
   private key(jobId: string) {
     return { [JOB_ITEM.pk]: JOB_ITEM.pkOf(jobId), [JOB_ITEM.sk]: JOB_ITEM.skValue };
   }
 
   private expiresAt(ttlMs: number): number {
-    return Math.ceil((this.now() + ttlMs) / 1000);
+    return Math.ceil((this.state.now() + ttlMs) / 1000);
   }
 
   async create(job: NewJob): Promise<void> {
-    await this.db.send(
+    await this.state.db.send(
       new PutCommand({
-        TableName: this.table,
+        TableName: this.state.name,
         Item: {
           ...this.key(job.jobId),
           jobId: job.jobId,
@@ -78,9 +66,9 @@ export class DynamoJobStore implements JobStore {
   }
 
   async discard(jobId: string): Promise<void> {
-    await this.db.send(
+    await this.state.db.send(
       new DeleteCommand({
-        TableName: this.table,
+        TableName: this.state.name,
         Key: this.key(jobId),
         // Admits a record no worker has touched; a job some worker already claimed is kept.
         ConditionExpression: '#status = :queued AND attempts = :zero',
@@ -93,11 +81,11 @@ export class DynamoJobStore implements JobStore {
   }
 
   async claim(job: NewJob, attempt: number, leaseMs: number): Promise<ClaimResult> {
-    const now = this.now();
+    const now = this.state.now();
     try {
-      const { Attributes } = await this.db.send(
+      const { Attributes } = await this.state.db.send(
         new UpdateCommand({
-          TableName: this.table,
+          TableName: this.state.name,
           Key: this.key(job.jobId),
           UpdateExpression:
             'SET #status = :running, attempts = :attempt, leaseUntil = :lease, startedAt = :now, ' +
@@ -163,7 +151,7 @@ export class DynamoJobStore implements JobStore {
             ExpressionAttributeValues: {
               ':queued': JobStatus.QUEUED,
               ':error': { name: error.name, message: error.message },
-              ':next': (nextAttemptAt ?? new Date(this.now())).toISOString(),
+              ':next': (nextAttemptAt ?? new Date(this.state.now())).toISOString(),
             },
           },
     );
@@ -180,9 +168,9 @@ export class DynamoJobStore implements JobStore {
     update: { UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> },
   ): Promise<void> {
     try {
-      await this.db.send(
+      await this.state.db.send(
         new UpdateCommand({
-          TableName: this.table,
+          TableName: this.state.name,
           Key: this.key(jobId),
           UpdateExpression: update.UpdateExpression,
           // Admits the RUNNING attempt this caller claimed; rejects a later
@@ -192,7 +180,7 @@ export class DynamoJobStore implements JobStore {
           ExpressionAttributeValues: {
             ':running': JobStatus.RUNNING,
             ':attempt': attempt,
-            ':now': new Date(this.now()).toISOString(),
+            ':now': new Date(this.state.now()).toISOString(),
             ...update.ExpressionAttributeValues,
           },
         }),
@@ -205,9 +193,9 @@ export class DynamoJobStore implements JobStore {
 
   async requeue(jobId: string): Promise<boolean> {
     try {
-      await this.db.send(
+      await this.state.db.send(
         new UpdateCommand({
-          TableName: this.table,
+          TableName: this.state.name,
           Key: this.key(jobId),
           UpdateExpression: 'SET #status = :queued, attempts = :zero REMOVE finishedAt, nextAttemptAt',
           // Admits a FAILED job (its dead letter is going back to the queue);
@@ -227,16 +215,16 @@ export class DynamoJobStore implements JobStore {
 
   async cancel(jobId: string): Promise<JobRecord> {
     try {
-      const { Attributes } = await this.db.send(
+      const { Attributes } = await this.state.db.send(
         new UpdateCommand({
-          TableName: this.table,
+          TableName: this.state.name,
           Key: this.key(jobId),
           UpdateExpression: 'SET #status = :cancelled, finishedAt = :now',
           // Admits only a QUEUED job (waiting for its first run or a retry);
           // rejects a missing record (NOT_FOUND) and a RUNNING or finished job.
           ConditionExpression: '#status = :queued',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':queued': JobStatus.QUEUED, ':cancelled': JobStatus.CANCELLED, ':now': new Date(this.now()).toISOString() },
+          ExpressionAttributeValues: { ':queued': JobStatus.QUEUED, ':cancelled': JobStatus.CANCELLED, ':now': new Date(this.state.now()).toISOString() },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -250,9 +238,9 @@ export class DynamoJobStore implements JobStore {
   }
 
   async get(jobId: string): Promise<JobLookup> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: this.key(jobId), ConsistentRead: true }));
+    const { Item } = await this.state.db.send(new GetCommand({ TableName: this.state.name, Key: this.key(jobId), ConsistentRead: true }));
     // TTL deletion is lazy: an expired record is treated as gone.
-    if (Item === undefined || (typeof Item[JOB_ITEM.ttl] === 'number' && (Item[JOB_ITEM.ttl] as number) * 1000 < this.now())) {
+    if (Item === undefined || (typeof Item[JOB_ITEM.ttl] === 'number' && (Item[JOB_ITEM.ttl] as number) * 1000 < this.state.now())) {
       return { jobId, status: NOT_FOUND };
     }
     return toRecord(Item);
