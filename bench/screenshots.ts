@@ -6,20 +6,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../test/helpers/chromium.js';
 import { PROJECT_ROOT, startLocalRuntime } from '../lib/local/runtime.js';
 import { seedPageViews } from '../lib/reports/seed-page-views.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -30,7 +19,7 @@ async function main(): Promise<void> {
   try {
     const seeded = await seedPageViews({ rows: 20_000, days: 60 });
     console.log(`seeded ${seeded.rows} page views in ${Math.round(seeded.elapsedMs)} ms`);
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 900, height: 500 } });
       const response = await page.goto(`${runtime.url}/reports/slow-blog-views?days=30`);

@@ -5,24 +5,13 @@
  * (the <noscript> meta refresh).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { generatePageViews } from '../../lib/reports/page-view-generator.js';
 import { PageViewStore } from '../../lib/reports/page-views.js';
 import type { SlowViewsResult } from '../../lib/reports/slow-blog-views.js';
 import { startTestRuntime } from '../helpers/runtime.js';
-
-/** Flags Debian's Chromium needs here: root, no GPU, and no calls home (refused noisily otherwise). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let runtime: LocalRuntime | undefined;
 let browser: Browser | undefined;
@@ -30,7 +19,7 @@ let browser: Browser | undefined;
 beforeAll(async () => {
   runtime = await startTestRuntime();
   await new PageViewStore().writeAll(generatePageViews({ rows: 3_000, days: 20, seed: 11, now: Date.now() - 60_000 }));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

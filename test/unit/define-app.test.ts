@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { documentedDefaults } from '../helpers/documented-defaults.js';
 import type { AppDeclaration, EventDeclaration, FunctionDeclaration, HttpMethod, QueueDeclaration } from '../../lib/app/declaration.js';
 import {
   DEFAULTS,
@@ -108,36 +108,10 @@ function queueWith(declaration: QueueDeclaration, consumerTimeouts: readonly Dur
 // The defaults documented in declaration.ts
 // ---------------------------------------------------------------------------
 
-const DECLARATION_SOURCE = readFileSync(new URL('../../lib/app/declaration.ts', import.meta.url), 'utf8');
-
-/** The text after `@default` in the doc comment of `property` in `interface`. */
-function documentedDefault(interfaceName: string, property: string): string {
-  const body = new RegExp(`export interface ${interfaceName} \\{([\\s\\S]*?)\\n\\}`).exec(DECLARATION_SOURCE)?.[1];
-  if (body === undefined) throw new Error(`declaration.ts declares no interface ${interfaceName}`);
-  const doc = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*readonly ${property}\\??:`).exec(body)?.[1];
-  if (doc === undefined) throw new Error(`${interfaceName}.${property} has no doc comment`);
-  const tag = /@default\s+(.+)/.exec(doc)?.[1];
-  if (tag === undefined) throw new Error(`${interfaceName}.${property} has no @default tag`);
-  return tag.replace(/\s*\*?\s*$/, '').trim();
-}
-
-/** The leading number of a documented default, e.g. `5` of `5 (AWS starts ...)`. */
-function documentedNumber(interfaceName: string, property: string): number {
-  const text = documentedDefault(interfaceName, property);
-  const match = /^\d+/.exec(text);
-  if (match === null) throw new Error(`${interfaceName}.${property}: @default "${text}" does not start with a number`);
-  return Number(match[0]);
-}
-
-const UNIT_MS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-
-/** A documented length of time, e.g. `4 days (the SQS default)`, in milliseconds. */
-function documentedMilliseconds(interfaceName: string, property: string): number {
-  const text = documentedDefault(interfaceName, property);
-  const match = /^(\d+) (second|minute|hour|day)s?\b/.exec(text);
-  if (match === null) throw new Error(`${interfaceName}.${property}: @default "${text}" is not a length of time`);
-  return Number(match[1]) * (UNIT_MS[match[2] as string] as number);
-}
+const docs = documentedDefaults('lib/app/declaration.ts');
+const documentedDefault = docs.text;
+const documentedMilliseconds = docs.milliseconds;
+const documentedNumber = docs.number;
 
 describe('declaration.ts documentation', () => {
   it('documents the same key type, handler and memory defaults as DEFAULTS', () => {

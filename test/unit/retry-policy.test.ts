@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { documentedDefaults } from '../helpers/documented-defaults.js';
 import { hours, millis, minutes, seconds } from '../../lib/app/duration.js';
 import { InvalidTaskInputError, NonRetryableError, RetryAfterError, UnknownTaskError } from '../../lib/jobs/errors.js';
 import { RETRY_DEFAULTS, backoffMs, decideRetry, resolveRetryPolicy, type RetryPolicy } from '../../lib/jobs/retry-policy.js';
@@ -48,28 +48,9 @@ class ValidationFailedError extends NonRetryableError {
 // The defaults documented on RetryOptions
 // ---------------------------------------------------------------------------
 
-const RETRY_POLICY_SOURCE = readFileSync(new URL('../../lib/jobs/retry-policy.ts', import.meta.url), 'utf8');
-
-/** The text after `@default` in the doc comment of `property` in `interface`. */
-function documentedDefault(interfaceName: string, property: string): string {
-  const body = new RegExp(`export interface ${interfaceName}(?:<[^{]*>)? \\{([\\s\\S]*?)\\n\\}`).exec(RETRY_POLICY_SOURCE)?.[1];
-  if (body === undefined) throw new Error(`retry-policy.ts declares no interface ${interfaceName}`);
-  const doc = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*readonly ${property}\\??:`).exec(body)?.[1];
-  if (doc === undefined) throw new Error(`${interfaceName}.${property} has no doc comment`);
-  const tag = /@default\s+(.+)/.exec(doc)?.[1];
-  if (tag === undefined) throw new Error(`${interfaceName}.${property} has no @default tag`);
-  return tag.replace(/\s*\*?\s*$/, '').trim();
-}
-
-const UNIT_MS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-
-/** A documented length of time, e.g. `5 minutes`, in milliseconds. */
-function documentedMilliseconds(interfaceName: string, property: string): number {
-  const text = documentedDefault(interfaceName, property);
-  const match = /^(\d+) (second|minute|hour|day)s?\b/.exec(text);
-  if (match === null) throw new Error(`${interfaceName}.${property}: @default "${text}" is not a length of time`);
-  return Number(match[1]) * (UNIT_MS[match[2] as string] as number);
-}
+const docs = documentedDefaults('lib/jobs/retry-policy.ts');
+const documentedDefault = docs.text;
+const documentedMilliseconds = docs.milliseconds;
 
 describe('retry-policy.ts documentation', () => {
   it('documents the same max attempts as RETRY_DEFAULTS', () => {

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { documentedDefaults } from '../helpers/documented-defaults.js';
 import { z } from 'zod';
 import { defineApp, type App } from '../../lib/app/define-app.js';
 import { days, millis, minutes, seconds } from '../../lib/app/duration.js';
@@ -45,28 +45,9 @@ function thrownBy<E extends Error>(type: abstract new (...args: never[]) => E, a
 // The defaults documented on TaskOptions
 // ---------------------------------------------------------------------------
 
-const TASK_SOURCE = readFileSync(new URL('../../lib/jobs/task.ts', import.meta.url), 'utf8');
-
-/** The text after `@default` in the doc comment of `property` in `interface`. */
-function documentedDefault(interfaceName: string, property: string): string {
-  const body = new RegExp(`export interface ${interfaceName}(?:<[^{]*>)? \\{([\\s\\S]*?)\\n\\}`).exec(TASK_SOURCE)?.[1];
-  if (body === undefined) throw new Error(`task.ts declares no interface ${interfaceName}`);
-  const doc = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*readonly ${property}\\??:`).exec(body)?.[1];
-  if (doc === undefined) throw new Error(`${interfaceName}.${property} has no doc comment`);
-  const tag = /@default\s+(.+)/.exec(doc)?.[1];
-  if (tag === undefined) throw new Error(`${interfaceName}.${property} has no @default tag`);
-  return tag.replace(/\s*\*?\s*$/, '').trim();
-}
-
-const UNIT_MS: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-
-/** A documented length of time, e.g. `30 seconds`, in milliseconds. */
-function documentedMilliseconds(interfaceName: string, property: string): number {
-  const text = documentedDefault(interfaceName, property);
-  const match = /^(\d+) (second|minute|hour|day)s?\b/.exec(text);
-  if (match === null) throw new Error(`${interfaceName}.${property}: @default "${text}" is not a length of time`);
-  return Number(match[1]) * (UNIT_MS[match[2] as string] as number);
-}
+const docs = documentedDefaults('lib/jobs/task.ts');
+const documentedDefault = docs.text;
+const documentedMilliseconds = docs.milliseconds;
 
 describe('task.ts documentation', () => {
   it('documents the same queue and status tracking defaults as TASK_DEFAULTS', () => {
