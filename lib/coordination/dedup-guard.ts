@@ -12,6 +12,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { applied } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import type { EnqueueGuard } from '../jobs/enqueue.js';
 import { JobStatus, NOT_FOUND, type JobStore } from '../jobs/job-state.js';
@@ -60,8 +61,8 @@ export class DynamoDedupGuard implements EnqueueGuard {
 
   /** Releases a marker whose job could not be sent, so the next enqueue is not deduplicated against nothing. */
   async release(dedupKey: string, jobId: string): Promise<void> {
-    await this.state.db
-      .send(
+    await applied(
+      this.state.db.send(
         new DeleteCommand({
           TableName: this.state.name,
           Key: { pk: DEDUP_ITEM.pkOf(dedupKey), sk: DEDUP_ITEM.sk },
@@ -69,10 +70,8 @@ export class DynamoDedupGuard implements EnqueueGuard {
           ConditionExpression: 'jobId = :jobId',
           ExpressionAttributeValues: { ':jobId': jobId },
         }),
-      )
-      .catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
+      ),
+    );
   }
 
   /** Writes the marker; returns undefined on success, or the marker that is in the way. */

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { applied } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, days, minutes } from '../app/duration.js';
 
@@ -81,8 +82,8 @@ export async function once<T>(key: string, fn: () => Promise<T>, options: OnceOp
   try {
     result = await fn();
   } catch (error) {
-    await db
-      .send(
+    await applied(
+      db.send(
         new DeleteCommand({
           TableName: table,
           Key,
@@ -92,10 +93,8 @@ export async function once<T>(key: string, fn: () => Promise<T>, options: OnceOp
           ExpressionAttributeNames: { '#run': 'run' },
           ExpressionAttributeValues: { ':run': run },
         }),
-      )
-      .catch((deleteError: unknown) => {
-        if (!(deleteError instanceof ConditionalCheckFailedException)) throw deleteError;
-      });
+      ),
+    );
     throw error;
   }
   const rememberUntil = Math.ceil((state.now() + (options.remember ?? days(1)).milliseconds) / 1000);

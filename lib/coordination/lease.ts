@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { applied } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, millis, seconds } from '../app/duration.js';
 import { sleep } from '../util/sleep.js';
@@ -117,8 +118,8 @@ export class LeaseStore {
   }
 
   private async ownerWrite(held: Lease, update: string, values: Record<string, unknown>, live: boolean): Promise<void> {
-    try {
-      await this.state.db.send(
+    const ok = await applied(
+      this.state.db.send(
         new UpdateCommand({
           TableName: this.state.name,
           Key: this.key(held.key),
@@ -131,11 +132,9 @@ export class LeaseStore {
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': held.owner, ':token': held.token, ...values },
         }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new LeaseLostError(held.key, held.token);
-      throw error;
-    }
+      ),
+    );
+    if (!ok) throw new LeaseLostError(held.key, held.token);
   }
 }
 

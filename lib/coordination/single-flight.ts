@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { applied } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, minutes, seconds } from '../app/duration.js';
 
@@ -293,22 +294,16 @@ export class SingleFlight {
    */
   async allowRetry(key: string): Promise<boolean> {
     const now = this.state.now();
-    try {
-      await this.state.db.send(
-        new UpdateCommand({
-          TableName: this.state.name,
-          Key: this.itemKey(key),
-          UpdateExpression: 'SET retryAt = :now',
-          // Admits only a failed key; a queued, running or ready one has nothing to retry.
-          ConditionExpression: 'phase = :failed',
-          ExpressionAttributeValues: { ':failed': 'failed', ':now': now },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return applied(this.state.db.send(
+      new UpdateCommand({
+        TableName: this.state.name,
+        Key: this.itemKey(key),
+        UpdateExpression: 'SET retryAt = :now',
+        // Admits only a failed key; a queued, running or ready one has nothing to retry.
+        ConditionExpression: 'phase = :failed',
+        ExpressionAttributeValues: { ':failed': 'failed', ':now': now },
+      }),
+    ));
   }
 
   private async owned(
@@ -316,22 +311,16 @@ export class SingleFlight {
     update: string,
     spec: { condition: string; values: Record<string, unknown>; names?: Record<string, string> },
   ): Promise<boolean> {
-    try {
-      await this.state.db.send(
-        new UpdateCommand({
-          TableName: this.state.name,
-          Key: this.itemKey(claim.key),
-          UpdateExpression: update,
-          ConditionExpression: spec.condition,
-          ExpressionAttributeNames: { '#token': 'token', ...spec.names },
-          ExpressionAttributeValues: { ':token': claim.token, ...spec.values },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return applied(this.state.db.send(
+      new UpdateCommand({
+        TableName: this.state.name,
+        Key: this.itemKey(claim.key),
+        UpdateExpression: update,
+        ConditionExpression: spec.condition,
+        ExpressionAttributeNames: { '#token': 'token', ...spec.names },
+        ExpressionAttributeValues: { ':token': claim.token, ...spec.values },
+      }),
+    ));
   }
 }
 

@@ -6,6 +6,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { applied } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { JobNotCancellableError, JobNotFoundError } from './errors.js';
 import {
@@ -66,18 +67,18 @@ export class DynamoJobStore implements JobStore {
   }
 
   async discard(jobId: string): Promise<void> {
-    await this.state.db.send(
-      new DeleteCommand({
-        TableName: this.state.name,
-        Key: this.key(jobId),
-        // Admits a record no worker has touched; a job some worker already claimed is kept.
-        ConditionExpression: '#status = :queued AND attempts = :zero',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':queued': JobStatus.QUEUED, ':zero': 0 },
-      }),
-    ).catch((error: unknown) => {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
+    await applied(
+      this.state.db.send(
+        new DeleteCommand({
+          TableName: this.state.name,
+          Key: this.key(jobId),
+          // Admits a record no worker has touched; a job some worker already claimed is kept.
+          ConditionExpression: '#status = :queued AND attempts = :zero',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':queued': JobStatus.QUEUED, ':zero': 0 },
+        }),
+      ),
+    );
   }
 
   async claim(job: NewJob, attempt: number, leaseMs: number): Promise<ClaimResult> {
@@ -167,33 +168,31 @@ export class DynamoJobStore implements JobStore {
     attempt: number,
     update: { UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> },
   ): Promise<void> {
-    try {
-      await this.state.db.send(
-        new UpdateCommand({
-          TableName: this.state.name,
-          Key: this.key(jobId),
-          UpdateExpression: update.UpdateExpression,
-          // Admits the RUNNING attempt this caller claimed; rejects a later
-          // attempt's claim, a cancelled or finished job, and a missing record.
-          ConditionExpression: '#status = :running AND attempts = :attempt',
-          ExpressionAttributeNames: { '#status': 'status', ...update.ExpressionAttributeNames },
-          ExpressionAttributeValues: {
-            ':running': JobStatus.RUNNING,
-            ':attempt': attempt,
-            ':now': new Date(this.state.now()).toISOString(),
-            ...update.ExpressionAttributeValues,
-          },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return; // superseded: a later attempt owns the record
-      throw error;
-    }
+    // Refused: superseded, a later attempt owns the record; nothing to write.
+    await applied(
+      this.state.db.send(
+      new UpdateCommand({
+        TableName: this.state.name,
+        Key: this.key(jobId),
+        UpdateExpression: update.UpdateExpression,
+        // Admits the RUNNING attempt this caller claimed; rejects a later
+        // attempt's claim, a cancelled or finished job, and a missing record.
+        ConditionExpression: '#status = :running AND attempts = :attempt',
+        ExpressionAttributeNames: { '#status': 'status', ...update.ExpressionAttributeNames },
+        ExpressionAttributeValues: {
+          ':running': JobStatus.RUNNING,
+          ':attempt': attempt,
+          ':now': new Date(this.state.now()).toISOString(),
+          ...update.ExpressionAttributeValues,
+        },
+      }),
+    ),
+    );
   }
 
   async requeue(jobId: string): Promise<boolean> {
-    try {
-      await this.state.db.send(
+    return applied(
+      this.state.db.send(
         new UpdateCommand({
           TableName: this.state.name,
           Key: this.key(jobId),
@@ -205,12 +204,8 @@ export class DynamoJobStore implements JobStore {
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':queued': JobStatus.QUEUED, ':failed': JobStatus.FAILED, ':zero': 0 },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async cancel(jobId: string): Promise<JobRecord> {

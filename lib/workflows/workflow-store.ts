@@ -5,8 +5,8 @@
  * group's counter move together in one transaction, so a duplicate delivery
  * or a retried member never counts twice.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { applied, isConditionRefusal, isTransactionConflict } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { sleep } from '../util/sleep.js';
 
@@ -60,7 +60,8 @@ export interface NodeItem {
 const META = 'META';
 const pkOf = (workflowId: string) => `WF#${workflowId}`;
 const skOf = (nodeId: string) => `NODE#${nodeId}`;
-const ACTIVE = [NodeStatus.PENDING, NodeStatus.QUEUED, NodeStatus.RUNNING];
+/** Conflicting transactions on a group's counter retried before the error goes up (and SQS redelivers). */
+const TRANSACTION_RETRIES = 8;
 
 export class WorkflowStore {
   private readonly state: StateTable;
@@ -175,33 +176,35 @@ export class WorkflowStore {
       ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
       ExpressionAttributeValues: { ':succeeded': NodeStatus.SUCCEEDED, ':result': result ?? null, ':pending': NodeStatus.PENDING, ':queued': NodeStatus.QUEUED, ':running': NodeStatus.RUNNING },
     };
-    try {
-      if (groupParent === undefined) {
-        await this.state.db.send(new UpdateCommand(finish));
-      } else {
-        await this.state.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Update: finish },
-              {
-                Update: {
-                  TableName: this.state.name,
-                  Key: { pk: pkOf(workflowId), sk: skOf(groupParent) },
-                  UpdateExpression: 'ADD done :one',
-                  // Admits a running group; a finished or cancelled group counts nothing more.
-                  ConditionExpression: '#status = :running',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':one': 1, ':running': NodeStatus.RUNNING },
-                },
-              },
-            ],
-          }),
-        );
+    if (groupParent === undefined) return applied(this.state.db.send(new UpdateCommand(finish)));
+    const count = new TransactWriteCommand({
+      TransactItems: [
+        { Update: finish },
+        {
+          Update: {
+            TableName: this.state.name,
+            Key: { pk: pkOf(workflowId), sk: skOf(groupParent) },
+            UpdateExpression: 'ADD done :one',
+            // Admits a running group; a finished or cancelled group counts nothing more.
+            ConditionExpression: '#status = :running',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':one': 1, ':running': NodeStatus.RUNNING },
+          },
+        },
+      ],
+    });
+    // Members of one group finishing at once collide on the group's item:
+    // DynamoDB cancels all but one transaction with TransactionConflict. That
+    // is not a refusal (nothing was counted), so try again, with jitter.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.state.db.send(count);
+        return true;
+      } catch (error) {
+        if (isConditionRefusal(error)) return false;
+        if (!isTransactionConflict(error) || attempt >= TRANSACTION_RETRIES) throw error;
+        await sleep(Math.random() * 25 * 2 ** attempt);
       }
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || error instanceof TransactionCanceledException) return false;
-      throw error;
     }
   }
 
@@ -243,23 +246,15 @@ export class WorkflowStore {
     expression: string,
     spec: { condition: string; values: Record<string, unknown>; names?: Record<string, string> },
   ): Promise<boolean> {
-    try {
-      await this.state.db.send(
-        new UpdateCommand({
-          TableName: this.state.name,
-          Key: { pk: pkOf(workflowId), sk },
-          UpdateExpression: expression,
-          ConditionExpression: spec.condition,
-          ExpressionAttributeNames: { '#status': 'status', ...spec.names },
-          ExpressionAttributeValues: spec.values,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return applied(this.state.db.send(
+      new UpdateCommand({
+        TableName: this.state.name,
+        Key: { pk: pkOf(workflowId), sk },
+        UpdateExpression: expression,
+        ConditionExpression: spec.condition,
+        ExpressionAttributeNames: { '#status': 'status', ...spec.names },
+        ExpressionAttributeValues: spec.values,
+      }),
+    ));
   }
 }
-
-export const ACTIVE_NODE_STATUSES: readonly NodeStatus[] = ACTIVE;
