@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { jobs as defaultJobs, type JobClient } from '../jobs/enqueue.js';
 import { defineTask, type Task, type TaskOptions } from '../jobs/task.js';
-import { SingleFlight, type FlightAnswer, type FlightPolicy } from './single-flight.js';
+import { FLIGHT_DEFAULTS, SingleFlight, type FlightAnswer, type FlightPolicy } from './single-flight.js';
 
 export interface FlightTaskInput<P> {
   readonly key: string;
@@ -53,7 +53,7 @@ export function defineFlightTask<Schema extends z.ZodType, R>(options: FlightTas
       const claim = { key, token, jobId: job.jobId };
       if (!(await flight.start(claim, policy))) return { skipped: 'stale-claim' };
       const controller = new AbortController();
-      const every = Math.max(1_000, Math.floor((policy.runLease?.milliseconds ?? 60_000) / 3));
+      const every = Math.max(1_000, Math.floor((policy.runLease ?? FLIGHT_DEFAULTS.runLease).milliseconds / 3));
       const heartbeat = setInterval(() => {
         flight.heartbeat(claim, policy).then(
           (held) => held || controller.abort(new Error('the refresh lost its claim')),

@@ -18,7 +18,7 @@ import { EnqueueBatchError, InvalidEnqueueOptionError } from './errors.js';
 import type { JobError, JobLookup, JobRecord, JobStore, NewJob } from './job-state.js';
 import { DynamoJobStore } from './dynamo-job-store.js';
 import { runAttempt } from './run-attempt.js';
-import { parseTaskInput, type AnyTask, type Task } from './task.js';
+import { parseTaskInput, TASK_DEFAULTS, type AnyTask, type Task } from './task.js';
 import type { TaskRegistry } from './task-registry.js';
 
 export interface EnqueueOptions {
@@ -118,7 +118,7 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
   const eager = () => options.eager ?? process.env.FERRY_EAGER === 'true';
 
   function prepare(task: AnyTask | undefined, name: string, input: unknown, o: EnqueueOptions): Prepared {
-    const queue = o.queue ?? task?.queue ?? 'io';
+    const queue = o.queue ?? task?.queue ?? TASK_DEFAULTS.queue;
     const tracked = o.trackStatus ?? task?.trackStatus ?? true;
     const delayMs = o.delay?.milliseconds ?? 0;
     if (!Number.isFinite(delayMs) || delayMs < 0) throw new InvalidEnqueueOptionError(`delay must be a non-negative duration (got ${delayMs} ms)`);
@@ -142,7 +142,7 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
           maxAttempts: task?.retry.maxAttempts ?? 1,
           enqueuedAt: envelope.enqueuedAt,
           traceId: envelope.traceId,
-          ttlMs: (task?.resultTtlMs ?? 86_400_000) + delayMs,
+          ttlMs: (task?.resultTtlMs ?? TASK_DEFAULTS.resultTtl.milliseconds) + delayMs,
         }
       : undefined;
     return { envelope, body, queue, delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(delayMs / 1000)), job };

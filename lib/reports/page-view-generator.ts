@@ -3,6 +3,7 @@
  * rows, so tests and demos can compare what a query returns with what was
  * written.
  */
+import { days } from '../app/duration.js';
 import type { PageView } from './page-views.js';
 
 /** The words URL segments are drawn from. No word contains another, so `contains(url, word)` matches whole segments. */
@@ -21,7 +22,7 @@ export const GENERATOR_LIMITS = {
 
 export const GENERATOR_DEFAULTS = { seed: 42 } as const;
 
-const DAY_MS = 86_400_000;
+const DAY_MS = days(1).milliseconds;
 
 export interface GeneratePageViewsOptions {
   /** How many views, 1-10,000,000. */

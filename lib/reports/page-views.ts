@@ -8,7 +8,7 @@
  */
 import { BatchWriteCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
-import { type Duration, millis, seconds } from '../app/duration.js';
+import { days, type Duration, millis, seconds } from '../app/duration.js';
 import { sleep } from '../util/sleep.js';
 
 export interface PageView {
@@ -22,7 +22,7 @@ export interface PageView {
 /** The attributes of a page view that a query can ask for. */
 export type PageViewAttribute = 'url' | 'createdAt' | 'responseMs';
 
-const DAY_MS = 86_400_000;
+const DAY_MS = days(1).milliseconds;
 /** Epoch ms that fit in 13 digits: up to the year 2286. */
 const MAX_EPOCH_MS = 9_999_999_999_999;
 

@@ -6,12 +6,12 @@
  * report-workflow.ts); `computeInProcess` runs the same two steps in one
  * process, with a bounded number of partitions read at once.
  */
-import type { Duration } from '../app/duration.js';
+import { days, type Duration } from '../app/duration.js';
 import { mapLimit } from '../util/map-limit.js';
 import { daysCovering } from './page-views.js';
 import type { ParamSpecs, ParamValues } from './report-params.js';
 
-const DAY_MS = 86_400_000;
+const DAY_MS = days(1).milliseconds;
 
 /** The time window a refresh covers: `days` back from when it was claimed, so every partition and retry sees the same one. */
 export interface ReportWindow {

@@ -4,13 +4,13 @@
  * Register them with the app's own tasks (see lib/jobs/tasks.ts).
  */
 import { z } from 'zod';
-import { defineTask, parseTaskInput, type AnyTask } from '../jobs/task.js';
+import { defineTask, parseTaskInput, TASK_DEFAULTS, type AnyTask } from '../jobs/task.js';
 import { UnknownTaskError } from '../jobs/errors.js';
 import type { TaskRegistry } from '../jobs/task-registry.js';
 import { MAP_TASK, STARMAP_TASK } from './canvas.js';
 import { DEADLINE_TASK, type WorkflowEngine } from './workflow-engine.js';
 
-export function workflowTasks(engine: WorkflowEngine, registry: () => TaskRegistry, queue = 'io'): AnyTask[] {
+export function workflowTasks(engine: WorkflowEngine, registry: () => TaskRegistry, queue: string = TASK_DEFAULTS.queue): AnyTask[] {
   const applyEach = (name: string, items: z.ZodType<unknown[]>) =>
     defineTask({
       name,

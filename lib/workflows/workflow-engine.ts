@@ -18,10 +18,11 @@
  * (the hook is called again with the stored result) changes nothing twice.
  */
 import { randomUUID } from 'node:crypto';
-import type { Duration } from '../app/duration.js';
+import { days, type Duration } from '../app/duration.js';
 import { jobs as defaultJobs, type JobClient } from '../jobs/enqueue.js';
 import type { WorkflowMembership } from '../jobs/envelope.js';
 import { MAX_RESULT_BYTES } from '../jobs/run-attempt.js';
+import { TASK_DEFAULTS } from '../jobs/task.js';
 import type { WorkflowHook } from '../jobs/worker.js';
 import { mapLimit } from '../util/map-limit.js';
 import { inputFor, type Canvas, type Signature } from './canvas.js';
@@ -91,9 +92,9 @@ export class WorkflowEngine implements WorkflowHook {
       ...(options.deadline && { deadline: now + options.deadline.milliseconds }),
       ...(options.onError && { onError: { task: options.onError.task, queue: options.onError.queue, input: options.onError.input ?? null } }),
     };
-    await this.store.create(meta, nodes, Math.ceil((options.ttl?.milliseconds ?? 7 * 86_400_000) / 1000));
+    await this.store.create(meta, nodes, Math.ceil((options.ttl ?? days(7)).milliseconds / 1000));
     if (options.deadline) {
-      const queue = options.deadlineQueue ?? nodes.find((n) => n.kind === 'task')?.queue ?? 'io';
+      const queue = options.deadlineQueue ?? nodes.find((n) => n.kind === 'task')?.queue ?? TASK_DEFAULTS.queue;
       await this.client.sendTask(DEADLINE_TASK, { workflowId }, { queue, delay: options.deadline, trackStatus: false });
     }
     const byId = new Map(nodes.map((n) => [n.id, n]));
@@ -175,7 +176,7 @@ export class WorkflowEngine implements WorkflowHook {
         }
         const jobId = randomUUID();
         if (!(await this.store.markQueued(workflowId, node.id, jobId, input))) return;
-        await this.client.sendTask(node.task ?? '', input, { queue: node.queue ?? 'io', jobId, trackStatus: true, workflow: { workflowId, nodeId: node.id } });
+        await this.client.sendTask(node.task ?? '', input, { queue: node.queue ?? TASK_DEFAULTS.queue, jobId, trackStatus: true, workflow: { workflowId, nodeId: node.id } });
         return;
       }
       case 'chain':

@@ -65,7 +65,9 @@ describe(`Ferry on ${target.kind}`, () => {
       expect(body.state).not.toBe('failed');
       return response.status === 200 ? body : undefined;
     }, patience);
-    expect(ready.result?.count).toBeGreaterThanOrEqual(0);
+    // Locally the suite seeded 2,000 views, so some are slow blog views; a deployed target may hold no data.
+    if (remote) expect(ready.result?.count).toBeGreaterThanOrEqual(0);
+    else expect(ready.result?.count).toBeGreaterThan(0);
   }, patience + 10_000);
 
   it('refuses bad report parameters with 400 naming them', async () => {
