@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/screenshots.ts`: the README's pictures of the report page,
  * `docs/report-calculating.png` and `docs/report-ready.png`, taken in one run
- * with Debian's headless Chromium (`apt-get install chromium`) on the local
+ * with headless Chromium from npm (`@sparticuz/chromium`, see test/helpers/chromium.ts) on the local
  * runtime (its own emulators) seeded with 20,000 page views over 60 days.
  */
 import { mkdirSync } from 'node:fs';

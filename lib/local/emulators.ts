@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import type { EmulatorEndpoints, EmulatorHostConfig, EmulatorHostMessage, SqsTraffic } from './emulator-protocol.js';
+import { checkPrerequisites } from './preflight.js';
 
 export interface EmulatorOptions {
   /** @default a free port */
@@ -31,7 +32,9 @@ export class EmulatorStartError extends Error {
 
 const HOST_ENTRY = fileURLToPath(new URL('./emulator-host.ts', import.meta.url));
 
+/** Starts both emulators; throws a one-line `PrerequisiteError` first if Node.js or Java is missing or too old. */
 export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
+  checkPrerequisites();
   const config: EmulatorHostConfig = {
     ...(options.dynamodbPort !== undefined && { dynamodbPort: options.dynamodbPort }),
     ...(options.sqsPort !== undefined && { sqsPort: options.sqsPort }),

@@ -5,10 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PROJECT_ROOT, startLocalRuntime, type LocalRuntime } from './runtime.js';
-import { PageViewStore } from '../reports/page-views.js';
-import { seedPageViews } from '../reports/seed-page-views.js';
+import { checkPrerequisites, PrerequisiteError } from './preflight.js';
+import { DEMO_DATA, seedDemoDataIfEmpty, type DemoDataSet } from '../reports/demo-data.js';
+import { progressBar } from '../util/progress-bar.js';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -22,6 +23,8 @@ Options:
   --clean              delete the data folder before starting
   --dynamodb-port <n>  DynamoDB Local port                    (env FERRY_DYNAMODB_PORT, default: a free port)
   --sqs-port <n>       fauxqs (SQS) port                      (env FERRY_SQS_PORT, default: a free port)
+  --runtime-file <p>   where the endpoints and resource names are published for
+                       tools such as npm run seed             (env FERRY_RUNTIME_FILE, default .ferry/runtime.json)
   -h, --help           show this help`;
 
 function portOption(value: string | undefined, name: string): number | undefined {
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
       clean: { type: 'boolean', default: false },
       'dynamodb-port': { type: 'string' },
       'sqs-port': { type: 'string' },
+      'runtime-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -55,10 +59,13 @@ async function main(): Promise<void> {
     return;
   }
   const env = process.env;
+  // Java 17 and Node's range are checked before anything starts: a missing one is one line, not a stack trace.
+  checkPrerequisites();
   const dataDir = values['in-memory'] ? undefined : (values['data-dir'] ?? env.FERRY_DATA_DIR ?? join(PROJECT_ROOT, '.ferry', 'dynamodb'));
   const dynamodbPort = portOption(values['dynamodb-port'] ?? env.FERRY_DYNAMODB_PORT, '--dynamodb-port');
   const sqsPort = portOption(values['sqs-port'] ?? env.FERRY_SQS_PORT, '--sqs-port');
   const started = Date.now();
+  let demo: DemoDataSet | undefined;
   console.log(`Ferry: starting DynamoDB Local and fauxqs${dataDir ? ` (data in ${dataDir}${values.clean ? ', cleaned' : ''})` : ' (in memory)'}...`);
 
   const runtime: LocalRuntime = await startLocalRuntime({
@@ -68,14 +75,16 @@ async function main(): Promise<void> {
     ...(dataDir !== undefined && { dataDir }),
     ...(dynamodbPort !== undefined && { dynamodbPort }),
     ...(sqsPort !== undefined && { sqsPort }),
+    // The API does not listen until the demo data set is whole: no report is ever computed over half of it.
+    prepare: async () => {
+      demo = await seedDemoData();
+    },
   });
 
-  await seedDemoData();
-
   // Tools run beside the runtime (npm run seed) find its endpoints and resource names here.
-  const runtimeFile = join(PROJECT_ROOT, '.ferry', 'runtime.json');
-  mkdirSync(join(PROJECT_ROOT, '.ferry'), { recursive: true });
-  writeFileSync(runtimeFile, `${JSON.stringify({ url: runtime.url, environment: runtime.environment }, null, 2)}\n`);
+  const runtimeFile = values['runtime-file'] ?? (env.FERRY_RUNTIME_FILE || join(PROJECT_ROOT, '.ferry', 'runtime.json'));
+  mkdirSync(dirname(runtimeFile), { recursive: true });
+  writeFileSync(runtimeFile, `${JSON.stringify({ url: runtime.url, environment: runtime.environment, ...(demo && { demo }) }, null, 2)}\n`);
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -95,7 +104,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   const url = runtime.url;
-  console.log(`Ferry is running (${((Date.now() - started) / 1000).toFixed(1)} s):
+  const data = demo
+    ? `demo data set written: ${demo.rows.toLocaleString('en-US')} page views over ${demo.days} days, in ${(demo.elapsedMs / 1000).toFixed(1)} s`
+    : 'page views already in the table kept (npm start -- --clean starts over)';
+  console.log(`Ferry is running (${((Date.now() - started) / 1000).toFixed(1)} s; ${data}):
 
   API          ${url}
   health       curl ${url}/health
@@ -113,18 +125,24 @@ async function main(): Promise<void> {
 Press Ctrl-C to stop. One line per invocation follows.`);
 }
 
-/** The demo data set, written on the first start (when the page-view table is empty). */
-const DEMO_ROWS = 20_000;
-const DEMO_DAYS = 60;
-
-async function seedDemoData(): Promise<void> {
-  if (!(await new PageViewStore().isEmpty())) return;
-  console.log(`Ferry: the page-view table is empty; writing a demo data set of ${DEMO_ROWS.toLocaleString('en-US')} page views over ${DEMO_DAYS} days...`);
-  const { rows, elapsedMs } = await seedPageViews({ rows: DEMO_ROWS, days: DEMO_DAYS });
-  console.log(`Ferry: wrote ${rows.toLocaleString('en-US')} page views in ${(elapsedMs / 1000).toFixed(1)} s (more: npm run seed -- --rows 100000 --days 60).`);
+/** Writes the demo data set when the page-view table is empty, with a progress bar on a terminal. */
+async function seedDemoData(): Promise<DemoDataSet | undefined> {
+  const bar = process.stdout.isTTY ? progressBar(DEMO_DATA.rows, performance.now(), 'page views') : undefined;
+  let announced = false;
+  const demo = await seedDemoDataIfEmpty((written) => {
+    if (!announced) {
+      announced = true;
+      console.log(`Ferry: the page-view table is empty; writing the demo data set (${DEMO_DATA.rows.toLocaleString('en-US')} page views over ${DEMO_DATA.days} days) before the API opens...`);
+    }
+    bar?.update(written);
+  });
+  bar?.finish();
+  if (demo) console.log(`Ferry: wrote ${demo.rows.toLocaleString('en-US')} page views in ${(demo.elapsedMs / 1000).toFixed(1)} s (more: npm run seed -- --rows 100000 --days 60).`);
+  return demo;
 }
 
 main().catch((error: unknown) => {
-  console.error(`Ferry failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  const prerequisite = error instanceof PrerequisiteError;
+  console.error(`Ferry ${prerequisite ? 'cannot' : 'failed to'} start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

@@ -54,6 +54,18 @@ export interface LocalRuntimeOptions {
   readonly httpHost?: string;
   /** Where invocation lines and warnings go. @default console.log */
   readonly log?: (line: string) => void;
+  /**
+   * Runs once the resources exist and the environment is set, before any
+   * function is loaded or invoked and before the API listens: for data that
+   * no request may see half-written (`npm start`'s demo data set).
+   * @default nothing
+   */
+  readonly prepare?: (context: PrepareContext) => Promise<void>;
+}
+
+export interface PrepareContext {
+  readonly resources: Provisioned;
+  readonly environment: Readonly<Record<string, string>>;
 }
 
 export interface LocalRuntime {
@@ -147,6 +159,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     }
   }
   Object.assign(process.env, environment);
+  await options.prepare?.({ resources: provisioned, environment });
 
   const stats = new RuntimeStats();
   const hosts = new Map<string, FunctionHost>();

@@ -15,9 +15,11 @@ import { tableEnvName } from '../app/resource-env.js';
 import { GENERATOR_DEFAULTS, GENERATOR_LIMITS } from './page-view-generator.js';
 import { PageViewStore } from './page-views.js';
 import { seedPageViews } from './seed-page-views.js';
+import { progressBar } from '../util/progress-bar.js';
 
 const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const RUNTIME_FILE = join(PROJECT_ROOT, '.ferry', 'runtime.json');
+/** What `npm start` writes (its `--runtime-file`), read here to find the running runtime. */
+const RUNTIME_FILE = process.env.FERRY_RUNTIME_FILE || join(PROJECT_ROOT, '.ferry', 'runtime.json');
 const TABLE_VARIABLE = tableEnvName('pageViews');
 
 const USAGE = `Usage: npm run seed -- --rows <n> --days <n> [--seed <n>]
@@ -87,40 +89,6 @@ function resolveTarget(): 'environment' | 'runtime' {
   return 'runtime';
 }
 
-/** Redraws one line on a terminal, at most every 100 ms: bar, percent, rows/s. */
-function progressBar(total: number, started: number): { update(written: number): void; finish(): void } {
-  const width = 30;
-  let lastDraw = 0;
-  let drawn = false;
-  const draw = (written: number) => {
-    const fraction = written / total;
-    const filled = Math.round(fraction * width);
-    const rate = written / Math.max((performance.now() - started) / 1000, 0.001);
-    const line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(fraction * 100)
-      .toString()
-      .padStart(3)}%  ${written.toLocaleString('en-US')}/${total.toLocaleString('en-US')} rows  ${Math.round(rate).toLocaleString('en-US')} rows/s`;
-    process.stdout.write(`\r${line}\x1b[K`);
-    drawn = true;
-  };
-  let latest = 0;
-  return {
-    update(written) {
-      latest = written;
-      const now = performance.now();
-      if (now - lastDraw >= 100 || written === total) {
-        lastDraw = now;
-        draw(written);
-      }
-    },
-    finish() {
-      if (drawn) {
-        draw(latest);
-        process.stdout.write('\n');
-      }
-    },
-  };
-}
-
 function describeFailure(error: unknown, source: 'environment' | 'runtime'): string {
   const message = error instanceof Error ? error.message || error.name : String(error);
   const name = error instanceof Error ? error.name : '';
@@ -175,7 +143,7 @@ async function main(): Promise<number> {
       console.log(`Note: table "${store.table}" already holds page views; these are added to them (\`npm start -- --clean\` starts from an empty table).`);
     }
     const started = performance.now();
-    const bar = process.stdout.isTTY ? progressBar(rows, started) : undefined;
+    const bar = process.stdout.isTTY ? progressBar(rows, started, 'rows') : undefined;
     const result = await seedPageViews({ rows, days, seed, ...(bar && { onProgress: (written: number) => bar.update(written) }) }).finally(() => bar?.finish());
     const secondsTaken = result.elapsedMs / 1000;
     console.log(
