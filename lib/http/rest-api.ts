@@ -5,6 +5,7 @@
  * declared in lib/resources.ts.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { log } from '../util/log.js';
 
 export type RouteHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -57,7 +58,7 @@ export function createRestApi(routes: Readonly<Record<string, RouteHandler>>): R
       if (error instanceof HttpError) {
         return json(error.status, { error: { code: `HTTP_${error.status}`, message: error.message, ...error.details } });
       }
-      console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', requestId: context.awsRequestId, error: String(error) }));
+      log({ level: 'error', msg: 'unhandled error', requestId: context.awsRequestId, error: error instanceof Error ? { name: error.name, message: error.message } : String(error) });
       return json(500, { error: { code: 'INTERNAL', message: 'internal error', requestId: context.awsRequestId } });
     }
   };

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { LambdaFunction } from '../app/define-app.js';
 import { createLambdaContext } from './lambda-context.js';
+import { clockOf, logFormat, paint } from '../util/log-format.js';
 import type { RuntimeStats } from './runtime-stats.js';
 
 type Handler = (event: unknown, context: Context, callback?: (error?: unknown, result?: unknown) => void) => unknown;
@@ -120,14 +121,31 @@ function callHandler(handler: Handler, event: unknown, context: Context): Promis
   return Promise.resolve().then(() => handler(event, context));
 }
 
+/**
+ * The invocation's line: on a terminal, time, function, trigger, duration and
+ * outcome in colour; otherwise one JSON object, as Lambda's own platform
+ * report would be.
+ */
 function formatLine(functionId: string, trigger: string, requestId: string, result: InvocationResult): string {
-  const time = new Date().toISOString().slice(11, 23);
+  const date = new Date();
+  if (logFormat() === 'json') {
+    return JSON.stringify({
+      time: date.toISOString(),
+      type: 'invocation',
+      function: functionId,
+      trigger,
+      requestId,
+      outcome: result.outcome,
+      durationMs: Math.round(result.durationMs * 10) / 10,
+      ...(result.outcome !== 'ok' && { error: { name: result.error.name, message: result.error.message } }),
+    });
+  }
   const ms = `${result.durationMs.toFixed(1)} ms`;
   const detail =
     result.outcome === 'ok'
-      ? 'ok'
+      ? paint('ok', 'green')
       : result.outcome === 'timeout'
-        ? `TIMEOUT (${result.error.message}; the handler keeps running in the background)`
-        : `ERROR ${result.error.name}: ${result.error.message}`;
-  return `${time} λ ${functionId.padEnd(14)} ${trigger.padEnd(22)} ${ms.padStart(10)}  ${detail}  [${requestId.slice(0, 8)}]`;
+        ? paint(`TIMEOUT (${result.error.message}; the handler keeps running in the background)`, 'red')
+        : paint(`ERROR ${result.error.name}: ${result.error.message}`, 'red');
+  return `${paint(clockOf(date), 'dim')} ${paint('λ', 'bold')} ${functionId.padEnd(14)} ${trigger.padEnd(22)} ${ms.padStart(10)}  ${detail}  ${paint(`[${requestId.slice(0, 8)}]`, 'dim')}`;
 }

@@ -1,16 +1,21 @@
 /**
- * Structured logs: one JSON object per line on stdout, which CloudWatch Logs
- * (and the local runtime) keep as they are. `FERRY_LOG_LEVEL` (debug, info,
- * warn, error; default info) drops the levels below it.
+ * Structured logs: one entry per line on stdout, JSON on AWS (and whenever
+ * stdout is not a terminal), a short readable line on a terminal (see
+ * log-format.ts). `FERRY_LOG_LEVEL` (debug, info, warn, error; default info)
+ * drops the levels below it.
  */
+import { logFormat, prettyEntry } from './log-format.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export type LogSink = (entry: { readonly level: LogLevel; readonly msg: string } & Record<string, unknown>) => void;
 
-/** Writes `entry` as one JSON line if its level is at or above `FERRY_LOG_LEVEL`. */
+/** Writes `entry` as one line if its level is at or above `FERRY_LOG_LEVEL`. */
 export const log: LogSink = (entry) => {
   const threshold = ORDER[(process.env.FERRY_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? ORDER.info;
-  if (ORDER[entry.level] >= threshold) console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+  if (ORDER[entry.level] < threshold) return;
+  const date = new Date();
+  console.log(logFormat() === 'pretty' ? prettyEntry(entry, date) : JSON.stringify({ time: date.toISOString(), ...entry }));
 };

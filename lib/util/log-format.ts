@@ -1,0 +1,85 @@
+/**
+ * How log lines look. On AWS, and whenever stdout is not a terminal, every
+ * line is one JSON object (CloudWatch keeps it as it is and reads the EMF
+ * metrics in it). On a terminal a person reads them: one short line per job
+ * outcome and per invocation (time, task or function, short job id, attempt,
+ * outcome, duration, error), coloured when the terminal takes colour.
+ *
+ * `FERRY_LOG_FORMAT=json|pretty` overrides the choice; `NO_COLOR` turns
+ * colour off.
+ */
+export type LogFormat = 'json' | 'pretty';
+
+/** `FERRY_LOG_FORMAT` when set; otherwise `pretty` on a terminal and `json` elsewhere (Lambda's stdout is never a terminal). */
+export function logFormat(): LogFormat {
+  const chosen = process.env.FERRY_LOG_FORMAT;
+  if (chosen === 'json' || chosen === 'pretty') return chosen;
+  return process.stdout.isTTY === true ? 'pretty' : 'json';
+}
+
+const ANSI = { red: 31, green: 32, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const;
+export type Colour = keyof typeof ANSI;
+
+/** `text` in `colour` when stdout is a colour terminal (and `NO_COLOR` is unset). */
+export function paint(text: string, colour: Colour): string {
+  const noColour = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+  if (noColour || process.stdout.isTTY !== true || (process.stdout.hasColors?.() ?? false) === false) return text;
+  return `\u001b[${ANSI[colour]}m${text}\u001b[0m`;
+}
+
+/** `HH:MM:SS.mmm` of `date`, UTC, as every local line starts. */
+export function clockOf(date = new Date()): string {
+  return date.toISOString().slice(11, 23);
+}
+
+/** A duration for people: `37 ms`, `2.4 s`, `3.1 min`. */
+export function humanMs(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+const OUTCOME_COLOUR: Record<string, Colour> = { succeeded: 'green', ok: 'green', skipped: 'dim', busy: 'yellow', retry: 'yellow', failed: 'red' };
+const LEVEL_COLOUR: Record<string, Colour> = { debug: 'dim', info: 'cyan', warn: 'yellow', error: 'red' };
+/** Fields a terminal line leaves out: the EMF block and the metric values it duplicates. */
+const HIDDEN = new Set(['_aws', 'time', 'level', 'msg', 'Queue', 'Task', 'JobsSucceeded', 'JobsFailed', 'JobsRetried', 'JobDurationMs']);
+
+type Entry = { readonly level: string; readonly msg: string } & Readonly<Record<string, unknown>>;
+
+function errorText(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    return `${typeof name === 'string' && name !== 'Error' ? `${name}: ` : ''}${String(message)}`;
+  }
+  return String(error);
+}
+
+function shortId(id: unknown): string {
+  return typeof id === 'string' ? id.slice(0, 8) : '-';
+}
+
+/** One line for a person: a job outcome, a dead letter, or any other entry as `key=value` pairs. */
+export function prettyEntry(entry: Entry, date = new Date()): string {
+  const time = paint(clockOf(date), 'dim');
+  if (entry.msg === 'job') {
+    const outcome = String(entry.outcome);
+    const parts = [
+      time,
+      paint('job', 'bold'),
+      String(entry.task ?? '?').padEnd(22),
+      paint(shortId(entry.jobId), 'dim'),
+      `#${String(entry.attempt ?? '?')}`,
+      paint(outcome.toUpperCase().padEnd(9), OUTCOME_COLOUR[outcome] ?? 'cyan'),
+      humanMs(Number(entry.durationMs ?? 0)).padStart(8),
+    ];
+    if (typeof entry.retryInMs === 'number') parts.push(`retry in ${humanMs(entry.retryInMs)}`);
+    if (entry.cause !== undefined) parts.push(`(${String(entry.cause)})`);
+    if (entry.error !== undefined) parts.push(paint(errorText(entry.error), outcome === 'failed' ? 'red' : 'yellow'));
+    return parts.join(' ');
+  }
+  const level = paint(entry.level.toUpperCase().padEnd(5), LEVEL_COLOUR[entry.level] ?? 'cyan');
+  const fields = Object.entries(entry)
+    .filter(([key]) => !HIDDEN.has(key))
+    .map(([key, value]) => `${key}=${key === 'error' ? JSON.stringify(errorText(value)) : typeof value === 'string' ? value : JSON.stringify(value)}`);
+  return [time, level, entry.msg, ...fields].join(' ');
+}
