@@ -1,7 +1,7 @@
 /** The REST API's routes. Each is declared as an `http` event of the `api` function in lib/resources.ts. */
 import { createRestApi, HttpError, json, jsonBody } from '../http/rest-api.js';
 import { createPing, getPing, InvalidPingError } from '../demo/pings.js';
-import { getReport, listReports, retryReport } from './report-api.js';
+import { getReport, listReports, reportErrorPage, retryReport } from './report-api.js';
 
 export const api = createRestApi({
   'GET /health': async () => json(200, { status: 'ok', service: 'ferry', time: new Date().toISOString() }),
@@ -27,4 +27,4 @@ export const api = createRestApi({
     if (ping === undefined) throw new HttpError(404, `no ping ${id}`);
     return json(200, { ping });
   },
-});
+}, { errorPage: reportErrorPage });

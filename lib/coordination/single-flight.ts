@@ -49,6 +49,8 @@ export interface FlightItem {
   readonly failedAt?: number;
   /** After a failure: no new refresh is claimed before this. */
   readonly retryAt?: number;
+  /** Set by the run that started: an id its progress can be followed by (a workflow's id, say). */
+  readonly runRef?: string;
 }
 
 /** What a request learns, in one read (and, at most, one write). */
@@ -73,6 +75,8 @@ export type FlightAnswer<R = unknown> =
       readonly since: number;
       /** True for the one request whose claim started this refresh. */
       readonly claimed: boolean;
+      /** While running: the id the run's start gave to follow its progress by (see {@link SingleFlight.start}). */
+      readonly runRef?: string;
     }
   | {
       readonly state: 'failed';
@@ -207,17 +211,23 @@ export class SingleFlight {
   /**
    * The worker's claim of the run (queued → running). Returns false when the
    * claim is stale (a newer refresh owns the key, or this one already ran):
-   * the caller skips the computation.
+   * the caller skips the computation. `runRef` (a workflow's id, say) is
+   * stored with the run and answered to pending requests, which can follow
+   * the run's progress by it.
    */
-  async start(claim: FlightClaim, policy: FlightPolicy): Promise<boolean> {
+  async start(claim: FlightClaim, policy: FlightPolicy, options: { readonly runRef?: string } = {}): Promise<boolean> {
     const now = this.state.now();
     const runLease = (policy.runLease ?? FLIGHT_DEFAULTS.runLease).milliseconds;
-    return this.owned(claim, 'SET phase = :running, leaseUntil = :lease ADD attempts :one', {
+    const update =
+      options.runRef === undefined
+        ? 'SET phase = :running, leaseUntil = :lease ADD attempts :one REMOVE runRef'
+        : 'SET phase = :running, leaseUntil = :lease, runRef = :runRef ADD attempts :one';
+    return this.owned(claim, update, {
       // Admits the queued claim with this token (a retry of a failed attempt is
       // queued again under the same token); rejects a newer claim, a run already
       // in progress (a duplicate delivery), and a finished one.
       condition: '#token = :token AND phase = :queued',
-      values: { ':running': 'running', ':queued': 'queued', ':lease': now + runLease, ':one': 1 },
+      values: { ':running': 'running', ':queued': 'queued', ':lease': now + runLease, ':one': 1, ...(options.runRef !== undefined && { ':runRef': options.runRef }) },
     });
   }
 
@@ -353,5 +363,6 @@ function answerFrom<R>(item: FlightItem, now: number, claimed: boolean): FlightA
   if (item.phase === 'failed' && item.lastError !== undefined) {
     return { state: 'failed', error: item.lastError, failedAt: item.failedAt ?? 0, retryAt: item.retryAt ?? 0, ...jobId };
   }
-  return { state: 'pending', phase: item.phase === 'running' ? 'running' : 'queued', since: item.claimedAt ?? now, claimed, ...jobId };
+  const running = item.phase === 'running';
+  return { state: 'pending', phase: running ? 'running' : 'queued', since: item.claimedAt ?? now, claimed, ...jobId, ...(running && item.runRef !== undefined && { runRef: item.runRef }) };
 }

@@ -6,6 +6,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { log } from '../util/log.js';
+import { errorPage, htmlResponse, wantsHtml } from './html.js';
 
 export type RouteHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -45,20 +46,39 @@ export function jsonBody(event: APIGatewayProxyEvent): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** A handler dispatching on `"<METHOD> <resource>"` keys; unexpected errors become 500s without leaking details. */
-export function createRestApi(routes: Readonly<Record<string, RouteHandler>>): RouteHandler {
+export interface RestApiOptions {
+  /**
+   * The HTML page a browser gets for an error (`wantsHtml`), when the app has
+   * one better than the generic page for it (the report service's lists the
+   * parameters and links to the reports). Return undefined for the generic one.
+   * @default the generic error page (lib/http/html.ts)
+   */
+  readonly errorPage?: (error: HttpError, event: APIGatewayProxyEvent) => string | undefined;
+}
+
+/**
+ * A handler dispatching on `"<METHOD> <resource>"` keys. An `HttpError` is
+ * answered with its status: a JSON error body, or an HTML page for browsers.
+ * Unexpected errors become 500s that name the request id and leak nothing else.
+ */
+export function createRestApi(routes: Readonly<Record<string, RouteHandler>>, options: RestApiOptions = {}): RouteHandler {
+  const answer = (error: HttpError, event: APIGatewayProxyEvent, code: string): APIGatewayProxyResult => {
+    if (wantsHtml(event)) return htmlResponse(error.status, options.errorPage?.(error, event) ?? errorPage(error.status, error.message));
+    return json(error.status, { error: { code, message: error.message, ...error.details } });
+  };
   return async (event, context) => {
     const route = routes[`${event.httpMethod} ${event.resource}`];
     if (route === undefined) {
-      return json(404, { error: { code: 'ROUTE_NOT_FOUND', message: `no handler for ${event.httpMethod} ${event.resource}` } });
+      return answer(new HttpError(404, `no handler for ${event.httpMethod} ${event.resource}`), event, 'ROUTE_NOT_FOUND');
     }
     try {
       return await route(event, context);
     } catch (error) {
-      if (error instanceof HttpError) {
-        return json(error.status, { error: { code: `HTTP_${error.status}`, message: error.message, ...error.details } });
-      }
+      if (error instanceof HttpError) return answer(error, event, `HTTP_${error.status}`);
       log({ level: 'error', msg: 'unhandled error', requestId: context.awsRequestId, error: error instanceof Error ? { name: error.name, message: error.message } : String(error) });
+      if (wantsHtml(event)) {
+        return htmlResponse(500, errorPage(500, `The request failed on the server (request id ${context.awsRequestId}). Try again; if it keeps failing, the logs have this request id.`));
+      }
       return json(500, { error: { code: 'INTERNAL', message: 'internal error', requestId: context.awsRequestId } });
     }
   };

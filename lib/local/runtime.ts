@@ -79,6 +79,12 @@ export interface LocalRuntime {
   stats(): Promise<StatsSnapshot>;
   /** Invokes a declared schedule's function now. */
   fireSchedule(name: string): Promise<void>;
+  /**
+   * Disables or enables the SQS event source of `functionId` on `queue`
+   * (UpdateEventSourceMapping `Enabled`): while disabled, its messages wait in
+   * the queue. Throws when no such event source is declared.
+   */
+  setEventSourceEnabled(functionId: string, queue: string, enabled: boolean): void;
   /** Stops polling, lets invocations in hand finish, closes the API, and stops emulators it started. */
   stop(): Promise<void>;
 }
@@ -234,6 +240,11 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     environment,
     stats: snapshot,
     fireSchedule: async (name) => void (await scheduler.fire(name)),
+    setEventSourceEnabled: (functionId, queue, enabled) => {
+      const source = sqsSources.find((s) => s.functionId === functionId && s.queueId === queue);
+      if (source === undefined) throw new Error(`no sqs event source of function "${functionId}" on queue "${queue}" is declared`);
+      source.setEnabled(enabled);
+    },
     stop: () => (stopped ??= runCleanups(cleanups)),
   };
 }

@@ -44,9 +44,38 @@ export interface SqsEventSourceOptions {
 
 export class SqsEventSource {
   private readonly abort = new AbortController();
+  private readonly aborted = new Promise<void>((resolve) => this.abort.signal.addEventListener('abort', () => resolve(), { once: true }));
   private pollers: Promise<void>[] = [];
+  /** While disabled: resolves when the mapping is enabled again. */
+  private disabled: { readonly resumed: Promise<void>; readonly resume: () => void } | undefined;
 
   constructor(private readonly options: SqsEventSourceOptions) {}
+
+  get functionId(): string {
+    return this.options.source.functionId;
+  }
+
+  get queueId(): string {
+    return this.options.source.queue;
+  }
+
+  /**
+   * Enables or disables the mapping, as UpdateEventSourceMapping's `Enabled`
+   * does: a disabled mapping starts no new receive; receives already waiting
+   * and batches in hand still finish, as they do on AWS.
+   */
+  setEnabled(enabled: boolean): void {
+    if (enabled) {
+      this.disabled?.resume();
+      this.disabled = undefined;
+    } else if (this.disabled === undefined) {
+      let resume!: () => void;
+      const resumed = new Promise<void>((resolve) => {
+        resume = resolve;
+      });
+      this.disabled = { resumed, resume };
+    }
+  }
 
   start(): void {
     this.pollers = Array.from({ length: this.options.source.maxConcurrency }, () => this.poll());
@@ -61,6 +90,10 @@ export class SqsEventSource {
   private async poll(): Promise<void> {
     const { source, host, stats, log } = this.options;
     while (!this.abort.signal.aborted) {
+      if (this.disabled !== undefined) {
+        await Promise.race([this.disabled.resumed, this.aborted]);
+        continue;
+      }
       try {
         const messages = await this.receiveBatch();
         if (messages.length === 0) continue;

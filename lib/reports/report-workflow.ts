@@ -5,6 +5,7 @@
  * fails for good (or the workflow passes its deadline), the error callback
  * stores the failure, so the user sees it instead of a page that polls forever.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { minutes, seconds } from '../app/duration.js';
 import type { FlightTask } from '../coordination/flight-task.js';
@@ -94,7 +95,9 @@ function startTask(report: AnyReport): FlightTask<ComputeRequest, unknown>['task
     retry,
     run: async ({ key, token, params: request }, job) => {
       const claim = { key, token, jobId: job.jobId };
-      if (!(await flight.start(claim, policy))) return { skipped: 'stale-claim' as const };
+      // The workflow's id goes into the flight with the run, so a pending request can show the chord's progress.
+      const workflowId = randomUUID();
+      if (!(await flight.start(claim, policy, { runRef: workflowId }))) return { skipped: 'stale-claim' as const };
       const w = report.window(request.params as never, request.asOf);
       const days = partitionsOf(w);
       const ctx: ClaimContext = { report: report.name, key, token, jobId: job.jobId, params: request.params, window: w, days };
@@ -103,11 +106,23 @@ function startTask(report: AnyReport): FlightTask<ComputeRequest, unknown>['task
           days.map((day) => si(partitionTask, { report: report.name, params: request.params, day, window: w })),
           s(finishTask, [ctx]),
         ),
-        { deadline: RUN_LEASE, onError: si(failedTask, ctx) },
+        { workflowId, deadline: RUN_LEASE, onError: si(failedTask, ctx) },
       );
       return { stored: true as const };
     },
   });
+}
+
+/** How far a refresh's chord has got: day partitions read, of all it reads. */
+export interface RefreshProgress {
+  readonly partitionsDone: number;
+  readonly partitions: number;
+}
+
+/** The progress of the refresh whose workflow is `workflowId` (a pending answer's `runRef`), or undefined if it is unknown. */
+export async function refreshProgress(workflowId: string): Promise<RefreshProgress | undefined> {
+  const partitions = (await workflows.progress(workflowId))?.[partitionTask.name];
+  return partitions && { partitionsDone: partitions.succeeded, partitions: partitions.total };
 }
 
 /** The flight (claim policy and start job) of `report`, registered for the partition and callback jobs. */

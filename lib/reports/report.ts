@@ -67,8 +67,3 @@ export async function computeInProcess<Specs extends ParamSpecs, Result>(
   const partials = await mapLimit(days, concurrency, (day) => report.partial(params, day, window));
   return report.combine(partials, params, window, days);
 }
-
-/** Escapes text for HTML. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}

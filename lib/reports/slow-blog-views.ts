@@ -4,7 +4,8 @@
  */
 import { minutes, hours } from '../app/duration.js';
 import { PageViewStore } from './page-views.js';
-import { defineReport, escapeHtml, windowOf } from './report.js';
+import { escapeHtml } from '../http/html.js';
+import { defineReport, windowOf } from './report.js';
 
 export interface SlowViewsResult {
   readonly count: number;

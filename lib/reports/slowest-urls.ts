@@ -1,7 +1,8 @@
 /** The URLs with the slowest average response in the last `days` days. */
 import { minutes, hours } from '../app/duration.js';
 import { PageViewStore } from './page-views.js';
-import { defineReport, escapeHtml, windowOf } from './report.js';
+import { escapeHtml } from '../http/html.js';
+import { defineReport, windowOf } from './report.js';
 
 export interface SlowUrl {
   readonly url: string;

@@ -54,6 +54,12 @@ function errorText(error: unknown): string {
   return String(error);
 }
 
+/** A scalar field as text; anything else as JSON. */
+function text(value: unknown, fallback = '?'): string {
+  if (value === undefined || value === null) return fallback;
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+}
+
 function shortId(id: unknown): string {
   return typeof id === 'string' ? id.slice(0, 8) : '-';
 }
@@ -62,18 +68,18 @@ function shortId(id: unknown): string {
 export function prettyEntry(entry: Entry, date = new Date()): string {
   const time = paint(clockOf(date), 'dim');
   if (entry.msg === 'job') {
-    const outcome = String(entry.outcome);
+    const outcome = text(entry.outcome);
     const parts = [
       time,
       paint('job', 'bold'),
-      String(entry.task ?? '?').padEnd(22),
+      text(entry.task).padEnd(22),
       paint(shortId(entry.jobId), 'dim'),
-      `#${String(entry.attempt ?? '?')}`,
+      `#${text(entry.attempt)}`,
       paint(outcome.toUpperCase().padEnd(9), OUTCOME_COLOUR[outcome] ?? 'cyan'),
       humanMs(Number(entry.durationMs ?? 0)).padStart(8),
     ];
     if (typeof entry.retryInMs === 'number') parts.push(`retry in ${humanMs(entry.retryInMs)}`);
-    if (entry.cause !== undefined) parts.push(`(${String(entry.cause)})`);
+    if (entry.cause !== undefined) parts.push(`(${text(entry.cause)})`);
     if (entry.error !== undefined) parts.push(paint(errorText(entry.error), outcome === 'failed' ? 'red' : 'yellow'));
     return parts.join(' ');
   }

@@ -39,6 +39,12 @@ export class WorkflowNotFoundError extends Error {
 }
 
 export interface StartOptions {
+  /**
+   * The workflow's id, chosen by the caller (unique: a second start with the
+   * same id overwrites the first). Lets the caller record where to follow the
+   * workflow before it starts. @default a random UUID
+   */
+  readonly workflowId?: string;
   /** Fail the workflow if it has not finished by then. @default none */
   readonly deadline?: Duration;
   /** Run once if the workflow fails, with its input (an object, if any) and `{ workflowId, error }`. @default none */
@@ -71,6 +77,13 @@ export interface WorkflowView {
   readonly tree: NodeView;
 }
 
+export interface TaskProgress {
+  readonly total: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly cancelled: number;
+}
+
 export class WorkflowEngine implements WorkflowHook {
   constructor(
     private readonly store: WorkflowStore = new WorkflowStore(),
@@ -79,7 +92,7 @@ export class WorkflowEngine implements WorkflowHook {
 
   /** Stores the tree and starts it. Returns the workflow's id at once; members run on the workers. */
   async start(canvas: Canvas, options: StartOptions = {}): Promise<{ workflowId: string }> {
-    const workflowId = randomUUID();
+    const workflowId = options.workflowId ?? randomUUID();
     const nodes = flatten(canvas);
     const now = this.store.now();
     const root = nodes[0] as NodeItem;
@@ -129,6 +142,27 @@ export class WorkflowEngine implements WorkflowHook {
       await this.cancelPending(workflowId);
     }
     return ended;
+  }
+
+  /**
+   * Task members per task name: how many there are and how many succeeded,
+   * failed or were cancelled; the META item and one projected query, no
+   * results read. For progress shown while a workflow runs ("12 of 31
+   * partitions"). Undefined while the workflow is unknown or still being
+   * written (fewer task nodes stored than it has).
+   */
+  async progress(workflowId: string): Promise<Record<string, TaskProgress> | undefined> {
+    const [meta, statuses] = await Promise.all([this.store.meta(workflowId), this.store.taskStatuses(workflowId)]);
+    if (meta === undefined || statuses.length < meta.taskNodes) return undefined;
+    const counts: Record<string, { total: number; succeeded: number; failed: number; cancelled: number }> = {};
+    for (const { task, status } of statuses) {
+      const count = (counts[task] ??= { total: 0, succeeded: 0, failed: 0, cancelled: 0 });
+      count.total++;
+      if (status === NodeStatus.SUCCEEDED) count.succeeded++;
+      if (status === NodeStatus.FAILED) count.failed++;
+      if (status === NodeStatus.CANCELLED) count.cancelled++;
+    }
+    return counts;
   }
 
   async get(workflowId: string): Promise<WorkflowView> {

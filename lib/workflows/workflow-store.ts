@@ -122,6 +122,32 @@ export class WorkflowStore {
     return out;
   }
 
+  /**
+   * The task nodes' task names and statuses, and nothing else (no inputs or
+   * results cross the wire): what progress needs. Eventually consistent, as
+   * progress shown to people can be a moment behind; half the read cost.
+   */
+  async taskStatuses(workflowId: string): Promise<Array<{ task: string; status: NodeStatus }>> {
+    const out: Array<{ task: string; status: NodeStatus }> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.state.db.send(
+        new QueryCommand({
+          TableName: this.state.name,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :node)',
+          FilterExpression: '#kind = :task',
+          ProjectionExpression: '#task, #status',
+          ExpressionAttributeNames: { '#kind': 'kind', '#task': 'task', '#status': 'status' },
+          ExpressionAttributeValues: { ':pk': pkOf(workflowId), ':node': 'NODE#', ':task': 'task' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push({ task: String(item.task), status: item.status as NodeStatus });
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out;
+  }
+
   /** The results of `nodeIds`, in that order. */
   async results(workflowId: string, nodeIds: readonly string[]): Promise<unknown[]> {
     const byId = new Map<string, unknown>();

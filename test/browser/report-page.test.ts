@@ -1,8 +1,9 @@
 /**
- * The report page in a real browser (Debian's headless Chromium driven by
- * playwright-core): the "Calculating…" page turns into the number by itself,
- * with JavaScript (polling the JSON answer, then reloading) and without it
- * (the <noscript> meta refresh).
+ * The report pages in a real browser (headless Chromium from npm, driven by
+ * playwright-core): the "Calculating…" page shows the refresh's progress and
+ * turns into the number by itself, with JavaScript (polling the JSON answer,
+ * then reloading) and without it (the <noscript> meta refresh); `/reports` and
+ * a bad request are pages for people, not JSON.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -11,7 +12,7 @@ import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { generatePageViews } from '../../lib/reports/page-view-generator.js';
 import { PageViewStore } from '../../lib/reports/page-views.js';
 import type { SlowViewsResult } from '../../lib/reports/slow-blog-views.js';
-import { startTestRuntime } from '../helpers/runtime.js';
+import { eventually, startTestRuntime } from '../helpers/runtime.js';
 
 let runtime: LocalRuntime | undefined;
 let browser: Browser | undefined;
@@ -97,4 +98,77 @@ describe('the report page in a browser', () => {
       await context.close();
     }
   }, 60_000);
+
+  it('opens /reports as a page listing every report with its parameters, and follows a link to a report', async () => {
+    const context = await started().browser.newContext({ viewport: { width: 900, height: 700 } });
+    try {
+      const page = await context.newPage();
+      const response = await page.goto(`${started().runtime.url}/reports`);
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()['content-type']).toMatch(/^text\/html/);
+      expect(await page.locator('h1').textContent()).toBe('Reports');
+      expect(await page.locator('section.report h2').allTextContents()).toEqual(['Slow blog views', 'Slowest URLs']);
+      expect(await page.locator('#report-slow-blog-views table').textContent()).toContain('an integer from 1 to 365');
+      await page.locator('#report-slowest-urls h2 a').click();
+      await page.waitForURL(/\/reports\/slowest-urls$/);
+      await expect.poll(() => page.locator('main').getAttribute('data-state'), { timeout: 30_000 }).toMatch(/^(pending|ready)$/);
+      // Every report page links back to the index and to the other reports.
+      await page.locator('#all-reports').click();
+      await page.waitForURL(/\/reports$/);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it('answers bad parameters with a page naming each one, what it allows, and a link to the defaults', async () => {
+    const context = await started().browser.newContext({ viewport: { width: 900, height: 700 } });
+    try {
+      const page = await context.newPage();
+      const response = await page.goto(`${started().runtime.url}/reports/slow-blog-views?days=0&colour=red`);
+      expect(response?.status()).toBe(400);
+      expect(response?.headers()['content-type']).toMatch(/^text\/html/);
+      const problems = await page.locator('#problems li').allTextContents();
+      expect(problems).toEqual([
+        'colour: unknown parameter "colour". Allowed: one of: days, minResponseMs, urlContains.',
+        'days: "days" must be an integer from 1 to 365 (got "0"). Allowed: an integer from 1 to 365.',
+      ]);
+      await page.locator('#defaults').click();
+      await page.waitForURL(/\/reports\/slow-blog-views$/);
+
+      const unknown = await page.goto(`${started().runtime.url}/reports/no-such-report`);
+      expect(unknown?.status()).toBe(404);
+      expect(await page.locator('#message').textContent()).toBe('There is no report named “no-such-report”.');
+      expect(await page.locator('main li a').allTextContents()).toEqual(['Slow blog views', 'Slowest URLs']);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it('shows how many day partitions the refresh has read while it runs', async () => {
+    const { runtime, browser } = started();
+    const context = await browser.newContext({ viewport: { width: 900, height: 500 } });
+    // A year's window: 366 partition jobs, far more than the io workers hold at once (5 pollers x 10).
+    const path = '/reports/slow-blog-views?days=365&minResponseMs=500';
+    try {
+      const page = await context.newPage();
+      expect((await page.goto(`${runtime.url}${path}`))?.status()).toBe(202);
+      // As soon as the chord runs, the io event source is disabled: the refresh stops part way.
+      await eventually('the refresh to run', async () => {
+        const body = (await (await fetch(`${runtime.url}${path}`, { headers: { accept: 'application/json' } })).json()) as { phase?: string };
+        return body.phase === 'running' ? true : undefined;
+      }, 30_000);
+      runtime.setEventSourceEnabled('ioWorker', 'io', false);
+      await expect.poll(() => page.locator('#progress').textContent(), { timeout: 15_000 }).toMatch(/^\d+ of 366 partitions read$/);
+      const shown = /^(\d+) of/.exec((await page.locator('#progress').textContent()) ?? '');
+      expect(Number(shown?.[1])).toBeLessThan(366);
+      expect(await page.locator('#state').textContent()).toBe('running');
+
+      runtime.setEventSourceEnabled('ioWorker', 'io', true);
+      await page.locator('#count').waitFor({ state: 'visible', timeout: 60_000 });
+      expect(await page.locator('#age').textContent()).toMatch(/^computed (just now|\d+ seconds? ago), fresh for \d+ (minutes?|seconds?) more$/);
+    } finally {
+      runtime.setEventSourceEnabled('ioWorker', 'io', true);
+      await context.close();
+    }
+  }, 90_000);
 });

@@ -168,6 +168,58 @@ describe('bad requests', () => {
     if (status === 400) expect(body.error.params?.every((p) => p.allowed.length > 0)).toBe(true);
     expect(await sent()).toBe(before);
   });
+
+  it.each([
+    ['/reports/no-such-report', 404, 'There is no report named “no-such-report”.'],
+    ['/reports/slow-blog-views?days=0', 400, '<li><code>days</code>: &quot;days&quot; must be an integer from 1 to 365 (got &quot;0&quot;). Allowed: an integer from 1 to 365.</li>'],
+    ['/reports/slow-blog-views?days=3&days=4', 400, '<li><code>days</code>: &quot;days&quot; is given more than once. Allowed: one value.</li>'],
+    ['/reports/slow-blog-views?urlContains=%3Cscript%3E&days=-1', 400, 'Allowed: an integer from 1 to 365.'],
+  ])('%s answers a browser %i with an HTML page saying what is wrong, and enqueues nothing', async (path, status, text) => {
+    const before = await sent();
+    const response = await get(path, 'text/html,application/xhtml+xml,*/*;q=0.8');
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await response.text();
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain(text);
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('href="../reports"');
+    expect(await sent()).toBe(before);
+  });
+});
+
+describe('GET /reports', () => {
+  it('lists the reports with their parameters as JSON, and as an HTML index with relative links for a browser', async () => {
+    const listed = (await (await get('/reports')).json()) as { reports: { name: string; href: string }[] };
+    expect(listed.reports.map((r) => r.name)).toEqual(['slow-blog-views', 'slowest-urls']);
+    const page = await get('/reports', 'text/html');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<a href="reports/slow-blog-views">Slow blog views</a>');
+    expect(html).toContain('<a href="reports/slowest-urls?days=7&amp;limit=10&amp;minViews=1&amp;urlContains=">');
+  });
+});
+
+describe('progress', () => {
+  it('answers a running refresh with how many of its day partitions have been read', async () => {
+    // A year's window: 366 partition jobs, far more than the io workers hold at once (5 pollers x 10).
+    const path = '/reports/slow-blog-views?days=365&minResponseMs=7';
+    expect((await get(path)).status).toBe(202);
+    await eventually('the refresh to run', async () => ((await (await get(path)).json()) as { phase?: string }).phase === 'running' || undefined);
+    runtime.setEventSourceEnabled('ioWorker', 'io', false);
+    try {
+      const body = await eventually('progress', async () => {
+        const answer = (await (await get(path)).json()) as { progress?: { partitionsDone: number; partitions: number } };
+        return answer.progress;
+      });
+      expect(body.partitions).toBe(366);
+      expect(body.partitionsDone).toBeLessThan(366);
+    } finally {
+      runtime.setEventSourceEnabled('ioWorker', 'io', true);
+    }
+    const { result } = await ready<SlowViewsResult>(path);
+    expect(result.partitionsRead).toBe(366);
+  }, 60_000);
 });
 
 describe('the report page', () => {

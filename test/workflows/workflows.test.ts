@@ -51,6 +51,17 @@ describe('canonical canvas examples', () => {
     expect(view).toMatchObject({ status: 'SUCCEEDED', result: 90, progress: { total: 11, succeeded: 11 } });
   });
 
+  it('progress counts the members of each task, under a workflow id the caller chose', async () => {
+    const workflowId = `chosen-${Date.now()}`;
+    expect(await workflows.start(chord(range(4).map((i) => s(add, [i, i])), s(xsum)), { workflowId })).toEqual({ workflowId });
+    await ended(workflowId);
+    expect(await workflows.progress(workflowId)).toEqual({
+      [add.name]: { total: 4, succeeded: 4, failed: 0, cancelled: 0 },
+      [xsum.name]: { total: 1, succeeded: 1, failed: 0, cancelled: 0 },
+    });
+    expect(await workflows.progress('no-such-workflow')).toBeUndefined();
+  });
+
   it('map and starmap apply a task over a list in one job', async () => {
     const mapped = await workflows.start(map(add, [[1, 1], [2, 2], [3, 3]]));
     expect(await ended(mapped.workflowId)).toMatchObject({ status: 'SUCCEEDED', result: [2, 4, 6] });
