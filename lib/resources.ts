@@ -45,7 +45,9 @@ export const resources = defineApp({
       entry: 'functions/worker.ts',
       timeout: seconds(30),
       memoryMb: 512,
-      uses: { tables: { state: 'readWrite', pageViews: 'read' } },
+      // Send on both pools: a job re-sends itself (delays past 15 minutes) and starts
+      // workflow members (the report's chord), which may run on either pool.
+      uses: { tables: { state: 'readWrite', pageViews: 'read' }, queues: { io: 'send', cpu: 'send' } },
       events: [{ type: 'sqs', queue: 'io', batchSize: 10, maxConcurrency: 5 }],
     },
     cpuWorker: {
@@ -53,7 +55,7 @@ export const resources = defineApp({
       timeout: seconds(120),
       // 1,769 MB is where Lambda allots one full vCPU.
       memoryMb: 1769,
-      uses: { tables: { state: 'readWrite' } },
+      uses: { tables: { state: 'readWrite' }, queues: { io: 'send', cpu: 'send' } },
       events: [{ type: 'sqs', queue: 'cpu', batchSize: 1, maxConcurrency: 2 }],
     },
   },

@@ -7,20 +7,47 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { MetadataBearer, Pluggable } from '@smithy/types';
 
 let sqs: SQSClient | undefined;
 let dynamodb: DynamoDBClient | undefined;
 let documents: DynamoDBDocumentClient | undefined;
+const plugins: Pluggable<object, MetadataBearer>[] = [];
+
+/**
+ * Adds SDK middleware to every client Ferry creates, now and later. Nothing
+ * on AWS uses it; the local runtime adds its IAM check (lib/local/iam-check.ts)
+ * here, so handlers run the same code everywhere.
+ * @returns a function that removes the plugin (the clients are made anew without it)
+ */
+export function useClientPlugin(plugin: Pluggable<object, MetadataBearer>): () => void {
+  plugins.push(plugin);
+  sqs?.middlewareStack.use(plugin);
+  dynamodb?.middlewareStack.use(plugin);
+  return () => {
+    plugins.splice(plugins.indexOf(plugin), 1);
+    sqs?.destroy();
+    dynamodb?.destroy();
+    sqs = undefined;
+    dynamodb = undefined;
+    documents = undefined;
+  };
+}
+
+function withPlugins<C extends { middlewareStack: { use(plugin: never): void } }>(client: C): C {
+  for (const plugin of plugins) client.middlewareStack.use(plugin as never);
+  return client;
+}
 
 export function sqsClient(): SQSClient {
   // Send each call to the configured endpoint rather than to the host inside
   // the queue URL: emulators hand out URLs with hosts that need not resolve.
-  sqs ??= new SQSClient({ useQueueUrlAsEndpoint: false });
+  sqs ??= withPlugins(new SQSClient({ useQueueUrlAsEndpoint: false }));
   return sqs;
 }
 
 export function dynamoDbClient(): DynamoDBClient {
-  dynamodb ??= new DynamoDBClient({});
+  dynamodb ??= withPlugins(new DynamoDBClient({}));
   return dynamodb;
 }
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { LambdaFunction } from '../app/define-app.js';
 import { createLambdaContext } from './lambda-context.js';
+import { runInvocation } from './invocation-scope.js';
 import { clockOf, logFormat, paint } from '../util/log-format.js';
 import type { RuntimeStats } from './runtime-stats.js';
 
@@ -76,7 +77,8 @@ export class FunctionHost {
       accountId: '000000000000',
     });
     const started = performance.now();
-    const run = callHandler(handler, event, context);
+    // The handler runs in its invocation's scope: the IAM check knows which function makes each call.
+    const run = runInvocation({ functionId: fn.id, requestId: context.awsRequestId }, () => callHandler(handler, event, context));
     this.inFlight.add(run);
     const settle = () => this.inFlight.delete(run);
     run.then(settle, settle);

@@ -23,6 +23,9 @@ import { FunctionHost } from './function-host.js';
 import { LOCAL_REGION, localClients } from './local-clients.js';
 import { localName, provision, type Provisioned } from './provision.js';
 import { jsonResponse, startRestApiServer, type RestApiServer } from './rest-api-server.js';
+import { useClientPlugin } from '../aws/clients.js';
+import { deployedPolicies } from './deployed-policies.js';
+import { iamCheckPlugin, type ArnResolver } from './iam-check.js';
 import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
 import { Scheduler, UnknownScheduleError } from './scheduler.js';
 import { SqsEventSource } from './sqs-event-source.js';
@@ -54,6 +57,13 @@ export interface LocalRuntimeOptions {
   readonly httpHost?: string;
   /** Where invocation lines and warnings go. @default console.log */
   readonly log?: (line: string) => void;
+  /**
+   * Check every AWS call a function makes against the IAM policy the deployed
+   * stack gives it (synthesized from the app's declaration), refusing what it
+   * does not grant with `AccessDeniedException`, as AWS does.
+   * @default true
+   */
+  readonly iam?: boolean;
   /**
    * Runs once the resources exist and the environment is set, before any
    * function is loaded or invoked and before the API listens: for data that
@@ -167,6 +177,25 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   Object.assign(process.env, environment);
   await options.prepare?.({ resources: provisioned, environment });
 
+  if (options.iam ?? true) {
+    const arns = arnsOf(provisioned);
+    const policies = deployedPolicies(app, projectRoot, {
+      tables: Object.fromEntries(Object.entries(provisioned.tables).map(([id, t]) => [id, t.arn])),
+      queues: Object.fromEntries(Object.entries(provisioned.queues).map(([id, q]) => [id, q.arn])),
+      deadLetterQueues: Object.fromEntries(Object.entries(provisioned.queues).map(([id, q]) => [id, q.deadLetter.arn])),
+    });
+    const removePlugin = useClientPlugin(
+      iamCheckPlugin({
+        policies,
+        arns,
+        principalOf: (functionId) => `arn:aws:sts::000000000000:assumed-role/${localName(prefix, functionId)}-role/${localName(prefix, functionId)}`,
+        onDenied: (error) =>
+          log(`IAM: function "${error.functionId}" was refused ${error.permission.action} on ${error.permission.resource}: the deployed stack does not grant it (AccessDeniedException)`),
+      }),
+    );
+    cleanups.unshift(async () => removePlugin());
+  }
+
   const stats = new RuntimeStats();
   const hosts = new Map<string, FunctionHost>();
   for (const fn of app.functions) {
@@ -246,6 +275,16 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
       source.setEnabled(enabled);
     },
     stop: () => (stopped ??= runCleanups(cleanups)),
+  };
+}
+
+/** ARNs of the provisioned resources by physical name or URL, for the IAM check; anything else gets an ARN no policy names. */
+function arnsOf(provisioned: Provisioned): ArnResolver {
+  const tables = new Map(Object.values(provisioned.tables).map((t) => [t.name, t.arn]));
+  const queues = new Map(Object.values(provisioned.queues).flatMap((q) => [[q.url, q.arn], [q.deadLetter.url, q.deadLetter.arn]] as const));
+  return {
+    table: (name) => tables.get(name) ?? `arn:aws:dynamodb:${REGION}:000000000000:table/${name}`,
+    queue: (url) => queues.get(url) ?? `arn:aws:sqs:${REGION}:000000000000:${url.slice(url.lastIndexOf('/') + 1)}`,
   };
 }
 

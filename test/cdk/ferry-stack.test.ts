@@ -261,15 +261,18 @@ describe('FerryStack built from lib/resources.ts', () => {
     for (const group of groups) expect(group.Properties?.RetentionInDays).toBe(30);
   });
 
-  it('lets the api function send to the io queue, and the worker not', () => {
-    const ioQueue = stack.queues.get('io');
-    if (ioQueue === undefined) throw new Error('queue "io" missing');
-    const ioId = logicalId(stack, ioQueue);
-    const sendsToIo = (functionId: string): boolean =>
-      policyStatements(template, stack, functionId).some((s) => actionsOf(s).includes('sqs:SendMessage') && refersTo(s.Resource, ioId));
+  it('lets the api send to the io queue only, and each worker send to both pools (re-sends and workflow members)', () => {
+    const sendsTo = (functionId: string, queueId: string): boolean => {
+      const queue = stack.queues.get(queueId);
+      if (queue === undefined) throw new Error(`queue "${queueId}" missing`);
+      const queueLogicalId = logicalId(stack, queue);
+      return policyStatements(template, stack, functionId).some((s) => actionsOf(s).includes('sqs:SendMessage') && refersTo(s.Resource, queueLogicalId));
+    };
     expect(resources.functions.find((f) => f.id === 'api')?.queues.io).toBe('send');
-    expect(sendsToIo('api')).toBe(true);
-    expect(sendsToIo('ioWorker')).toBe(false);
+    expect([sendsTo('api', 'io'), sendsTo('api', 'cpu')]).toEqual([true, false]);
+    // The report's start job runs on ioWorker and sends its chord's members to io: without this grant
+    // the first refresh fails on AWS with AccessDeniedException (the local runtime now refuses it too).
+    for (const worker of ['ioWorker', 'cpuWorker']) expect([sendsTo(worker, 'io'), sendsTo(worker, 'cpu')]).toEqual([true, true]);
   });
 
   it('grants nothing on a dead-letter queue to a function that only sends to its queue', () => {

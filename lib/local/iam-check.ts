@@ -1,0 +1,153 @@
+/**
+ * IAM, enforced on the local runtime: every DynamoDB and SQS call a function
+ * makes during an invocation is checked against the policy the deployed stack
+ * gives that function (deployed-policies.ts), action by action and resource by
+ * resource, as IAM evaluates an identity policy: allowed only if a statement
+ * allows it and none denies it. A call outside the policy fails with
+ * `AccessDeniedException` before it is sent, as it would on AWS, and the
+ * runtime logs the function, action and resource.
+ *
+ * The check is an SDK middleware on the clients Ferry's code uses
+ * (`lib/aws/clients.ts`); it knows which function is calling from the
+ * invocation scope the function host runs each handler in. Calls made outside
+ * an invocation (the runtime's own provisioning and polling, tests acting as
+ * an administrator) are not checked.
+ */
+import type { InitializeHandlerOptions, InitializeMiddleware, MetadataBearer, Pluggable } from '@smithy/types';
+import type { LocalStatement } from './deployed-policies.js';
+import { currentInvocation } from './invocation-scope.js';
+
+/** One permission a call needs: an IAM action on a resource ARN. */
+export interface Permission {
+  readonly action: string;
+  readonly resource: string;
+}
+
+/** What the check needs to name resources as ARNs. */
+export interface ArnResolver {
+  /** ARN of the table named `name`. */
+  table(name: string): string;
+  /** ARN of the queue at `url`. */
+  queue(url: string): string;
+}
+
+/** The call was refused by the function's policy, as AWS refuses it. */
+export class AccessDeniedException extends Error {
+  override readonly name = 'AccessDeniedException';
+  readonly $fault = 'client';
+  readonly $metadata: MetadataBearer['$metadata'] = { httpStatusCode: 400 };
+  constructor(
+    readonly functionId: string,
+    readonly principal: string,
+    readonly permission: Permission,
+  ) {
+    super(
+      `User: ${principal} is not authorized to perform: ${permission.action} on resource: ${permission.resource} ` +
+        `because no identity-based policy allows the ${permission.action} action`,
+    );
+  }
+}
+
+type Input = Record<string, unknown>;
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** The table (or index) resource of a DynamoDB input naming `TableName`. */
+function tableResource(input: Input, arns: ArnResolver): string {
+  const table = arns.table(str(input.TableName) ?? '');
+  const index = str(input.IndexName);
+  return index === undefined ? table : `${table}/index/${index}`;
+}
+
+/** The DynamoDB action and resource of each item of a transaction. */
+const TRANSACT_ACTIONS: Readonly<Record<string, string>> = {
+  Put: 'dynamodb:PutItem',
+  Update: 'dynamodb:UpdateItem',
+  Delete: 'dynamodb:DeleteItem',
+  ConditionCheck: 'dynamodb:ConditionCheckItem',
+  Get: 'dynamodb:GetItem',
+};
+
+/** SQS batch calls are authorized as their single-message action. */
+const SQS_BATCH_ACTIONS: Readonly<Record<string, string>> = {
+  SendMessageBatch: 'SendMessage',
+  DeleteMessageBatch: 'DeleteMessage',
+  ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
+};
+
+/**
+ * The permissions an SDK call needs, from its client, command and input, as
+ * the service reference for authorization defines them: a batch or a
+ * transaction needs its constituent actions on every table it names.
+ */
+export function permissionsOf(clientName: string, commandName: string, input: Input, arns: ArnResolver): Permission[] {
+  const operation = commandName.replace(/Command$/, '');
+  if (clientName.startsWith('DynamoDB')) {
+    switch (operation) {
+      case 'BatchGetItem':
+      case 'BatchWriteItem':
+        return Object.keys((input.RequestItems as Input | undefined) ?? {}).map((table) => ({ action: `dynamodb:${operation}`, resource: arns.table(table) }));
+      case 'TransactWriteItems':
+      case 'TransactGetItems':
+        return ((input.TransactItems as Input[] | undefined) ?? []).flatMap((item) =>
+          Object.entries(item).map(([kind, body]) => ({
+            action: TRANSACT_ACTIONS[kind] ?? `dynamodb:${kind}`,
+            resource: arns.table(str((body as Input | undefined)?.TableName) ?? ''),
+          })),
+        );
+      default:
+        return [{ action: `dynamodb:${operation}`, resource: tableResource(input, arns) }];
+    }
+  }
+  if (clientName.startsWith('SQS')) {
+    const action = `sqs:${SQS_BATCH_ACTIONS[operation] ?? operation}`;
+    const url = str(input.QueueUrl);
+    // ListQueues and GetQueueUrl name no queue URL; their resource is the account's queues.
+    return [{ action, resource: url === undefined ? `arn:aws:sqs:*:*:${str(input.QueueName) ?? '*'}` : arns.queue(url) }];
+  }
+  return [{ action: `${clientName.replace(/Client$/, '').toLowerCase()}:${operation}`, resource: '*' }];
+}
+
+/** IAM's wildcard match: `*` any run of characters, `?` one; case-sensitive unless `ignoreCase`. */
+export function iamMatch(pattern: string, value: string, ignoreCase = false): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
+}
+
+/** Whether `statements` allow `permission`: some statement allows it and none denies it (actions match case-insensitively). */
+export function isAllowed(statements: readonly LocalStatement[], permission: Permission): boolean {
+  const matches = (s: LocalStatement) =>
+    s.actions.some((a) => iamMatch(a, permission.action, true)) && s.resources.some((r) => iamMatch(r, permission.resource));
+  return !statements.some((s) => s.effect === 'Deny' && matches(s)) && statements.some((s) => s.effect === 'Allow' && matches(s));
+}
+
+export interface IamCheckOptions {
+  /** Policy statements by declared function id. */
+  readonly policies: ReadonlyMap<string, readonly LocalStatement[]>;
+  readonly arns: ArnResolver;
+  /** The principal named in a refusal, as AWS names the function's role session. */
+  readonly principalOf: (functionId: string) => string;
+  /** Called with each refusal before it is thrown. */
+  readonly onDenied: (error: AccessDeniedException) => void;
+}
+
+/** The SDK plugin that checks every call made inside an invocation; see the file comment. */
+export function iamCheckPlugin(options: IamCheckOptions): Pluggable<object, MetadataBearer> {
+  const middleware: InitializeMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
+    const invocation = currentInvocation();
+    if (invocation !== undefined) {
+      const statements = options.policies.get(invocation.functionId) ?? [];
+      const clientName = String(context.clientName ?? '');
+      const commandName = String(context.commandName ?? '');
+      for (const permission of permissionsOf(clientName, commandName, args.input as Input, options.arns)) {
+        if (!isAllowed(statements, permission)) {
+          const error = new AccessDeniedException(invocation.functionId, options.principalOf(invocation.functionId), permission);
+          options.onDenied(error);
+          throw error;
+        }
+      }
+    }
+    return next(args);
+  };
+  const placement: InitializeHandlerOptions = { step: 'initialize', name: 'ferryLocalIamCheck', override: true };
+  return { applyToStack: (stack) => stack.add(middleware, placement) };
+}

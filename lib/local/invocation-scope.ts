@@ -1,0 +1,25 @@
+/**
+ * Which function's invocation the current code runs in, for the checks the
+ * local runtime makes on the calls a handler makes (iam-check.ts). The
+ * function host runs each handler inside `runInvocation`; the scope follows
+ * every promise, timer and callback the handler starts.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+export interface Invocation {
+  /** Declared function id. */
+  readonly functionId: string;
+  /** The AWS request id of the invocation. */
+  readonly requestId: string;
+}
+
+const scope = new AsyncLocalStorage<Invocation>();
+
+export function runInvocation<T>(invocation: Invocation, run: () => T): T {
+  return scope.run(invocation, run);
+}
+
+/** The invocation the caller runs in, or undefined outside any (the runtime itself, a test). */
+export function currentInvocation(): Invocation | undefined {
+  return scope.getStore();
+}
