@@ -179,7 +179,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
 
   if (options.iam ?? true) {
     const arns = arnsOf(provisioned);
-    const policies = deployedPolicies(app, projectRoot, {
+    const policies = await deployedPolicies(app, projectRoot, {
       tables: Object.fromEntries(Object.entries(provisioned.tables).map(([id, t]) => [id, t.arn])),
       queues: Object.fromEntries(Object.entries(provisioned.queues).map(([id, q]) => [id, q.arn])),
       deadLetterQueues: Object.fromEntries(Object.entries(provisioned.queues).map(([id, q]) => [id, q.deadLetter.arn])),

@@ -4,7 +4,9 @@
  * AccessDeniedException, as on AWS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../lib/local/runtime.js';
+import { PROJECT_ROOT, type LocalRuntime } from '../../lib/local/runtime.js';
+import { deployedPolicies } from '../../lib/local/deployed-policies.js';
+import { resources } from '../../lib/resources.js';
 import { iamMatch, isAllowed, permissionsOf, type ArnResolver } from '../../lib/local/iam-check.js';
 import { startTestRuntime } from '../helpers/runtime.js';
 import { testApp } from '../fixtures/test-app.js';
@@ -68,6 +70,25 @@ describe('isAllowed', () => {
 
   it('matches resources case-sensitively, as IAM does', () => {
     expect(iamMatch('arn:aws:sqs:*:*:Jobs', 'arn:aws:sqs:us-east-1:0:jobs')).toBe(false);
+  });
+});
+
+describe('deployedPolicies', () => {
+  it("reads each function's role policy out of the synthesized stack, with resources as local ARNs", async () => {
+    const policies = await deployedPolicies(resources, PROJECT_ROOT, {
+      tables: { state: 'arn:local:table/state', pageViews: 'arn:local:table/page-views' },
+      queues: { io: 'arn:local:io', cpu: 'arn:local:cpu' },
+      deadLetterQueues: { io: 'arn:local:io-dlq', cpu: 'arn:local:cpu-dlq' },
+    });
+    const may = (fn: string, action: string, resource: string) => isAllowed(policies.get(fn) ?? [], { action, resource });
+    expect(may('ioWorker', 'sqs:SendMessage', 'arn:local:io')).toBe(true);
+    expect(may('ioWorker', 'sqs:SendMessage', 'arn:local:io-dlq')).toBe(true);
+    expect(may('ioWorker', 'dynamodb:Query', 'arn:local:table/page-views')).toBe(true);
+    expect(may('ioWorker', 'dynamodb:PutItem', 'arn:local:table/page-views')).toBe(false);
+    expect(may('api', 'sqs:SendMessage', 'arn:local:io')).toBe(true);
+    expect(may('api', 'sqs:SendMessage', 'arn:local:cpu')).toBe(false);
+    expect(may('api', 'sqs:ReceiveMessage', 'arn:local:io')).toBe(false);
+    expect(may('api', 'dynamodb:Query', 'arn:local:table/page-views')).toBe(false);
   });
 });
 
