@@ -42,6 +42,11 @@ export interface FerryRestApiProps {
    */
   readonly stageName?: string;
   /**
+   * Content types passed to the functions as base64 and decoded from base64 in answers.
+   * @default none
+   */
+  readonly binaryMediaTypes?: readonly string[];
+  /**
    * Steady-state requests per second the stage allows.
    * @default 100
    */
@@ -97,6 +102,7 @@ export class FerryRestApi extends Construct {
       ...(props.restApiName !== undefined && { restApiName: props.restApiName }),
       cloudWatchRole,
       ...(cloudWatchRole && { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN }),
+      ...(props.binaryMediaTypes !== undefined && props.binaryMediaTypes.length > 0 && { binaryMediaTypes: [...props.binaryMediaTypes] }),
       deployOptions: {
         stageName: props.stageName ?? 'prod',
         throttlingRateLimit: props.throttlingRateLimit ?? 100,

@@ -231,6 +231,8 @@ export class FerryStack extends Stack {
     if (app.routes.length > 0) {
       const api = new FerryRestApi(this, 'RestApi', {
         restApiName: `${app.name}-api`,
+        stageName: app.api.stageName,
+        binaryMediaTypes: app.api.binaryMediaTypes,
         routes: app.routes.map((route) => ({
           method: route.method,
           path: route.path,

@@ -1,5 +1,5 @@
 /** The REST API's routes. Each is declared as an `http` event of the `api` function in lib/resources.ts. */
-import { createRestApi, HttpError, json, jsonBody } from '../http/rest-api.js';
+import { apiPath, createRestApi, HttpError, json, jsonBody } from '../http/rest-api.js';
 import { createPing, getPing, InvalidPingError } from '../demo/pings.js';
 import { getReport, listReports, reportErrorPage, retryReport } from './report-api.js';
 
@@ -10,7 +10,7 @@ export const api = createRestApi({
     const body = jsonBody(event);
     try {
       const { ping, jobId } = await createPing(body.message, event.requestContext.requestId);
-      return json(202, { ping, jobId }, { location: `/pings/${ping.id}` });
+      return json(202, { ping, jobId }, { location: apiPath(event, `/pings/${ping.id}`) });
     } catch (error) {
       if (error instanceof InvalidPingError) throw new HttpError(400, error.message);
       throw error;

@@ -21,7 +21,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { requestFlight } from '../coordination/flight-task.js';
 import type { FlightAnswer } from '../coordination/single-flight.js';
 import { headerOf, htmlResponse, wantsHtml } from '../http/html.js';
-import { HttpError, json } from '../http/rest-api.js';
+import { apiPath, HttpError, json } from '../http/rest-api.js';
 import { canonicalKey, parseParams, type ParamProblem } from '../reports/report-params.js';
 import { POLL_SECONDS, renderParamsError, renderReportIndex, renderReportPage, renderUnknownReport } from '../reports/report-page.js';
 import { findReport, reports, type RegisteredReport } from '../reports/report-registry.js';
@@ -59,7 +59,7 @@ export async function listReports(event: APIGatewayProxyEvent): Promise<APIGatew
       name: d.name,
       title: d.title,
       description: d.description,
-      href: `/reports/${d.name}`,
+      href: apiPath(event, `/reports/${d.name}`),
       params: Object.fromEntries(Object.entries(d.params).map(([k, spec]) => [k, spec])),
     })),
   });
@@ -161,7 +161,7 @@ function respond(
         error: { message: answer.error.message, code: answer.error.code ?? answer.error.name },
         failedAt: new Date(answer.failedAt).toISOString(),
         retryAt: new Date(answer.retryAt).toISOString(),
-        retry: { method: 'POST', href: `/reports/${report.definition.name}/retry${queryOf(params)}` },
+        retry: { method: 'POST', href: apiPath(event, `/reports/${report.definition.name}/retry${queryOf(params)}`) },
       };
       break;
     }

@@ -138,9 +138,28 @@ export interface FunctionDeclaration {
   readonly events?: readonly EventDeclaration[];
 }
 
+/** The REST API the `http` events make. */
+export interface ApiDeclaration {
+  /**
+   * The deployed stage: the first segment of every URL path (`/prod/reports`).
+   * The local runtime serves the same paths (and, for convenience, the root).
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * Content types API Gateway passes to the functions as base64 (`isBase64Encoded`)
+   * and decodes from base64 in answers, e.g. `image/png` or `image/*`. Any other
+   * body travels as UTF-8 text.
+   * @default none: every body is text
+   */
+  readonly binaryMediaTypes?: readonly string[];
+}
+
 export interface AppDeclaration {
   /** Short name, used as the prefix of local resource names and in the stack name. */
   readonly name: string;
+  /** The REST API's stage and binary media types. @default stage `prod`, no binary media types */
+  readonly api?: ApiDeclaration;
   readonly tables?: Readonly<Record<string, TableDeclaration>>;
   readonly queues?: Readonly<Record<string, QueueDeclaration>>;
   readonly functions: Readonly<Record<string, FunctionDeclaration>>;

@@ -32,6 +32,7 @@ export const DEFAULTS = {
   streamBatchSize: 100,
   streamStartingPosition: 'LATEST' as const,
   streamRetryAttempts: 3,
+  stageName: 'prod',
 } as const;
 
 export interface Table {
@@ -100,6 +101,8 @@ export interface App {
   readonly streamSources: readonly StreamSource[];
   readonly schedules: readonly Schedule[];
   readonly routes: readonly Route[];
+  /** The REST API's deployed stage and binary media types. */
+  readonly api: { readonly stageName: string; readonly binaryMediaTypes: readonly string[] };
 }
 
 /** Thrown for a declaration that AWS would refuse or that refers to nothing. */
@@ -202,8 +205,14 @@ export function defineApp(declaration: AppDeclaration): App {
     return { id, visibilityTimeout, maxReceiveCount, retention, deadLetterRetention };
   });
 
+  const stageName = declaration.api?.stageName ?? DEFAULTS.stageName;
+  // API Gateway: a stage name is letters, digits, hyphens and underscores, at most 128.
+  check(/^[A-Za-z0-9_-]{1,128}$/.test(stageName), `api: stageName must be 1-128 letters, digits, hyphens or underscores (got "${stageName}")`);
+  const binaryMediaTypes = [...(declaration.api?.binaryMediaTypes ?? [])];
+  for (const type of binaryMediaTypes) check(/^[^/\s]+\/[^/\s]+$/.test(type), `api: binaryMediaTypes entry "${type}" is not a media type such as image/png or image/*`);
+
   if (problems.length > 0) throw new InvalidDeclarationError(problems);
-  return { name: declaration.name, tables, queues, functions, sqsSources, streamSources, schedules, routes };
+  return { name: declaration.name, tables, queues, functions, sqsSources, streamSources, schedules, routes, api: { stageName, binaryMediaTypes } };
 }
 
 interface EventContext {

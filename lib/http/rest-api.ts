@@ -22,6 +22,18 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * `path` (from the API's root, e.g. `/pings/42`) as the client must ask for
+ * it: behind the stage (`/prod/pings/42`) or a custom domain's base path.
+ * The prefix is what the request's full path (`requestContext.path`) has
+ * before the resource path API Gateway matched (`path`).
+ */
+export function apiPath(event: Pick<APIGatewayProxyEvent, 'path' | 'requestContext'>, path: string): string {
+  const full = event.requestContext?.path ?? event.path;
+  const prefix = full.endsWith(event.path) ? full.slice(0, full.length - event.path.length) : '';
+  return `${prefix}${path}`;
+}
+
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return {
     statusCode: status,

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PROJECT_ROOT, startLocalRuntime, type LocalRuntime } from './runtime.js';
+import { resources } from '../resources.js';
 import { checkPrerequisites, PrerequisiteError } from './preflight.js';
 import { DEMO_DATA, seedDemoDataIfEmpty, type DemoDataSet } from '../reports/demo-data.js';
 import { progressBar } from '../util/progress-bar.js';
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
     : 'page views already in the table kept (npm start -- --clean starts over)';
   console.log(`Ferry is running (${((Date.now() - started) / 1000).toFixed(1)} s; ${data}):
 
-  API          ${url}
+  API          ${url}   (and ${url}/${resources.api.stageName}, the deployed stage's paths)
   health       curl ${url}/health
   report       ${url}/reports/slow-blog-views   (open in a browser; JSON with curl)
   reports      curl ${url}/reports

@@ -2,6 +2,14 @@
  * The local stand-in for API Gateway: serves the declared routes over HTTP by
  * invoking their functions with REST API (v1) proxy events, plus the runtime's
  * own local-only endpoints under `/_ferry/`.
+ *
+ * As the deployed REST API does: routes answer under the stage path
+ * (`/prod/reports`; also at the root, for convenience); an undeclared path or
+ * method answers 403 `Missing Authentication Token`; a request whose event
+ * would exceed Lambda's 6 MB invocation payload answers 413, and so does a
+ * body over API Gateway's 10 MB; a function error, a malformed result or an
+ * answer over 6 MB answers 502, a timeout 504; bodies are base64 only for the
+ * API's binary media types.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
@@ -11,6 +19,8 @@ import { BAD_GATEWAY, GATEWAY_TIMEOUT, fromProxyResult, matchRoute, toProxyEvent
 
 /** API Gateway's payload limit. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Lambda's limit on a synchronous invocation's request and response payloads. */
+const LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** API Gateway's integration timeout for REST APIs. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
@@ -22,6 +32,10 @@ export interface RestApiServerOptions {
   readonly host: string;
   readonly port: number;
   readonly stage: string;
+  /** Serve the routes at the root too, not only under `/<stage>`. */
+  readonly serveRoot: boolean;
+  /** The API's binary media types (see `isBinaryMediaType`). */
+  readonly binaryMediaTypes: readonly string[];
   /** Answers `/_ferry/...` requests; `undefined` means 404. */
   readonly control: ControlHandler;
 }
@@ -55,28 +69,33 @@ async function handle(options: RestApiServerOptions, request: IncomingMessage): 
   if (url.pathname.startsWith('/_ferry/')) {
     return (await options.control(method, url.pathname)) ?? text(404, `no local endpoint ${method} ${url.pathname}`);
   }
+  // The deployed URL has the stage first; the root serves the same routes locally.
+  const stagePrefix = `/${options.stage}`;
+  const underStage = url.pathname === stagePrefix || url.pathname.startsWith(`${stagePrefix}/`);
+  if (!underStage && !options.serveRoot) return MISSING_AUTHENTICATION_TOKEN;
+  const path = !underStage ? url.pathname : url.pathname === stagePrefix ? '/' : url.pathname.slice(stagePrefix.length);
   let match;
   try {
-    match = matchRoute(options.routes, method, url.pathname);
+    match = matchRoute(options.routes, method, path);
   } catch (error) {
     if (error instanceof URIError) return text(400, `malformed percent-encoding in path ${url.pathname}`);
     throw error;
   }
-  if (match === undefined) {
-    return text(404, `no route declared for ${method} ${url.pathname} (declared: ${options.routes.map((r) => `${r.method} ${r.path}`).join(', ')})`);
-  }
+  if (match === undefined) return MISSING_AUTHENTICATION_TOKEN;
   const body = await readBody(request);
-  if (body === undefined) return text(413, `request body exceeds API Gateway's ${MAX_BODY_BYTES / 1024 / 1024} MB limit`);
+  if (body === undefined) return REQUEST_TOO_LARGE;
   const host = options.hosts.get(match.route.functionId);
   if (host === undefined) throw new Error(`route ${match.route.path} names unknown function ${match.route.functionId}`);
   const headers: [string, string][] = [];
   for (let i = 0; i < request.rawHeaders.length; i += 2) headers.push([request.rawHeaders[i] ?? '', request.rawHeaders[i + 1] ?? '']);
   const event = toProxyEvent(
-    { method, path: url.pathname, query: url.searchParams, headers, body, sourceIp: request.socket.remoteAddress ?? '127.0.0.1' },
+    { method, path, query: url.searchParams, headers, body, sourceIp: request.socket.remoteAddress ?? '127.0.0.1' },
     match,
-    { stage: options.stage, apiId: 'local', accountId: '000000000000', host: request.headers.host ?? 'localhost' },
+    { stage: options.stage, binaryMediaTypes: options.binaryMediaTypes, apiId: 'local', accountId: '000000000000', host: request.headers.host ?? 'localhost' },
   );
-  const invocation = host.invoke(event, `http ${method} ${url.pathname}`.slice(0, 40));
+  // Lambda refuses an invocation whose event is over its payload limit; API Gateway answers 413.
+  if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_PAYLOAD_BYTES) return REQUEST_TOO_LARGE;
+  const invocation = host.invoke(event, `http ${method} ${path}`.slice(0, 40));
   let timer: NodeJS.Timeout | undefined;
   const gatewayTimeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), INTEGRATION_TIMEOUT_MS);
@@ -84,9 +103,13 @@ async function handle(options: RestApiServerOptions, request: IncomingMessage): 
   const result = await Promise.race([invocation, gatewayTimeout]).finally(() => clearTimeout(timer));
   if (result === 'timeout') return GATEWAY_TIMEOUT;
   if (result.outcome !== 'ok') return result.outcome === 'timeout' ? GATEWAY_TIMEOUT : BAD_GATEWAY;
-  const response = fromProxyResult(result.value);
+  const response = fromProxyResult(result.value, { accept: request.headers.accept ?? '', binaryMediaTypes: options.binaryMediaTypes });
   if (response === undefined) {
     console.error(`local API: ${match.route.functionId} returned a malformed proxy result for ${method} ${url.pathname}; API Gateway answers 502`);
+    return BAD_GATEWAY;
+  }
+  if (Buffer.byteLength(JSON.stringify(result.value)) > LAMBDA_PAYLOAD_BYTES) {
+    console.error(`local API: ${match.route.functionId} answered more than Lambda's 6 MB response payload for ${method} ${url.pathname}; API Gateway answers 502`);
     return BAD_GATEWAY;
   }
   return method === 'HEAD' ? { ...response, body: Buffer.alloc(0) } : response;
@@ -118,6 +141,22 @@ export function jsonResponse(status: number, value: unknown): ProxyResponse {
 function text(status: number, message: string): ProxyResponse {
   return jsonResponse(status, { message });
 }
+
+/** What a REST API answers for a path or method no resource declares (it is not a 404). */
+const MISSING_AUTHENTICATION_TOKEN: ProxyResponse = {
+  status: 403,
+  headers: [
+    ['content-type', 'application/json'],
+    ['x-amzn-errortype', 'MissingAuthenticationTokenException'],
+  ],
+  body: Buffer.from(JSON.stringify({ message: 'Missing Authentication Token' })),
+};
+
+const REQUEST_TOO_LARGE: ProxyResponse = {
+  status: 413,
+  headers: [['content-type', 'application/json']],
+  body: Buffer.from(JSON.stringify({ message: 'Request Entity Too Large' })),
+};
 
 function portError(error: unknown, port: number): Error {
   const code = (error as { code?: string }).code;

@@ -80,6 +80,8 @@ export interface IncomingRequest {
 
 export interface EventSettings {
   readonly stage: string;
+  /** The API's binary media types: a body of one of them travels base64-encoded. */
+  readonly binaryMediaTypes: readonly string[];
   readonly apiId: string;
   readonly accountId: string;
   readonly host: string;
@@ -100,7 +102,7 @@ export function toProxyEvent(request: IncomingRequest, match: RouteMatch, settin
     (multiQuery[name] ??= []).push(value);
   }
   const hasQuery = Object.keys(query).length > 0;
-  const binary = request.body.length > 0 && !isText(headers);
+  const binary = request.body.length > 0 && isBinaryMediaType(headerIn(headers, 'content-type'), settings.binaryMediaTypes);
   const now = new Date();
   const requestId = randomUUID();
   return {
@@ -152,10 +154,24 @@ export function toProxyEvent(request: IncomingRequest, match: RouteMatch, settin
   };
 }
 
-/** Without declared binary media types, API Gateway passes bodies as text; Ferry treats known binary types as base64. */
-function isText(headers: Record<string, string>): boolean {
-  const type = (Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '').toLowerCase();
-  return !/^(application\/octet-stream|image\/|audio\/|video\/|application\/pdf|application\/zip)/.test(type);
+function headerIn(headers: Readonly<Record<string, string>>, name: string): string {
+  return Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
+}
+
+/**
+ * Whether a `Content-Type` or `Accept` value names one of the API's binary
+ * media types (`image/png`, or a wildcard such as `image/*` or `*\/*`), as API
+ * Gateway decides whether a body is binary. With none declared, every body is text.
+ */
+export function isBinaryMediaType(header: string, binaryMediaTypes: readonly string[]): boolean {
+  const types = header.split(',').map((t) => (t.split(';')[0] ?? '').trim().toLowerCase()).filter((t) => t !== '');
+  return types.some((type) =>
+    binaryMediaTypes.some((pattern) => {
+      const [want, sub] = pattern.toLowerCase().split('/');
+      const [major, minor] = type.split('/');
+      return (want === '*' || want === major) && (sub === '*' || sub === minor);
+    }),
+  );
 }
 
 /** `21/Nov/2026:16:54:24 +0000`, as API Gateway writes `requestTime`. */
@@ -179,8 +195,13 @@ function jsonError(status: number, message: string): ProxyResponse {
   return { status, headers: [['content-type', 'application/json']], body: Buffer.from(JSON.stringify({ message })) };
 }
 
-/** The HTTP response for a handler's result, or `undefined` when API Gateway would reject it as malformed. */
-export function fromProxyResult(value: unknown): ProxyResponse | undefined {
+/**
+ * The HTTP response for a handler's result, or `undefined` when API Gateway
+ * would reject it as malformed. A base64 body (`isBase64Encoded`) is decoded
+ * only when the request's `accept` names one of the API's binary media types;
+ * otherwise API Gateway passes the base64 text through, as here.
+ */
+export function fromProxyResult(value: unknown, binary: { readonly accept: string; readonly binaryMediaTypes: readonly string[] } = { accept: '', binaryMediaTypes: [] }): ProxyResponse | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const result = value as Record<string, unknown>;
   const status = result.statusCode;
@@ -199,5 +220,6 @@ export function fromProxyResult(value: unknown): ProxyResponse | undefined {
   }
   const body = result.body ?? '';
   if (typeof body !== 'string') return undefined;
-  return { status, headers, body: result.isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8') };
+  const decode = result.isBase64Encoded === true && isBinaryMediaType(binary.accept, binary.binaryMediaTypes);
+  return { status, headers, body: decode ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8') };
 }

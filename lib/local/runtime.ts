@@ -55,6 +55,13 @@ export interface LocalRuntimeOptions {
   readonly httpPort?: number;
   /** @default '127.0.0.1' */
   readonly httpHost?: string;
+  /**
+   * Also serve the routes at the root (`/reports`), not only under the stage
+   * path the deployed API has (`/prod/reports`). Turn it off to test that every
+   * link works where the API is deployed.
+   * @default true
+   */
+  readonly serveRoot?: boolean;
   /** Where invocation lines and warnings go. @default console.log */
   readonly log?: (line: string) => void;
   /**
@@ -235,7 +242,9 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     hosts,
     host: options.httpHost ?? '127.0.0.1',
     port: options.httpPort ?? 3000,
-    stage: 'local',
+    stage: app.api.stageName,
+    serveRoot: options.serveRoot ?? true,
+    binaryMediaTypes: app.api.binaryMediaTypes,
     control: async (method, path) => {
       if (method === 'GET' && path === '/_ferry/stats') return jsonResponse(200, await snapshot());
       const schedule = /^\/_ferry\/schedules\/([^/]+)$/.exec(path);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
+import { resources } from '../../lib/resources.js';
 import { seedPageViews } from '../../lib/reports/seed-page-views.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 import { resolveTarget } from './target.js';
@@ -22,9 +23,11 @@ let api = '';
 
 beforeAll(async () => {
   if (target.kind === 'local') {
-    runtime = await startTestRuntime();
+    // Only the deployed paths: a link that works at the root but not under the stage fails here as on AWS.
+    runtime = await startTestRuntime(undefined, { serveRoot: false });
     await seedPageViews({ rows: 2_000, days: 30 });
-    api = runtime.url;
+    // The deployed URL ends with the stage; the local API serves the same paths.
+    api = `${runtime.url}/${resources.api.stageName}`;
   } else {
     api = target.apiUrl;
   }
@@ -75,4 +78,39 @@ describe(`Ferry on ${target.kind}`, () => {
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { message: string } }).error.message).toBe('"days" must be an integer from 1 to 365 (got "0")');
   });
+
+  it('answers a path the API does not declare with 403 Missing Authentication Token, as API Gateway does', async () => {
+    const response = await fetch(`${api}/no-such-path`);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ message: 'Missing Authentication Token' });
+  });
+
+  it('returns only links and Locations that work where the API is served (under its stage)', async () => {
+    const followed: string[] = [];
+    const follow = async (link: string, from: string, accept = 'text/html') => {
+      const url = new URL(link, from).toString();
+      const response = await fetch(url, { headers: { accept } });
+      followed.push(`${response.status} ${url}`);
+      expect([200, 202], `${link} (from ${from}) answered ${response.status}`).toContain(response.status);
+      return response;
+    };
+    const hrefs = (html: string) => [...html.matchAll(/(?:href|action)="([^"]+)"/g)].map((m) => (m[1] ?? '').replaceAll('&amp;', '&'));
+
+    const created = await fetch(`${api}/pings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'links' }) });
+    await follow(created.headers.get('location') ?? '', `${api}/pings`, 'application/json');
+
+    const listed = (await (await fetch(`${api}/reports`, { headers: { accept: 'application/json' } })).json()) as { reports: { href: string }[] };
+    for (const report of listed.reports) await follow(report.href, `${api}/reports`, 'application/json');
+
+    const index = `${api}/reports`;
+    for (const link of hrefs(await (await follow(index, index)).text())) {
+      const page = await follow(link, index);
+      for (const next of hrefs(await page.text())) await follow(next, page.url);
+    }
+    const bad = `${api}/reports/slow-blog-views?days=0`;
+    const badPage = await fetch(bad, { headers: { accept: 'text/html' } });
+    expect(badPage.status).toBe(400);
+    for (const link of hrefs(await badPage.text())) await follow(link, bad);
+    expect(followed.length).toBeGreaterThan(8);
+  }, patience + 30_000);
 });

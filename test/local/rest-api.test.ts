@@ -38,7 +38,7 @@ describe('local REST API', () => {
       body: '{"hello":"world"}',
       isBase64Encoded: false,
       stageVariables: null,
-      requestContext: { stage: 'local', resourcePath: '/echo/{mode}', httpMethod: 'POST', path: '/local/echo/plain' },
+      requestContext: { stage: 'v1', resourcePath: '/echo/{mode}', httpMethod: 'POST', path: '/v1/echo/plain' },
     });
     expect(event.headers['x-custom']).toBe('yes');
     expect(event.requestContext.identity.sourceIp).toMatch(/127\.0\.0\.1/);
@@ -77,10 +77,40 @@ describe('local REST API', () => {
     expect(await response.json()).toEqual({ message: 'Endpoint request timed out' });
   });
 
-  it('answers 404 naming the declared routes for a path no route declares', async () => {
-    const response = await fetch(`${runtime.url}/nowhere`);
-    expect(response.status).toBe(404);
-    expect(((await response.json()) as { message: string }).message).toMatch(/no route declared for GET \/nowhere \(declared: ANY \/echo\/\{mode\}, GET \/files\/\{path\+\}\)/);
+  it('serves the routes under the declared stage path, as the deployed API does, with the same event', async () => {
+    const response = await fetch(`${runtime.url}/v1/echo/plain`);
+    expect(response.status).toBe(200);
+    const { event } = (await response.json()) as Echo;
+    expect(event).toMatchObject({ path: '/echo/plain', resource: '/echo/{mode}', requestContext: { stage: 'v1', path: '/v1/echo/plain' } });
+  });
+
+  it.each([
+    ['a path no route declares', 'GET', '/nowhere'],
+    ['a path no route declares, under the stage', 'GET', '/v1/nowhere'],
+    ['a method the path does not declare', 'DELETE', '/files/a.txt'],
+  ])('answers %s with 403 Missing Authentication Token, as a REST API does, invoking nothing', async (_what, method, path) => {
+    const before = (await runtime.stats()).functions.http?.invocations ?? 0;
+    const response = await fetch(`${runtime.url}${path}`, { method });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    expect(await response.json()).toEqual({ message: 'Missing Authentication Token' });
+    expect((await runtime.stats()).functions.http?.invocations ?? 0).toBe(before);
+  });
+
+  it('answers 413 for a body that would make the event exceed Lambda\'s 6 MB payload, invoking nothing', async () => {
+    const before = (await runtime.stats()).functions.http?.invocations ?? 0;
+    const response = await fetch(`${runtime.url}/echo/plain`, { method: 'POST', body: 'x'.repeat(6 * 1024 * 1024 + 1) });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ message: 'Request Entity Too Large' });
+    expect((await runtime.stats()).functions.http?.invocations ?? 0).toBe(before);
+  });
+
+  it('passes a body of a declared binary media type as base64, and any other as text', async () => {
+    const bytes = Buffer.from([0, 255, 1, 128]);
+    const binary = (await (await fetch(`${runtime.url}/echo/plain`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes })).json()) as Echo;
+    expect(binary.event).toMatchObject({ isBase64Encoded: true, body: bytes.toString('base64') });
+    const text = (await (await fetch(`${runtime.url}/echo/plain`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: 'abc' })).json()) as Echo;
+    expect(text.event).toMatchObject({ isBase64Encoded: false, body: 'abc' });
   });
 
   it('answers 400 for a path with malformed percent-encoding, invoking nothing', async () => {

@@ -14,6 +14,7 @@ import {
   type EventSettings,
   type IncomingRequest,
   type RouteMatch,
+  isBinaryMediaType,
 } from '../../lib/local/rest-event.js';
 import { failedMessageIds } from '../../lib/local/sqs-event-source.js';
 import { firstFailedIndex } from '../../lib/local/stream-event-source.js';
@@ -38,7 +39,13 @@ function mustMatch(routes: readonly Route[], method: string, path: string): Rout
   return match;
 }
 
-const SETTINGS: EventSettings = { stage: 'local', apiId: 'ferrylocal', accountId: '000000000000', host: 'api.example.test' };
+const SETTINGS: EventSettings = {
+  stage: 'local',
+  binaryMediaTypes: ['application/octet-stream', 'image/*', 'application/pdf', 'application/zip'],
+  apiId: 'ferrylocal',
+  accountId: '000000000000',
+  host: 'api.example.test',
+};
 
 function request(overrides: Partial<IncomingRequest> = {}): IncomingRequest {
   return {
@@ -255,8 +262,26 @@ describe('rest-event', () => {
       expect(event.isBase64Encoded).toBe(false);
     });
 
+    it('passes every body as text when the API declares no binary media types, as API Gateway does', () => {
+      const bytes = Buffer.from('abc');
+      const event = toProxyEvent(request({ method: 'PUT', path: '/files/x', headers: [['content-type', 'image/png']], body: bytes }), mustMatch([route('PUT', '/files/x')], 'PUT', '/files/x'), {
+        ...SETTINGS,
+        binaryMediaTypes: [],
+      });
+      expect(event.isBase64Encoded).toBe(false);
+      expect(event.body).toBe('abc');
+    });
+
+    it('matches binary media types with wildcards and parameters, and no other type', () => {
+      expect(isBinaryMediaType('image/png; q=1', ['image/*'])).toBe(true);
+      expect(isBinaryMediaType('text/html, application/octet-stream', ['application/octet-stream'])).toBe(true);
+      expect(isBinaryMediaType('anything/at-all', ['*/*'])).toBe(true);
+      expect(isBinaryMediaType('image/png', ['application/octet-stream'])).toBe(false);
+      expect(isBinaryMediaType('', ['*/*'])).toBe(false);
+    });
+
     it.each(['application/octet-stream', 'Application/Octet-Stream', 'image/png', 'application/pdf', 'application/zip'])(
-      'base64-encodes a %s body and flags it',
+      'base64-encodes a %s body (a declared binary media type) and flags it',
       (contentType) => {
         const bytes = Buffer.from([0, 255, 1, 128]);
         const event = eventFor(request({ method: 'PUT', path: '/files/x', headers: [['content-type', contentType]], body: bytes }));
@@ -350,8 +375,14 @@ describe('rest-event', () => {
       expect(fromProxyResult({ statusCode: 200, headers: null, multiValueHeaders: null, body: '' })?.headers).toEqual([]);
     });
 
-    it('decodes a base64 body when isBase64Encoded is true', () => {
-      expect(fromProxyResult({ statusCode: 200, body: 'AP8BgA==', isBase64Encoded: true })?.body).toEqual(Buffer.from([0, 255, 1, 128]));
+    it('decodes a base64 body when isBase64Encoded is true and the request accepts a binary media type', () => {
+      const binary = { accept: 'image/png', binaryMediaTypes: ['image/*'] };
+      expect(fromProxyResult({ statusCode: 200, body: 'AP8BgA==', isBase64Encoded: true }, binary)?.body).toEqual(Buffer.from([0, 255, 1, 128]));
+    });
+
+    it('passes a base64 body through as text when the request accepts no binary media type, as API Gateway does', () => {
+      expect(fromProxyResult({ statusCode: 200, body: 'AP8BgA==', isBase64Encoded: true }, { accept: 'text/html', binaryMediaTypes: ['image/*'] })?.body.toString()).toBe('AP8BgA==');
+      expect(fromProxyResult({ statusCode: 200, body: 'AP8BgA==', isBase64Encoded: true })?.body.toString()).toBe('AP8BgA==');
     });
 
     it('passes a body as text unless isBase64Encoded is exactly true', () => {
