@@ -37,9 +37,22 @@ import { log as defaultLog, type LogSink } from '../util/log.js';
 import { mapLimit } from '../util/map-limit.js';
 import { embeddedMetrics } from '../util/metrics.js';
 
-/** Time kept back from the invocation's deadline to record an attempt's outcome. */
-const INVOCATION_MARGIN_MS = 1_000;
+/**
+ * Time kept back from the invocation's deadline for what the worker does after
+ * an attempt: the status write, the workflow hook (a few writes and a send),
+ * a dead-letter send or a visibility change, each a round trip that the SDK
+ * may retry. An attempt that overran it would have its sandbox stopped before
+ * its outcome is recorded.
+ */
+const INVOCATION_MARGIN_MS = 3_000;
+/** SQS: a message stays invisible at most 12 hours from when it was received. */
 const MAX_VISIBILITY_SECONDS = 43_200;
+/**
+ * The longest a message can wait between its receive and the invocation: the
+ * event source's longest batching window (5 minutes), the worker's bound on
+ * how long before the invocation the batch was received.
+ */
+const MAX_RECEIVE_TO_INVOKE_SECONDS = 300;
 
 export interface WorkerOptions {
   readonly registry: TaskRegistry;
@@ -75,9 +88,10 @@ export function createWorker(options: WorkerOptions): WorkerHandler {
 
   return async (event, context) => {
     const failed: string[] = [];
+    const invokedAt = Date.now();
     await mapLimit(event.Records, concurrency, async (record) => {
       try {
-        const keep = await handleRecord(record, context, { registry: options.registry, store, queueIds, log, hook: options.workflowHook });
+        const keep = await handleRecord(record, context, { registry: options.registry, store, queueIds, log, hook: options.workflowHook, invokedAt });
         if (keep) failed.push(record.messageId);
       } catch (error) {
         failed.push(record.messageId);
@@ -94,6 +108,8 @@ interface RecordDeps {
   readonly queueIds: readonly string[];
   readonly log: LogSink;
   readonly hook: WorkflowHook | undefined;
+  /** Epoch ms the invocation began: its records were received at most MAX_RECEIVE_TO_INVOKE_SECONDS before. */
+  readonly invokedAt: number;
 }
 
 /** Handles one record; returns true when the message must stay on the queue. */
@@ -146,10 +162,10 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
     case 'skipped':
       return false;
     case 'retry':
-      await setVisibility(queue, record, outcome.delayMs);
+      await setVisibility(queue, record, outcome.delayMs, deps.invokedAt);
       return true;
     case 'busy':
-      await setVisibility(queue, record, outcome.retryInMs);
+      await setVisibility(queue, record, outcome.retryInMs, deps.invokedAt);
       return true;
     case 'failed':
       await deadLetter(deps, queue, record.body, {
@@ -179,12 +195,18 @@ async function deadLetter(deps: RecordDeps, queue: string, body: string, reason:
   deps.log({ level: 'warn', msg: 'dead-lettered', queue, ...reason });
 }
 
-async function setVisibility(queue: string, record: SQSRecord, delayMs: number): Promise<void> {
+/**
+ * Hides the message for `delayMs` (the retry's backoff), within SQS's 12 hours
+ * from its receive: a longer delay is cut to what is left of them, and the
+ * message comes back sooner than asked (its next attempt runs then).
+ */
+async function setVisibility(queue: string, record: SQSRecord, delayMs: number, invokedAt: number): Promise<void> {
+  const sinceReceiveS = MAX_RECEIVE_TO_INVOKE_SECONDS + Math.ceil((Date.now() - invokedAt) / 1000);
   await sqsClient().send(
     new ChangeMessageVisibilityCommand({
       QueueUrl: queueUrl(queue),
       ReceiptHandle: record.receiptHandle,
-      VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(delayMs / 1000)),
+      VisibilityTimeout: Math.max(0, Math.min(MAX_VISIBILITY_SECONDS - sinceReceiveS, Math.ceil(delayMs / 1000))),
     }),
   );
 }

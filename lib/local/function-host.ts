@@ -4,8 +4,9 @@
  * per invocation (function, trigger, duration, outcome), counters updated.
  *
  * Handlers run in this process. A timed-out invocation is reported as failed
- * at once, like Lambda, but its promise cannot be killed and finishes in the
- * background: the log line says so.
+ * at once, like Lambda; its promise cannot be killed, but every AWS call it
+ * makes after the deadline is refused (deadline-check.ts), so nothing it does
+ * late reaches DynamoDB or SQS, as on AWS.
  */
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
@@ -78,7 +79,9 @@ export class FunctionHost {
     });
     const started = performance.now();
     // The handler runs in its invocation's scope: the IAM check knows which function makes each call.
-    const run = runInvocation({ functionId: fn.id, requestId: context.awsRequestId }, () => callHandler(handler, event, context));
+    const run = runInvocation({ functionId: fn.id, requestId: context.awsRequestId, deadline: Date.now() + context.getRemainingTimeInMillis() }, () =>
+      callHandler(handler, event, context),
+    );
     this.inFlight.add(run);
     const settle = () => this.inFlight.delete(run);
     run.then(settle, settle);
@@ -147,7 +150,7 @@ function formatLine(functionId: string, trigger: string, requestId: string, resu
     result.outcome === 'ok'
       ? paint('ok', 'green')
       : result.outcome === 'timeout'
-        ? paint(`TIMEOUT (${result.error.message}; the handler keeps running in the background)`, 'red')
+        ? paint(`TIMEOUT (${result.error.message}; its AWS calls from now on are refused, as its sandbox would be stopped)`, 'red')
         : paint(`ERROR ${result.error.name}: ${result.error.message}`, 'red');
   return `${paint(clockOf(date), 'dim')} ${paint('λ', 'bold')} ${functionId.padEnd(14)} ${trigger.padEnd(22)} ${ms.padStart(10)}  ${detail}  ${paint(`[${requestId.slice(0, 8)}]`, 'dim')}`;
 }

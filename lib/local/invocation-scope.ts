@@ -11,6 +11,8 @@ export interface Invocation {
   readonly functionId: string;
   /** The AWS request id of the invocation. */
   readonly requestId: string;
+  /** Epoch ms when the invocation times out: on AWS its sandbox is stopped then, and nothing it started runs on. */
+  readonly deadline: number;
 }
 
 const scope = new AsyncLocalStorage<Invocation>();

@@ -26,6 +26,8 @@ import { jsonResponse, startRestApiServer, type RestApiServer } from './rest-api
 import { useClientPlugin } from '../aws/clients.js';
 import { deployedPolicies } from './deployed-policies.js';
 import { iamCheckPlugin, type ArnResolver } from './iam-check.js';
+import { deadlineCheckPlugin } from './deadline-check.js';
+import { ReceiptLog, sqsRulesPlugin } from './sqs-rules.js';
 import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
 import { Scheduler, UnknownScheduleError } from './scheduler.js';
 import { SqsEventSource } from './sqs-event-source.js';
@@ -184,6 +186,14 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   Object.assign(process.env, environment);
   await options.prepare?.({ resources: provisioned, environment });
 
+  // An invocation past its timeout makes no more AWS calls, as its stopped sandbox would not.
+  const removeDeadlineCheck = useClientPlugin(deadlineCheckPlugin((error) => log(`timeout: ${error.message}`)));
+  cleanups.unshift(async () => removeDeadlineCheck());
+  // SQS's own limits that fauxqs does not check.
+  const receipts = new ReceiptLog();
+  const removeSqsRules = useClientPlugin(sqsRulesPlugin(receipts, (call, error) => log(`SQS refused ${call}: ${error.message}`)));
+  cleanups.unshift(async () => removeSqsRules());
+
   if (options.iam ?? true) {
     const arns = arnsOf(provisioned);
     const policies = await deployedPolicies(app, projectRoot, {
@@ -216,7 +226,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     const queue = provisioned.queues[source.queue];
     const host = hosts.get(source.functionId);
     if (queue === undefined || host === undefined) throw new Error(`sqs source ${source.functionId}/${source.queue} is not provisioned`);
-    return new SqsEventSource({ source, queue, host, sqs, region: REGION, stats, log });
+    return new SqsEventSource({ source, queue, host, sqs, region: REGION, stats, log, receipts });
   });
   const streamSources = app.streamSources.map((source) => {
     const host = hosts.get(source.functionId);

@@ -26,6 +26,7 @@ import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import type { SqsSource } from '../app/define-app.js';
 import type { FunctionHost, InvocationResult } from './function-host.js';
 import type { RuntimeStats } from './runtime-stats.js';
+import type { ReceiptLog } from './sqs-rules.js';
 import { sleep } from '../util/sleep.js';
 
 /** The longest long-poll SQS allows. */
@@ -40,6 +41,8 @@ export interface SqsEventSourceOptions {
   readonly region: string;
   readonly stats: RuntimeStats;
   readonly log: (line: string) => void;
+  /** Where each received message's receive time is recorded, for the 12-hour visibility rule. */
+  readonly receipts?: ReceiptLog;
 }
 
 export class SqsEventSource {
@@ -137,6 +140,8 @@ export class SqsEventSource {
       }),
       { abortSignal: this.abort.signal },
     );
+    const at = Date.now();
+    for (const message of Messages ?? []) if (message.ReceiptHandle !== undefined) this.options.receipts?.record(message.ReceiptHandle, at);
     return Messages ?? [];
   }
 

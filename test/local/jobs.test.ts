@@ -19,16 +19,17 @@ import { JobStatus, NOT_FOUND, type JobLookup, type JobRecord } from '../../lib/
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 import { inspectQueue } from '../helpers/queues.js';
 import { CallCounter } from '../../bench/call-counter.js';
-import { alwaysFails, flaky, member, rejects, runs, sleepy } from '../fixtures/job-tasks.js';
+import { alwaysFails, flaky, member, rejects, runs, sleepy, waitsLong } from '../fixtures/job-tasks.js';
 import { jobsApp } from '../fixtures/jobs-app.js';
 import { registry } from '../fixtures/job-worker.js';
 
 let runtime: LocalRuntime;
 let clients: LocalClients;
 let jobs: JobClient;
+const logged: string[] = [];
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(jobsApp);
+  runtime = await startTestRuntime(jobsApp, { log: (line) => void logged.push(line) });
   clients = localClients(runtime.endpoints);
   jobs = createJobClient({ registry });
 });
@@ -59,6 +60,16 @@ async function deadLetter(marker: string): Promise<DeadLetterReason> {
 }
 
 describe('worker retries', () => {
+  it('keeps a retry asked for in 13 hours within SQS\'s 12 hours from the receive, so the visibility change is not refused', async () => {
+    const k = key();
+    const { jobId } = await jobs.enqueue(waitsLong, { key: k });
+    await eventually('the first attempt', async () => (runs().byKey[k]?.length === 1 ? true : undefined));
+    // The worker then hides the message for as long as SQS allows; a refused change would be logged by the runtime.
+    await eventually('the message to be hidden', async () => ((await inspectQueue(runtime, queue().name)).inflight.some((m) => m.message.body.includes(jobId)) ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(logged.filter((l) => l.startsWith('SQS refused'))).toEqual([]);
+  });
+
   it('succeeds on a later attempt after failures, with backoff that grows between attempts', async () => {
     const k = key();
     const { jobId } = await jobs.enqueue(flaky, { key: k, failTimes: 2 });

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { localClients, type LocalClients } from '../../lib/local/local-clients.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
@@ -15,9 +16,10 @@ import { testApp } from '../fixtures/test-app.js';
 
 let runtime: LocalRuntime;
 let clients: LocalClients;
+const logged: string[] = [];
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(testApp);
+  runtime = await startTestRuntime(testApp, { log: (line) => void logged.push(line) });
   clients = localClients(runtime.endpoints);
 });
 
@@ -26,7 +28,7 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-type Mode = 'ok' | 'fail' | 'throw' | 'sleep' | 'bad-id';
+type Mode = 'ok' | 'fail' | 'throw' | 'sleep' | 'bad-id' | 'late-write';
 
 /** Sends one message per mode in a single SendMessageBatch; returns the tag that marks them. */
 async function send(queueId: 'work' | 'wide', modes: readonly Mode[], ms?: number): Promise<string> {
@@ -133,6 +135,30 @@ describe('SqsEventSource', () => {
     expect(batches[1]?.records[0]?.receiveCount).toBe(2);
     const after = (await runtime.stats()).functions.batcher;
     expect((after?.timeouts ?? 0) - (before?.timeouts ?? 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  it("refuses a timed-out invocation's late write, as a stopped sandbox makes none, and brings its batch back after the visibility timeout", async () => {
+    const lateWrites = (tag: string) =>
+      clients.dynamodb.send(
+        new QueryCommand({
+          TableName: runtime.resources.tables.events?.name,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tag)',
+          ExpressionAttributeValues: { ':pk': { S: 'late-write' }, ':tag': { S: tag } },
+          ConsistentRead: true,
+        }),
+      );
+    // In time (100 ms of the 1 s timeout), the same write lands.
+    const inTime = await send('work', ['late-write'], 100);
+    await eventually('the write made in time', async () => ((await lateWrites(inTime)).Count === 1 ? true : undefined));
+
+    const tag = await send('work', ['late-write'], 1_500);
+    const batches = await redelivered(tag);
+    expect(batches[1]?.records[0]?.receiveCount).toBe(2);
+    await eventually('both attempts to try their late write', async () => {
+      const refused = logged.filter((l) => /^timeout: function "batcher" called DynamoDB PutItem \d+ ms after its invocation timed out/.test(l));
+      return refused.length >= 2 ? true : undefined;
+    });
+    expect((await lateWrites(tag)).Count).toBe(0);
   });
 
   it('never runs more invocations of a source at once than its maxConcurrency', async () => {
