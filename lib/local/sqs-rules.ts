@@ -60,7 +60,7 @@ export function checkSqsRules(commandName: string, input: Input, receipts: Recei
   if (operation === 'ChangeMessageVisibility' || operation === 'ChangeMessageVisibilityBatch') {
     const changes = operation === 'ChangeMessageVisibility' ? [input] : ((input.Entries as Input[] | undefined) ?? []);
     for (const change of changes) {
-      const receivedAt = receipts.receivedAtOf(String(change.ReceiptHandle ?? ''));
+      const receivedAt = typeof change.ReceiptHandle === 'string' ? receipts.receivedAtOf(change.ReceiptHandle) : undefined;
       const timeout = Number(change.VisibilityTimeout ?? 0);
       if (receivedAt === undefined) continue;
       const total = Math.ceil((now - receivedAt) / 1000) + timeout;
