@@ -15,7 +15,8 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { App } from '../app/define-app.js';
-import { environmentOf } from '../app/define-app.js';
+import { environmentOf, type SqsSource, type StreamSource } from '../app/define-app.js';
+import { toWholeSeconds } from '../app/duration.js';
 import { resources } from '../resources.js';
 import type { EmulatorEndpoints } from './emulator-protocol.js';
 import { sqsTraffic, startEmulators, type Emulators } from './emulators.js';
@@ -87,6 +88,15 @@ export interface PrepareContext {
   readonly environment: Readonly<Record<string, string>>;
 }
 
+export interface LocalFunctionSettings {
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** The module export invoked. */
+  readonly handler: string;
+  /** The variables the declaration gives this function (resource names and its own), as the stack sets them. */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
 export interface LocalRuntime {
   /** Base URL of the local REST API, e.g. `http://localhost:3000`. */
   readonly url: string;
@@ -95,6 +105,10 @@ export interface LocalRuntime {
   readonly resources: Provisioned;
   /** The environment the runtime set for the functions. */
   readonly environment: Readonly<Record<string, string>>;
+  /** What each function runs with, by declared id: the settings the contract test compares with the synthesized stack. */
+  readonly functions: Readonly<Record<string, LocalFunctionSettings>>;
+  /** The SQS and stream event source mappings the runtime drives, with their settings. */
+  readonly eventSources: { readonly sqs: readonly SqsSource[]; readonly streams: readonly StreamSource[] };
   stats(): Promise<StatsSnapshot>;
   /** Invokes a declared schedule's function now. */
   fireSchedule(name: string): Promise<void>;
@@ -170,6 +184,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
   };
   if (!process.env.AWS_ACCESS_KEY_ID) Object.assign(environment, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  const functionSettings: Record<string, LocalFunctionSettings> = {};
   for (const fn of app.functions) {
     const env = environmentOf(fn, {
       tableName: (id) => provisioned.tables[id]?.name ?? '',
@@ -182,6 +197,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
       }
       environment[key] = value;
     }
+    functionSettings[fn.id] = { timeoutSeconds: toWholeSeconds(fn.timeout, `function "${fn.id}": timeout`), memoryMb: fn.memoryMb, handler: fn.handler, environment: env };
   }
   Object.assign(process.env, environment);
   await options.prepare?.({ resources: provisioned, environment });
@@ -286,6 +302,8 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     endpoints: { dynamodbEndpoint: endpoints.dynamodbEndpoint, sqsEndpoint: endpoints.sqsEndpoint, controlEndpoint: endpoints.controlEndpoint },
     resources: provisioned,
     environment,
+    functions: functionSettings,
+    eventSources: { sqs: sqsSources.map((s) => s.source), streams: streamSources.map((s) => s.source) },
     stats: snapshot,
     fireSchedule: async (name) => void (await scheduler.fire(name)),
     setEventSourceEnabled: (functionId, queue, enabled) => {

@@ -54,6 +54,11 @@ export class SqsEventSource {
 
   constructor(private readonly options: SqsEventSourceOptions) {}
 
+  /** The mapping's settings, as declared. */
+  get source(): SqsSource {
+    return this.options.source;
+  }
+
   get functionId(): string {
     return this.options.source.functionId;
   }

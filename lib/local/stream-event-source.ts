@@ -55,6 +55,11 @@ export class StreamEventSource {
 
   constructor(private readonly options: StreamEventSourceOptions) {}
 
+  /** The mapping's settings, as declared. */
+  get source(): StreamEventSourceOptions['source'] {
+    return this.options.source;
+  }
+
   /** Resolves the stream and positions the existing shards, then polls in the background. */
   async start(): Promise<void> {
     const { Table } = await this.options.dynamodb.send(new DescribeTableCommand({ TableName: this.options.tableName }));
