@@ -81,7 +81,7 @@ describe.each([
         memory: properties.MemorySize,
         handler: properties.Handler,
       });
-      const variables = ((properties.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {}) as Record<string, Json>;
+      const variables: Record<string, Json> = (properties.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
       const deployed = Object.fromEntries(Object.entries(variables).filter(([k]) => !BUNDLE_ONLY_VARIABLES.has(k)).map(([k, v]) => [k, localValue(v)]));
       expect(local?.environment, fn.id).toEqual(deployed);
     }
@@ -187,12 +187,12 @@ describe.each([
       const cached = paths.get(id);
       if (cached !== undefined) return cached;
       const properties = template[id]?.Properties ?? {};
-      const path = `${pathOf(properties.ParentId)}/${String(properties.PathPart)}`;
+      const path = `${pathOf(properties.ParentId)}/${typeof properties.PathPart === 'string' ? properties.PathPart : '?'}`;
       paths.set(id, path);
       return path;
     };
     const deployed = ofType('AWS::ApiGateway::Method')
-      .map(([, r]) => `${String(r.Properties.HttpMethod)} ${pathOf(r.Properties.ResourceId) || '/'}`)
+      .map(([, r]) => `${typeof r.Properties.HttpMethod === 'string' ? r.Properties.HttpMethod : '?'} ${pathOf(r.Properties.ResourceId) || '/'}`)
       .sort();
     expect(app.routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(deployed);
     const stages = ofType('AWS::ApiGateway::Stage').map(([, r]) => r.Properties.StageName);
