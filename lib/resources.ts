@@ -31,7 +31,8 @@ export const resources = defineApp({
       entry: 'functions/api.ts',
       timeout: seconds(10),
       memoryMb: 512,
-      uses: { tables: { state: 'readWrite' }, queues: { io: 'send' } },
+      // Send on both pools: a ping's job can run on either (the demo proves each pool end to end).
+      uses: { tables: { state: 'readWrite' }, queues: { io: 'send', cpu: 'send' } },
       events: [
         { type: 'http', method: 'GET', path: '/health' },
         { type: 'http', method: 'POST', path: '/pings' },

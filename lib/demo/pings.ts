@@ -24,7 +24,13 @@ export interface Ping {
   readonly processedAt?: string;
   readonly jobId?: string;
   readonly attempts?: number;
+  /** The worker pool (declared queue) that ran or runs its job. */
+  readonly pool?: PingPool;
 }
+
+/** The pools a ping's job can run on: every declared worker pool, so each is proven end to end. */
+export const PING_POOLS = ['io', 'cpu'] as const;
+export type PingPool = (typeof PING_POOLS)[number];
 
 const key = (id: string) => ({ pk: `PING#${id}`, sk: 'PING' });
 
@@ -64,19 +70,21 @@ export const processPing = defineTask({
   },
 });
 
-/** Records a ping, then (after the write succeeded) enqueues its job with the ping's id. */
-export async function createPing(message: unknown, traceId?: string): Promise<{ ping: Ping; jobId: string }> {
+/** Records a ping, then (after the write succeeded) enqueues its job with the ping's id, on `pool` (default io). */
+export async function createPing(message: unknown, traceId?: string, pool: unknown = 'io'): Promise<{ ping: Ping; jobId: string }> {
   if (message !== undefined && (typeof message !== 'string' || message.length > MAX_MESSAGE_LENGTH)) {
     throw new InvalidPingError(`"message" must be a string of at most ${MAX_MESSAGE_LENGTH} characters`);
   }
-  const ping: Ping = { id: randomUUID(), message: message ?? 'ping', status: 'queued', createdAt: new Date().toISOString() };
+  if (!PING_POOLS.includes(pool as PingPool)) throw new InvalidPingError(`"pool" must be one of ${PING_POOLS.join(', ')} (got ${JSON.stringify(pool)})`);
+  const queue = pool as PingPool;
+  const ping: Ping = { id: randomUUID(), message: message ?? 'ping', status: 'queued', createdAt: new Date().toISOString(), pool: queue };
   await documentClient().send(
     new PutCommand({
       TableName: tableName('state'),
       Item: { ...key(ping.id), ...ping, expiresAt: Math.floor(Date.now() / 1000) + PING_TTL_SECONDS },
     }),
   );
-  const { jobId } = await jobs.enqueue(processPing, { pingId: ping.id }, traceId === undefined ? {} : { traceId });
+  const { jobId } = await jobs.enqueue(processPing, { pingId: ping.id }, { queue, ...(traceId !== undefined && { traceId }) });
   return { ping, jobId };
 }
 

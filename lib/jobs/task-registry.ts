@@ -10,7 +10,12 @@ import type { AnyTask } from './task.js';
 export interface TaskRegistry {
   get(name: string): AnyTask | undefined;
   readonly names: readonly string[];
-  /** Ids of the queues the registered tasks run on. */
+  /**
+   * Ids of the queues a worker of this registry may receive jobs from: every
+   * queue the app declares (a job can be routed to any pool with the `queue`
+   * option, and workflow members run where their signature says), or, without
+   * an app, the queues the tasks run on.
+   */
   readonly queues: readonly string[];
 }
 
@@ -39,6 +44,6 @@ export function createTaskRegistry(tasks: readonly AnyTask[], app?: App): TaskRe
   return {
     get: (name) => byName.get(name),
     names: [...byName.keys()],
-    queues: [...new Set(tasks.map((t) => t.queue))],
+    queues: app === undefined ? [...new Set(tasks.map((t) => t.queue))] : app.queues.map((q) => q.id),
   };
 }

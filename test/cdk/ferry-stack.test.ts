@@ -261,7 +261,7 @@ describe('FerryStack built from lib/resources.ts', () => {
     for (const group of groups) expect(group.Properties?.RetentionInDays).toBe(30);
   });
 
-  it('lets the api send to the io queue only, and each worker send to both pools (re-sends and workflow members)', () => {
+  it('lets the api (pings on either pool) and each worker (re-sends and workflow members) send to both pools, and only the workers consume', () => {
     const sendsTo = (functionId: string, queueId: string): boolean => {
       const queue = stack.queues.get(queueId);
       if (queue === undefined) throw new Error(`queue "${queueId}" missing`);
@@ -269,7 +269,9 @@ describe('FerryStack built from lib/resources.ts', () => {
       return policyStatements(template, stack, functionId).some((s) => actionsOf(s).includes('sqs:SendMessage') && refersTo(s.Resource, queueLogicalId));
     };
     expect(resources.functions.find((f) => f.id === 'api')?.queues.io).toBe('send');
-    expect([sendsTo('api', 'io'), sendsTo('api', 'cpu')]).toEqual([true, false]);
+    expect([sendsTo('api', 'io'), sendsTo('api', 'cpu')]).toEqual([true, true]);
+    const consumes = (functionId: string) => policyStatements(template, stack, functionId).some((s) => actionsOf(s).includes('sqs:ReceiveMessage'));
+    expect([consumes('api'), consumes('ioWorker'), consumes('cpuWorker')]).toEqual([false, true, true]);
     // The report's start job runs on ioWorker and sends its chord's members to io: without this grant
     // the first refresh fails on AWS with AccessDeniedException (the local runtime now refuses it too).
     for (const worker of ['ioWorker', 'cpuWorker']) expect([sendsTo(worker, 'io'), sendsTo(worker, 'cpu')]).toEqual([true, true]);

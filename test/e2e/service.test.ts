@@ -58,6 +58,23 @@ describe(`Ferry on ${target.kind}`, () => {
     expect(processed.jobId).toBe(jobId);
   }, patience + 10_000);
 
+  it.each(['io', 'cpu'])('runs a ping job on the %s pool, so every declared worker pool is proven end to end', async (pool) => {
+    const created = await fetch(`${api}/pings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'pool', pool }) });
+    expect(created.status).toBe(202);
+    const { ping } = (await created.json()) as { ping: { id: string; pool: string } };
+    expect(ping.pool).toBe(pool);
+    await eventually(`the ping on ${pool} to be processed`, async () => {
+      const answer = (await (await fetch(`${api}/pings/${ping.id}`)).json()) as { ping: { status: string } };
+      return answer.ping.status === 'processed' ? true : undefined;
+    }, patience);
+  }, patience + 10_000);
+
+  it('refuses a ping for a pool that is not declared with 400 naming the pools', async () => {
+    const response = await fetch(`${api}/pings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pool: 'gpu' }) });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe('"pool" must be one of io, cpu (got "gpu")');
+  });
+
   it('serves the report: 202 while it is computed, then 200 with the count', async () => {
     const path = `${api}/reports/slow-blog-views?days=${remote ? 30 : 29}`;
     const first = await fetch(path, { headers: { accept: 'application/json' } });

@@ -852,14 +852,14 @@ describe("Ferry's resources", () => {
     ]);
   });
 
-  it('feeds queue io to ioWorker and queue cpu to cpuWorker, lets each worker send to both, and api send to io', () => {
+  it('feeds queue io to ioWorker and queue cpu to cpuWorker, lets each worker and api send to both', () => {
     expect(resources.sqsSources).toEqual([
       { functionId: 'ioWorker', queue: 'io', batchSize: 10, maxBatchingWindow: seconds(0), maxConcurrency: 5 },
       { functionId: 'cpuWorker', queue: 'cpu', batchSize: 1, maxBatchingWindow: seconds(0), maxConcurrency: 2 },
     ]);
     expect(functionOf(resources, 'cpuWorker')).toMatchObject({ memoryMb: 1769, queues: { cpu: 'sendConsume', io: 'send' } });
     expect(functionOf(resources, 'ioWorker').queues).toEqual({ io: 'sendConsume', cpu: 'send' });
-    expect(functionOf(resources, 'api').queues).toEqual({ io: 'send' });
+    expect(functionOf(resources, 'api').queues).toEqual({ io: 'send', cpu: 'send' });
   });
 
   it('gives queue io six times ioWorker timeout as its visibility timeout', () => {

@@ -274,10 +274,12 @@ describe('createTaskRegistry', () => {
       expect(registry.get('')).toBeUndefined();
     });
 
-    it('holds nothing when given no tasks', () => {
+    it('holds no task when given none, and still receives from every declared queue (a job can be routed to any pool)', () => {
       const empty = createTaskRegistry([], app());
       expect(empty.names).toEqual([]);
-      expect(empty.queues).toEqual([]);
+      expect(empty.queues).toEqual(app().queues.map((q) => q.id));
+      expect(empty.queues.length).toBeGreaterThan(0);
+      expect(createTaskRegistry([]).queues).toEqual([]);
     });
   });
 
