@@ -108,6 +108,9 @@ export class FerryFunction extends Construct {
         minify: true,
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_SHIM,
+        // The AWS SDK goes into the bundle (not Lambda's own copy): the version
+        // deployed is the one package-lock.json pins and the tests run.
+        externalModules: [],
       },
     });
   }

@@ -12,7 +12,12 @@ import type { MetadataBearer, Pluggable } from '@smithy/types';
 let sqs: SQSClient | undefined;
 let dynamodb: DynamoDBClient | undefined;
 let documents: DynamoDBDocumentClient | undefined;
-const plugins: Pluggable<object, MetadataBearer>[] = [];
+/**
+ * Kept on `globalThis`, so that every copy of this module in the process (a
+ * function's bundle carries its own) shares one list.
+ */
+const PLUGINS = Symbol.for('ferry.aws.clientPlugins');
+const plugins: Pluggable<object, MetadataBearer>[] = ((globalThis as unknown as Record<symbol, Pluggable<object, MetadataBearer>[] | undefined>)[PLUGINS] ??= []);
 
 /**
  * Adds SDK middleware to every client Ferry creates, now and later. Nothing

@@ -30,6 +30,8 @@ export interface FunctionHostOptions {
   readonly region: string;
   readonly stats: RuntimeStats;
   readonly log: (line: string) => void;
+  /** Run this file's export instead of the declared entry's (the synthesized bundle). @default the declared entry and handler */
+  readonly code?: { readonly file: string; readonly handler: string };
 }
 
 export class FunctionTimeoutError extends Error {
@@ -55,11 +57,13 @@ export class FunctionHost {
 
   /** Imports the entry module and finds the handler export; fails loudly naming both. */
   async load(): Promise<void> {
-    const { fn, projectRoot } = this.options;
-    const module = (await import(pathToFileURL(join(projectRoot, fn.entry)).href)) as Record<string, unknown>;
-    const handler = module[fn.handler];
+    const { fn, projectRoot, code } = this.options;
+    const file = code?.file ?? join(projectRoot, fn.entry);
+    const exportName = code?.handler ?? fn.handler;
+    const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    const handler = module[exportName];
     if (typeof handler !== 'function') {
-      throw new HandlerNotFoundError(`function "${fn.id}": ${fn.entry} has no exported function "${fn.handler}"`);
+      throw new HandlerNotFoundError(`function "${fn.id}": ${code?.file ?? fn.entry} has no exported function "${exportName}"`);
     }
     this.handler = handler as Handler;
   }

@@ -128,6 +128,8 @@ export interface IamCheckOptions {
   readonly principalOf: (functionId: string) => string;
   /** Called with each refusal before it is thrown. */
   readonly onDenied: (error: AccessDeniedException) => void;
+  /** Called for each call checked (allowed or not). @default nothing */
+  readonly onChecked?: () => void;
 }
 
 /** The SDK plugin that checks every call made inside an invocation; see the file comment. */
@@ -135,6 +137,7 @@ export function iamCheckPlugin(options: IamCheckOptions): Pluggable<object, Meta
   const middleware: InitializeMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
     const invocation = currentInvocation();
     if (invocation !== undefined) {
+      options.onChecked?.();
       const statements = options.policies.get(invocation.functionId) ?? [];
       const clientName = String(context.clientName ?? '');
       const commandName = String(context.commandName ?? '');

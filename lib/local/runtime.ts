@@ -11,7 +11,8 @@
  * variable has the same value for every function that uses it, and the runtime
  * sets the union. One runtime runs per process at a time.
  */
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { App } from '../app/define-app.js';
@@ -28,6 +29,7 @@ import { useClientPlugin } from '../aws/clients.js';
 import { deployedPolicies } from './deployed-policies.js';
 import { iamCheckPlugin, type ArnResolver } from './iam-check.js';
 import { deadlineCheckPlugin } from './deadline-check.js';
+import { synthesizeBundles } from './deployed-bundles.js';
 import { ReceiptLog, sqsRulesPlugin } from './sqs-rules.js';
 import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
 import { Scheduler, UnknownScheduleError } from './scheduler.js';
@@ -75,6 +77,14 @@ export interface LocalRuntimeOptions {
    */
   readonly iam?: boolean;
   /**
+   * What the functions run: the TypeScript `sources` their declaration names,
+   * or the `bundles` that `cdk synth` of the app's stack writes (esbuild, the
+   * AWS SDK inside), loaded from the handler the template names, as deployed.
+   * Bundling takes a few seconds more at start.
+   * @default 'sources'
+   */
+  readonly code?: 'sources' | 'bundles';
+  /**
    * Runs once the resources exist and the environment is set, before any
    * function is loaded or invoked and before the API listens: for data that
    * no request may see half-written (`npm start`'s demo data set).
@@ -88,7 +98,19 @@ export interface PrepareContext {
   readonly environment: Readonly<Record<string, string>>;
 }
 
+export interface EnforcementCounts {
+  /** Calls made inside invocations that the IAM check saw. */
+  readonly iamChecked: number;
+  readonly iamDenied: number;
+  /** Calls refused because their invocation had timed out. */
+  readonly lateCallsRefused: number;
+  /** SQS calls refused by the rules fauxqs does not enforce. */
+  readonly sqsRefused: number;
+}
+
 export interface LocalFunctionSettings {
+  /** The file the function's handler is loaded from: its TypeScript entry, or the synthesized bundle. */
+  readonly codeFile: string;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   /** The module export invoked. */
@@ -107,6 +129,8 @@ export interface LocalRuntime {
   readonly environment: Readonly<Record<string, string>>;
   /** What each function runs with, by declared id: the settings the contract test compares with the synthesized stack. */
   readonly functions: Readonly<Record<string, LocalFunctionSettings>>;
+  /** How often the runtime's AWS checks ran and refused, since it started (see the README's table of what is enforced). */
+  enforcement(): EnforcementCounts;
   /** The SQS and stream event source mappings the runtime drives, with their settings. */
   readonly eventSources: { readonly sqs: readonly SqsSource[]; readonly streams: readonly StreamSource[] };
   stats(): Promise<StatsSnapshot>;
@@ -184,6 +208,13 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
   };
   if (!process.env.AWS_ACCESS_KEY_ID) Object.assign(environment, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  let bundles: Record<string, { file: string; handler: string }> = {};
+  if (options.code === 'bundles') {
+    const outdir = mkdtempSync(join(tmpdir(), 'ferry-bundles-'));
+    cleanups.unshift(async () => rmSync(outdir, { recursive: true, force: true }));
+    bundles = await synthesizeBundles(app, projectRoot, outdir);
+  }
+
   const functionSettings: Record<string, LocalFunctionSettings> = {};
   for (const fn of app.functions) {
     const env = environmentOf(fn, {
@@ -197,17 +228,35 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
       }
       environment[key] = value;
     }
-    functionSettings[fn.id] = { timeoutSeconds: toWholeSeconds(fn.timeout, `function "${fn.id}": timeout`), memoryMb: fn.memoryMb, handler: fn.handler, environment: env };
+    const code = bundles[fn.id];
+    functionSettings[fn.id] = {
+      codeFile: code?.file ?? join(projectRoot, fn.entry),
+      timeoutSeconds: toWholeSeconds(fn.timeout, `function "${fn.id}": timeout`),
+      memoryMb: fn.memoryMb,
+      handler: code?.handler ?? fn.handler,
+      environment: env,
+    };
   }
   Object.assign(process.env, environment);
   await options.prepare?.({ resources: provisioned, environment });
 
   // An invocation past its timeout makes no more AWS calls, as its stopped sandbox would not.
-  const removeDeadlineCheck = useClientPlugin(deadlineCheckPlugin((error) => log(`timeout: ${error.message}`)));
+  const counts = { iamChecked: 0, iamDenied: 0, lateCallsRefused: 0, sqsRefused: 0 };
+  const removeDeadlineCheck = useClientPlugin(
+    deadlineCheckPlugin((error) => {
+      counts.lateCallsRefused++;
+      log(`timeout: ${error.message}`);
+    }),
+  );
   cleanups.unshift(async () => removeDeadlineCheck());
   // SQS's own limits that fauxqs does not check.
   const receipts = new ReceiptLog();
-  const removeSqsRules = useClientPlugin(sqsRulesPlugin(receipts, (call, error) => log(`SQS refused ${call}: ${error.message}`)));
+  const removeSqsRules = useClientPlugin(
+    sqsRulesPlugin(receipts, (call, error) => {
+      counts.sqsRefused++;
+      log(`SQS refused ${call}: ${error.message}`);
+    }),
+  );
   cleanups.unshift(async () => removeSqsRules());
 
   if (options.iam ?? true) {
@@ -222,8 +271,11 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
         policies,
         arns,
         principalOf: (functionId) => `arn:aws:sts::000000000000:assumed-role/${localName(prefix, functionId)}-role/${localName(prefix, functionId)}`,
-        onDenied: (error) =>
-          log(`IAM: function "${error.functionId}" was refused ${error.permission.action} on ${error.permission.resource}: the deployed stack does not grant it (AccessDeniedException)`),
+        onChecked: () => void counts.iamChecked++,
+        onDenied: (error) => {
+          counts.iamDenied++;
+          log(`IAM: function "${error.functionId}" was refused ${error.permission.action} on ${error.permission.resource}: the deployed stack does not grant it (AccessDeniedException)`);
+        },
       }),
     );
     cleanups.unshift(async () => removePlugin());
@@ -232,7 +284,8 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   const stats = new RuntimeStats();
   const hosts = new Map<string, FunctionHost>();
   for (const fn of app.functions) {
-    const host = new FunctionHost({ fn, physicalName: localName(prefix, fn.id), projectRoot, region: REGION, stats, log });
+    const code = bundles[fn.id];
+    const host = new FunctionHost({ fn, physicalName: localName(prefix, fn.id), projectRoot, region: REGION, stats, log, ...(code && { code }) });
     await host.load();
     hosts.set(fn.id, host);
   }
@@ -303,6 +356,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     resources: provisioned,
     environment,
     functions: functionSettings,
+    enforcement: () => ({ ...counts }),
     eventSources: { sqs: sqsSources.map((s) => s.source), streams: streamSources.map((s) => s.source) },
     stats: snapshot,
     fireSchedule: async (name) => void (await scheduler.fire(name)),

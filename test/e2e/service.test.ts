@@ -23,8 +23,9 @@ let api = '';
 
 beforeAll(async () => {
   if (target.kind === 'local') {
-    // Only the deployed paths: a link that works at the root but not under the stage fails here as on AWS.
-    runtime = await startTestRuntime(undefined, { serveRoot: false });
+    // What is deployed: the bundles `cdk synth` writes (not the sources), and only the deployed
+    // paths (a link that works at the root but not under the stage fails here, as on AWS).
+    runtime = await startTestRuntime(undefined, { serveRoot: false, code: 'bundles' });
     await seedPageViews({ rows: 2_000, days: 30 });
     // The deployed URL ends with the stage; the local API serves the same paths.
     api = `${runtime.url}/${resources.api.stageName}`;
@@ -94,6 +95,14 @@ describe(`Ferry on ${target.kind}`, () => {
     const response = await fetch(`${api}/reports/slow-blog-views?days=0`, { headers: { accept: 'application/json' } });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { message: string } }).error.message).toBe('"days" must be an integer from 1 to 365 (got "0")');
+  });
+
+  it.runIf(target.kind === 'local')('runs the synthesized bundles under the local runtime\'s IAM and timeout checks', () => {
+    for (const settings of Object.values(runtime?.functions ?? {})) expect(settings.codeFile).toMatch(/[/\\]asset\.[0-9a-f]+[/\\]index\.mjs$/);
+    const enforcement = runtime?.enforcement();
+    // The bundles' own copy of the SDK clients carries the checks: calls were checked, none refused.
+    expect(enforcement?.iamChecked).toBeGreaterThan(20);
+    expect(enforcement).toMatchObject({ iamDenied: 0, lateCallsRefused: 0, sqsRefused: 0 });
   });
 
   it('answers a path the API does not declare with 403 Missing Authentication Token, as API Gateway does', async () => {

@@ -86,7 +86,8 @@ describe('deployedPolicies', () => {
     expect(may('ioWorker', 'dynamodb:Query', 'arn:local:table/page-views')).toBe(true);
     expect(may('ioWorker', 'dynamodb:PutItem', 'arn:local:table/page-views')).toBe(false);
     expect(may('api', 'sqs:SendMessage', 'arn:local:io')).toBe(true);
-    expect(may('api', 'sqs:SendMessage', 'arn:local:cpu')).toBe(false);
+    expect(may('api', 'sqs:SendMessage', 'arn:local:cpu')).toBe(true);
+    expect(may('api', 'sqs:SendMessage', 'arn:local:io-dlq')).toBe(false);
     expect(may('api', 'sqs:ReceiveMessage', 'arn:local:io')).toBe(false);
     expect(may('api', 'dynamodb:Query', 'arn:local:table/page-views')).toBe(false);
   });

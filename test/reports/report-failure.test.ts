@@ -31,7 +31,7 @@ describe('a report that fails', () => {
     expect(failed.body).toMatchObject({
       state: 'failed',
       error: { code: 'ResourceNotFoundException' },
-      retry: { method: 'POST', href: '/reports/slow-blog-views/retry?days=3&minResponseMs=1000&urlContains=blog' },
+      retry: { method: 'POST', href: '/prod/reports/slow-blog-views/retry?days=3&minResponseMs=1000&urlContains=blog' },
     });
     expect((failed.body.error as { message: string }).message).toMatch(/non-existent table/);
     expect(Number(failed.response.headers.get('retry-after'))).toBeGreaterThan(0);
