@@ -5,7 +5,7 @@
  * group's counter move together in one transaction, so a duplicate delivery
  * or a retried member never counts twice.
  */
-import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { applied, isConditionRefusal, isTransactionConflict } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { sleep } from '../util/sleep.js';
@@ -104,22 +104,7 @@ export class WorkflowStore {
   }
 
   async nodes(workflowId: string): Promise<NodeItem[]> {
-    const out: NodeItem[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.state.db.send(
-        new QueryCommand({
-          TableName: this.state.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :node)',
-          ExpressionAttributeValues: { ':pk': pkOf(workflowId), ':node': 'NODE#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...((page.Items ?? []) as NodeItem[]));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return out;
+    return (await this.queryNodes(workflowId, { ConsistentRead: true })) as unknown as NodeItem[];
   }
 
   /**
@@ -128,21 +113,30 @@ export class WorkflowStore {
    * progress shown to people can be a moment behind; half the read cost.
    */
   async taskStatuses(workflowId: string): Promise<Array<{ task: string; status: NodeStatus }>> {
-    const out: Array<{ task: string; status: NodeStatus }> = [];
+    const items = await this.queryNodes(workflowId, {
+      FilterExpression: '#kind = :task',
+      ProjectionExpression: '#task, #status',
+      ExpressionAttributeNames: { '#kind': 'kind', '#task': 'task', '#status': 'status' },
+      ExpressionAttributeValues: { ':task': 'task' },
+    });
+    return items.map((item) => ({ task: String(item.task), status: item.status as NodeStatus }));
+  }
+
+  /** Every node item of the workflow, page by page; `extra` adds a filter, projection or consistency. */
+  private async queryNodes(workflowId: string, extra: Partial<QueryCommandInput>): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.state.db.send(
         new QueryCommand({
+          ...extra,
           TableName: this.state.name,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :node)',
-          FilterExpression: '#kind = :task',
-          ProjectionExpression: '#task, #status',
-          ExpressionAttributeNames: { '#kind': 'kind', '#task': 'task', '#status': 'status' },
-          ExpressionAttributeValues: { ':pk': pkOf(workflowId), ':node': 'NODE#', ':task': 'task' },
+          ExpressionAttributeValues: { ...extra.ExpressionAttributeValues, ':pk': pkOf(workflowId), ':node': 'NODE#' },
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) out.push({ task: String(item.task), status: item.status as NodeStatus });
+      out.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return out;
