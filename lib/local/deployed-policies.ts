@@ -172,7 +172,13 @@ export async function deployedPolicies(app: App, projectRoot: string, arns: Loca
     Object.entries(statements).map(([functionId, raw]) => [
       functionId,
       raw.map((s): LocalStatement => {
-        const statement = s as { Effect?: Json; Action?: Json; Resource?: Json };
+        const statement = s as { Effect?: Json; Action?: Json; Resource?: Json; NotAction?: Json; NotResource?: Json; Condition?: Json };
+        // Shapes the local check cannot evaluate faithfully stop the runtime rather than grant or deny wrongly.
+        for (const unsupported of ['NotAction', 'NotResource', 'Condition'] as const) {
+          if (statement[unsupported] !== undefined) {
+            throw new Error(`function "${functionId}": its policy has a statement with ${unsupported}, which the local IAM check cannot evaluate; start the runtime with iam: false to run without it`);
+          }
+        }
         return {
           effect: statement.Effect === 'Deny' ? 'Deny' : 'Allow',
           actions: list(statement.Action).filter((a): a is string => typeof a === 'string'),

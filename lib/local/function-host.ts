@@ -83,20 +83,23 @@ export class FunctionHost {
     });
     const started = performance.now();
     // The handler runs in its invocation's scope: the IAM check knows which function makes each call.
-    const run = runInvocation({ functionId: fn.id, requestId: context.awsRequestId, deadline: Date.now() + context.getRemainingTimeInMillis() }, () =>
-      callHandler(handler, event, context),
-    );
+    let timedOut = false;
+    const invocation = { functionId: fn.id, requestId: context.awsRequestId, deadline: Date.now() + context.getRemainingTimeInMillis(), timedOut: () => timedOut };
+    const run = runInvocation(invocation, () => callHandler(handler, event, context));
     this.inFlight.add(run);
     const settle = () => this.inFlight.delete(run);
     run.then(settle, settle);
 
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve('timeout');
+      }, timeoutMs);
     });
     let result: InvocationResult;
     try {
-      const value = await Promise.race([run, timedOut]);
+      const value = await Promise.race([run, timeout]);
       const durationMs = performance.now() - started;
       result =
         value === 'timeout'

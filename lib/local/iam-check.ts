@@ -29,22 +29,37 @@ export interface ArnResolver {
   table(name: string): string;
   /** ARN of the queue at `url`. */
   queue(url: string): string;
+  /** ARN of the queue named `name` (`*` for every queue of the account, as ListQueues needs). */
+  queueNamed(name: string): string;
 }
 
-/** The call was refused by the function's policy, as AWS refuses it. */
+/**
+ * The call was refused by the function's policy, as AWS refuses it. The SDK
+ * surfaces DynamoDB's refusal as `AccessDeniedException` (HTTP 400) and SQS's
+ * as `AccessDenied` (HTTP 403, `Type: Sender`); this error takes the same
+ * name, code and status for each service.
+ */
 export class AccessDeniedException extends Error {
-  override readonly name = 'AccessDeniedException';
+  override readonly name: 'AccessDeniedException' | 'AccessDenied';
+  readonly Code: string;
+  readonly Type = 'Sender';
   readonly $fault = 'client';
-  readonly $metadata: MetadataBearer['$metadata'] = { httpStatusCode: 400 };
+  readonly $metadata: MetadataBearer['$metadata'];
   constructor(
     readonly functionId: string,
     readonly principal: string,
     readonly permission: Permission,
+    /** A statement denied it explicitly (rather than none allowing it). */
+    readonly explicitDeny = false,
   ) {
     super(
       `User: ${principal} is not authorized to perform: ${permission.action} on resource: ${permission.resource} ` +
-        `because no identity-based policy allows the ${permission.action} action`,
+        (explicitDeny ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${permission.action} action`),
     );
+    const sqs = permission.action.toLowerCase().startsWith('sqs:');
+    this.name = sqs ? 'AccessDenied' : 'AccessDeniedException';
+    this.Code = this.name;
+    this.$metadata = { httpStatusCode: sqs ? 403 : 400 };
   }
 }
 
@@ -81,8 +96,14 @@ const SQS_BATCH_ACTIONS: Readonly<Record<string, string>> = {
  */
 export function permissionsOf(clientName: string, commandName: string, input: Input, arns: ArnResolver): Permission[] {
   const operation = commandName.replace(/Command$/, '');
+  if (clientName.startsWith('DynamoDBStreams')) {
+    // Stream reads name the stream by ARN; the runtime's event source makes them, never a function here.
+    return [{ action: `dynamodb:${operation}`, resource: str(input.StreamArn) ?? '*' }];
+  }
   if (clientName.startsWith('DynamoDB')) {
     switch (operation) {
+      case 'ListTables':
+        return [{ action: 'dynamodb:ListTables', resource: '*' }];
       case 'BatchGetItem':
       case 'BatchWriteItem':
         return Object.keys((input.RequestItems as Input | undefined) ?? {}).map((table) => ({ action: `dynamodb:${operation}`, resource: arns.table(table) }));
@@ -101,8 +122,8 @@ export function permissionsOf(clientName: string, commandName: string, input: In
   if (clientName.startsWith('SQS')) {
     const action = `sqs:${SQS_BATCH_ACTIONS[operation] ?? operation}`;
     const url = str(input.QueueUrl);
-    // ListQueues and GetQueueUrl name no queue URL; their resource is the account's queues.
-    return [{ action, resource: url === undefined ? `arn:aws:sqs:*:*:${str(input.QueueName) ?? '*'}` : arns.queue(url) }];
+    // GetQueueUrl names its queue by name; ListQueues names none (its resource is every queue of the account).
+    return [{ action, resource: url !== undefined ? arns.queue(url) : arns.queueNamed(str(input.QueueName) ?? '*') }];
   }
   return [{ action: `${clientName.replace(/Client$/, '').toLowerCase()}:${operation}`, resource: '*' }];
 }
@@ -113,11 +134,17 @@ export function iamMatch(pattern: string, value: string, ignoreCase = false): bo
   return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
 }
 
-/** Whether `statements` allow `permission`: some statement allows it and none denies it (actions match case-insensitively). */
-export function isAllowed(statements: readonly LocalStatement[], permission: Permission): boolean {
+/** How `statements` decide `permission`: an explicit deny wins, then an allow; otherwise it is implicitly denied. */
+export function decide(statements: readonly LocalStatement[], permission: Permission): 'allowed' | 'denied' | 'explicitly-denied' {
   const matches = (s: LocalStatement) =>
     s.actions.some((a) => iamMatch(a, permission.action, true)) && s.resources.some((r) => iamMatch(r, permission.resource));
-  return !statements.some((s) => s.effect === 'Deny' && matches(s)) && statements.some((s) => s.effect === 'Allow' && matches(s));
+  if (statements.some((s) => s.effect === 'Deny' && matches(s))) return 'explicitly-denied';
+  return statements.some((s) => s.effect === 'Allow' && matches(s)) ? 'allowed' : 'denied';
+}
+
+/** Whether `statements` allow `permission`: some statement allows it and none denies it (actions match case-insensitively). */
+export function isAllowed(statements: readonly LocalStatement[], permission: Permission): boolean {
+  return decide(statements, permission) === 'allowed';
 }
 
 export interface IamCheckOptions {
@@ -142,8 +169,9 @@ export function iamCheckPlugin(options: IamCheckOptions): Pluggable<object, Meta
       const clientName = String(context.clientName ?? '');
       const commandName = String(context.commandName ?? '');
       for (const permission of permissionsOf(clientName, commandName, args.input as Input, options.arns)) {
-        if (!isAllowed(statements, permission)) {
-          const error = new AccessDeniedException(invocation.functionId, options.principalOf(invocation.functionId), permission);
+        const decision = decide(statements, permission);
+        if (decision !== 'allowed') {
+          const error = new AccessDeniedException(invocation.functionId, options.principalOf(invocation.functionId), permission, decision === 'explicitly-denied');
           options.onDenied(error);
           throw error;
         }

@@ -11,8 +11,15 @@ export interface Invocation {
   readonly functionId: string;
   /** The AWS request id of the invocation. */
   readonly requestId: string;
-  /** Epoch ms when the invocation times out: on AWS its sandbox is stopped then, and nothing it started runs on. */
+  /** Epoch ms when the invocation times out. */
   readonly deadline: number;
+  /**
+   * Whether it did time out: on AWS, Lambda then stops the execution
+   * environment (and resets it before the next invocation), so nothing the
+   * handler started runs on. (An invocation that returned in time is frozen
+   * instead; what it left running may resume in a later invocation.)
+   */
+  readonly timedOut: () => boolean;
 }
 
 const scope = new AsyncLocalStorage<Invocation>();

@@ -6,10 +6,11 @@
  * As the deployed REST API does: routes answer under the stage path
  * (`/prod/reports`; also at the root, for convenience); an undeclared path or
  * method answers 403 `Missing Authentication Token`; a request whose event
- * would exceed Lambda's 6 MB invocation payload answers 413, and so does a
- * body over API Gateway's 10 MB; a function error, a malformed result or an
- * answer over 6 MB answers 502, a timeout 504; bodies are base64 only for the
- * API's binary media types.
+ * would exceed Lambda's 6 MB invocation payload answers 413 `Request Too
+ * Long`, a body over API Gateway's 10 MB 413 as well; a function error, a
+ * function timeout, a malformed result or an answer over 6 MB answers 502,
+ * and only API Gateway's own 29-second integration timeout 504; bodies are
+ * base64 only for the API's binary media types.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
@@ -19,8 +20,10 @@ import { BAD_GATEWAY, GATEWAY_TIMEOUT, fromProxyResult, matchRoute, toProxyEvent
 
 /** API Gateway's payload limit. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-/** Lambda's limit on a synchronous invocation's request and response payloads. */
-const LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Lambda's limit on a synchronous invocation's request payload (6 MB)… */
+const LAMBDA_REQUEST_BYTES = 6 * 1024 * 1024;
+/** …and on its response payload, as Lambda reports it ("maximum allowed payload size (6291556 bytes)"). */
+const LAMBDA_RESPONSE_BYTES = 6_291_556;
 /** API Gateway's integration timeout for REST APIs. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
@@ -83,7 +86,7 @@ async function handle(options: RestApiServerOptions, request: IncomingMessage): 
   }
   if (match === undefined) return MISSING_AUTHENTICATION_TOKEN;
   const body = await readBody(request);
-  if (body === undefined) return REQUEST_TOO_LARGE;
+  if (body === undefined) return CONTENT_LENGTH_EXCEEDED;
   const host = options.hosts.get(match.route.functionId);
   if (host === undefined) throw new Error(`route ${match.route.path} names unknown function ${match.route.functionId}`);
   const headers: [string, string][] = [];
@@ -94,7 +97,7 @@ async function handle(options: RestApiServerOptions, request: IncomingMessage): 
     { stage: options.stage, binaryMediaTypes: options.binaryMediaTypes, apiId: 'local', accountId: '000000000000', host: request.headers.host ?? 'localhost' },
   );
   // Lambda refuses an invocation whose event is over its payload limit; API Gateway answers 413.
-  if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_PAYLOAD_BYTES) return REQUEST_TOO_LARGE;
+  if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_REQUEST_BYTES) return REQUEST_TOO_LONG;
   const invocation = host.invoke(event, `http ${method} ${path}`.slice(0, 40));
   let timer: NodeJS.Timeout | undefined;
   const gatewayTimeout = new Promise<'timeout'>((resolve) => {
@@ -102,13 +105,14 @@ async function handle(options: RestApiServerOptions, request: IncomingMessage): 
   });
   const result = await Promise.race([invocation, gatewayTimeout]).finally(() => clearTimeout(timer));
   if (result === 'timeout') return GATEWAY_TIMEOUT;
-  if (result.outcome !== 'ok') return result.outcome === 'timeout' ? GATEWAY_TIMEOUT : BAD_GATEWAY;
+  // A function that fails or times out (before the integration's 29 s) is a failed invocation: 502.
+  if (result.outcome !== 'ok') return BAD_GATEWAY;
   const response = fromProxyResult(result.value, { accept: request.headers.accept ?? '', binaryMediaTypes: options.binaryMediaTypes });
   if (response === undefined) {
     console.error(`local API: ${match.route.functionId} returned a malformed proxy result for ${method} ${url.pathname}; API Gateway answers 502`);
     return BAD_GATEWAY;
   }
-  if (Buffer.byteLength(JSON.stringify(result.value)) > LAMBDA_PAYLOAD_BYTES) {
+  if (Buffer.byteLength(JSON.stringify(result.value)) > LAMBDA_RESPONSE_BYTES) {
     console.error(`local API: ${match.route.functionId} answered more than Lambda's 6 MB response payload for ${method} ${url.pathname}; API Gateway answers 502`);
     return BAD_GATEWAY;
   }
@@ -152,10 +156,18 @@ const MISSING_AUTHENTICATION_TOKEN: ProxyResponse = {
   body: Buffer.from(JSON.stringify({ message: 'Missing Authentication Token' })),
 };
 
-const REQUEST_TOO_LARGE: ProxyResponse = {
+/** API Gateway's answer when the event would be over Lambda's request payload limit. */
+const REQUEST_TOO_LONG: ProxyResponse = {
   status: 413,
   headers: [['content-type', 'application/json']],
-  body: Buffer.from(JSON.stringify({ message: 'Request Entity Too Large' })),
+  body: Buffer.from(JSON.stringify({ message: 'Request Too Long' })),
+};
+
+/** API Gateway's answer to a body over its own 10 MB payload limit. */
+const CONTENT_LENGTH_EXCEEDED: ProxyResponse = {
+  status: 413,
+  headers: [['content-type', 'text/plain']],
+  body: Buffer.from(`HTTP content length exceeded ${MAX_BODY_BYTES} bytes.`),
 };
 
 function portError(error: unknown, port: number): Error {

@@ -198,7 +198,7 @@ function jsonError(status: number, message: string): ProxyResponse {
 /**
  * The HTTP response for a handler's result, or `undefined` when API Gateway
  * would reject it as malformed. A base64 body (`isBase64Encoded`) is decoded
- * only when the request's `accept` names one of the API's binary media types;
+ * only when the first type of the request's `accept` is one of the API's binary media types;
  * otherwise API Gateway passes the base64 text through, as here.
  */
 export function fromProxyResult(value: unknown, binary: { readonly accept: string; readonly binaryMediaTypes: readonly string[] } = { accept: '', binaryMediaTypes: [] }): ProxyResponse | undefined {
@@ -220,6 +220,8 @@ export function fromProxyResult(value: unknown, binary: { readonly accept: strin
   }
   const body = result.body ?? '';
   if (typeof body !== 'string') return undefined;
-  const decode = result.isBase64Encoded === true && isBinaryMediaType(binary.accept, binary.binaryMediaTypes);
+  // API Gateway honours only the first media type of the request's Accept header.
+  const firstAccepted = binary.accept.split(',')[0] ?? '';
+  const decode = result.isBase64Encoded === true && isBinaryMediaType(firstAccepted, binary.binaryMediaTypes);
   return { status, headers, body: decode ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8') };
 }

@@ -376,6 +376,7 @@ function arnsOf(provisioned: Provisioned): ArnResolver {
   return {
     table: (name) => tables.get(name) ?? `arn:aws:dynamodb:${REGION}:000000000000:table/${name}`,
     queue: (url) => queues.get(url) ?? `arn:aws:sqs:${REGION}:000000000000:${url.slice(url.lastIndexOf('/') + 1)}`,
+    queueNamed: (name) => [...queues.values()].find((arn) => arn.endsWith(`:${name}`)) ?? `arn:aws:sqs:${REGION}:000000000000:${name}`,
   };
 }
 

@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, type LocalRuntime } from '../../lib/local/runtime.js';
 import { deployedPolicies } from '../../lib/local/deployed-policies.js';
 import { resources } from '../../lib/resources.js';
-import { iamMatch, isAllowed, permissionsOf, type ArnResolver } from '../../lib/local/iam-check.js';
+import { AccessDeniedException, iamMatch, isAllowed, permissionsOf, type ArnResolver } from '../../lib/local/iam-check.js';
 import { startTestRuntime } from '../helpers/runtime.js';
 import { testApp } from '../fixtures/test-app.js';
 
 const arns: ArnResolver = {
   table: (name) => `arn:aws:dynamodb:ddblocal:000000000000:table/${name}`,
   queue: (url) => `arn:aws:sqs:us-east-1:000000000000:${url.slice(url.lastIndexOf('/') + 1)}`,
+  queueNamed: (name) => `arn:aws:sqs:us-east-1:000000000000:${name}`,
 };
 
 describe('permissionsOf', () => {
@@ -44,6 +45,21 @@ describe('permissionsOf', () => {
       { action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:jobs' },
     ]);
     expect(permissionsOf('SQSClient', 'DeleteMessageBatchCommand', { QueueUrl: 'http://h/0/jobs' }, arns)[0]?.action).toBe('sqs:DeleteMessage');
+  });
+
+  it('names the queue of GetQueueUrl by its name, and every queue of the account for ListQueues', () => {
+    expect(permissionsOf('SQSClient', 'GetQueueUrlCommand', { QueueName: 'jobs' }, arns)).toEqual([{ action: 'sqs:GetQueueUrl', resource: 'arn:aws:sqs:us-east-1:000000000000:jobs' }]);
+    expect(permissionsOf('SQSClient', 'ListQueuesCommand', {}, arns)).toEqual([{ action: 'sqs:ListQueues', resource: 'arn:aws:sqs:us-east-1:000000000000:*' }]);
+  });
+});
+
+describe('AccessDeniedException', () => {
+  it('takes the name, code and status the SDK gives each service: DynamoDB 400 AccessDeniedException, SQS 403 AccessDenied', () => {
+    const dynamodb = new AccessDeniedException('api', 'arn:role', { action: 'dynamodb:PutItem', resource: 'arn:t' });
+    expect([dynamodb.name, dynamodb.Code, dynamodb.$metadata.httpStatusCode]).toEqual(['AccessDeniedException', 'AccessDeniedException', 400]);
+    const sqs = new AccessDeniedException('api', 'arn:role', { action: 'sqs:SendMessage', resource: 'arn:q' }, true);
+    expect([sqs.name, sqs.Code, sqs.Type, sqs.$metadata.httpStatusCode]).toEqual(['AccessDenied', 'AccessDenied', 'Sender', 403]);
+    expect(sqs.message).toBe('User: arn:role is not authorized to perform: sqs:SendMessage on resource: arn:q with an explicit deny in an identity-based policy');
   });
 });
 

@@ -71,10 +71,11 @@ describe('local REST API', () => {
     expect((await runtime.stats()).functions.http?.errors).toBeGreaterThanOrEqual(1);
   });
 
-  it('answers 504 when the function times out', async () => {
+  it('answers 502 when the function times out, as API Gateway does for a failed invocation (504 is only its own 29 s limit)', async () => {
     const response = await fetch(`${runtime.url}/echo/slow`);
-    expect(response.status).toBe(504);
-    expect(await response.json()).toEqual({ message: 'Endpoint request timed out' });
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ message: 'Internal server error' });
+    expect((await runtime.stats()).functions.http?.timeouts).toBeGreaterThanOrEqual(1);
   });
 
   it('serves the routes under the declared stage path, as the deployed API does, with the same event', async () => {
@@ -101,7 +102,7 @@ describe('local REST API', () => {
     const before = (await runtime.stats()).functions.http?.invocations ?? 0;
     const response = await fetch(`${runtime.url}/echo/plain`, { method: 'POST', body: 'x'.repeat(6 * 1024 * 1024 + 1) });
     expect(response.status).toBe(413);
-    expect(await response.json()).toEqual({ message: 'Request Entity Too Large' });
+    expect(await response.json()).toEqual({ message: 'Request Too Long' });
     expect((await runtime.stats()).functions.http?.invocations ?? 0).toBe(before);
   });
 

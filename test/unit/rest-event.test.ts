@@ -380,6 +380,12 @@ describe('rest-event', () => {
       expect(fromProxyResult({ statusCode: 200, body: 'AP8BgA==', isBase64Encoded: true }, binary)?.body).toEqual(Buffer.from([0, 255, 1, 128]));
     });
 
+    it('decides by the first type of the Accept header only, as API Gateway does', () => {
+      const body = { statusCode: 200, body: 'AP8BgA==', isBase64Encoded: true };
+      expect(fromProxyResult(body, { accept: 'text/html,image/png', binaryMediaTypes: ['image/*'] })?.body.toString()).toBe('AP8BgA==');
+      expect(fromProxyResult(body, { accept: 'image/png,text/html', binaryMediaTypes: ['image/*'] })?.body).toEqual(Buffer.from([0, 255, 1, 128]));
+    });
+
     it('passes a base64 body through as text when the request accepts no binary media type, as API Gateway does', () => {
       expect(fromProxyResult({ statusCode: 200, body: 'AP8BgA==', isBase64Encoded: true }, { accept: 'text/html', binaryMediaTypes: ['image/*'] })?.body.toString()).toBe('AP8BgA==');
       expect(fromProxyResult({ statusCode: 200, body: 'AP8BgA==', isBase64Encoded: true })?.body.toString()).toBe('AP8BgA==');
