@@ -49,7 +49,8 @@ interface SynthesizedPolicies {
   };
 }
 
-const CACHE_DIR = join(tmpdir(), 'ferry-policy-cache');
+/** Where synthesized policies are cached, by declaration and CDK code. */
+export const POLICY_CACHE_DIR = join(tmpdir(), 'ferry-policy-cache');
 /** Synthesis takes seconds; its result depends only on the declaration and the CDK code that reads it. */
 const memo = new Map<string, SynthesizedPolicies>();
 
@@ -111,13 +112,13 @@ async function synthesizedPolicies(app: App, projectRoot: string): Promise<Synth
   const key = cacheKey(app, projectRoot);
   const cached = memo.get(key);
   if (cached !== undefined) return cached;
-  const file = join(CACHE_DIR, `${key}.json`);
+  const file = join(POLICY_CACHE_DIR, `${key}.json`);
   let policies: SynthesizedPolicies;
   if (existsSync(file)) {
     policies = JSON.parse(readFileSync(file, 'utf8')) as SynthesizedPolicies;
   } else {
     policies = await synthesize(app, projectRoot);
-    mkdirSync(CACHE_DIR, { recursive: true });
+    mkdirSync(POLICY_CACHE_DIR, { recursive: true });
     // Written whole, then renamed: a concurrent reader never sees half a file.
     const partial = `${file}.${process.pid}.tmp`;
     writeFileSync(partial, JSON.stringify(policies));

@@ -238,9 +238,18 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     };
   }
   Object.assign(process.env, environment);
-  await options.prepare?.({ resources: provisioned, environment });
+  // The deployed policies (a synthesis on a cold cache) are read while `prepare` writes its data.
+  const iam = options.iam ?? true;
+  const policiesRead = iam
+    ? deployedPolicies(app, projectRoot, {
+        tables: Object.fromEntries(Object.entries(provisioned.tables).map(([id, t]) => [id, t.arn])),
+        queues: Object.fromEntries(Object.entries(provisioned.queues).map(([id, q]) => [id, q.arn])),
+        deadLetterQueues: Object.fromEntries(Object.entries(provisioned.queues).map(([id, q]) => [id, q.deadLetter.arn])),
+      })
+    : undefined;
+  const [policies] = await Promise.all([policiesRead, options.prepare?.({ resources: provisioned, environment })]);
 
-  // An invocation past its timeout makes no more AWS calls, as its stopped sandbox would not.
+  // An invocation that timed out makes no more AWS calls, as its stopped environment would not.
   const counts = { iamChecked: 0, iamDenied: 0, lateCallsRefused: 0, sqsRefused: 0 };
   const removeDeadlineCheck = useClientPlugin(
     deadlineCheckPlugin((error) => {
@@ -259,13 +268,8 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   );
   cleanups.unshift(async () => removeSqsRules());
 
-  if (options.iam ?? true) {
+  if (iam && policies !== undefined) {
     const arns = arnsOf(provisioned);
-    const policies = await deployedPolicies(app, projectRoot, {
-      tables: Object.fromEntries(Object.entries(provisioned.tables).map(([id, t]) => [id, t.arn])),
-      queues: Object.fromEntries(Object.entries(provisioned.queues).map(([id, q]) => [id, q.arn])),
-      deadLetterQueues: Object.fromEntries(Object.entries(provisioned.queues).map(([id, q]) => [id, q.deadLetter.arn])),
-    });
     const removePlugin = useClientPlugin(
       iamCheckPlugin({
         policies,
