@@ -8,12 +8,15 @@
  * makes after the deadline is refused (deadline-check.ts), so nothing it does
  * late reaches DynamoDB or SQS, as on AWS.
  */
+import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { LambdaFunction } from '../app/define-app.js';
 import { createLambdaContext } from './lambda-context.js';
 import { runInvocation } from './invocation-scope.js';
+import type { SandboxPool } from './sandbox-pool.js';
+import type { ReceiptLog } from './sqs-rules.js';
 import { clockOf, logFormat, paint } from '../util/log-format.js';
 import type { RuntimeStats } from './runtime-stats.js';
 
@@ -32,6 +35,10 @@ export interface FunctionHostOptions {
   readonly log: (line: string) => void;
   /** Run this file's export instead of the declared entry's (the synthesized bundle). @default the declared entry and handler */
   readonly code?: { readonly file: string; readonly handler: string };
+  /** Run each invocation in a sandbox of this pool (a worker thread) instead of this process. @default this process */
+  readonly sandboxes?: SandboxPool;
+  /** When the event source received the messages of an SQS batch, passed to a sandbox for the SQS rules. */
+  readonly receipts?: ReceiptLog;
 }
 
 export class FunctionTimeoutError extends Error {
@@ -58,6 +65,8 @@ export class FunctionHost {
   /** Imports the entry module and finds the handler export; fails loudly naming both. */
   async load(): Promise<void> {
     const { fn, projectRoot, code } = this.options;
+    // A sandboxed function is loaded inside each sandbox, when it starts.
+    if (this.options.sandboxes !== undefined) return;
     const file = code?.file ?? join(projectRoot, fn.entry);
     const exportName = code?.handler ?? fn.handler;
     const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
@@ -70,6 +79,7 @@ export class FunctionHost {
 
   /** Invokes the handler with `event`; `trigger` labels the log line (e.g. `sqs io x3`). Never throws. */
   async invoke(event: unknown, trigger: string): Promise<InvocationResult> {
+    if (this.options.sandboxes !== undefined) return this.invokeInSandbox(this.options.sandboxes, event, trigger);
     const { fn, stats, log } = this.options;
     const handler = this.handler;
     if (handler === undefined) throw new Error(`function "${fn.id}" was invoked before load()`);
@@ -115,9 +125,35 @@ export class FunctionHost {
     return result;
   }
 
-  /** Waits for invocations still running (including timed-out ones) to finish. */
+  /** One invocation in a sandbox: its own thread, its own environment, terminated on timeout. */
+  private async invokeInSandbox(pool: SandboxPool, event: unknown, trigger: string): Promise<InvocationResult> {
+    const { fn, stats, log } = this.options;
+    const requestId = randomUUID();
+    const received: Record<string, number> = {};
+    for (const record of (event as { Records?: { receiptHandle?: unknown }[] } | null)?.Records ?? []) {
+      const at = typeof record.receiptHandle === 'string' ? this.options.receipts?.receivedAtOf(record.receiptHandle) : undefined;
+      if (at !== undefined && typeof record.receiptHandle === 'string') received[record.receiptHandle] = at;
+    }
+    const started = performance.now();
+    const run = pool.invoke(event, requestId, fn.timeout.milliseconds, received);
+    this.inFlight.add(run);
+    const outcome = await run.finally(() => this.inFlight.delete(run));
+    const durationMs = performance.now() - started;
+    const result: InvocationResult =
+      outcome.outcome === 'ok'
+        ? { outcome: 'ok', value: outcome.value, durationMs }
+        : outcome.outcome === 'timeout'
+          ? { outcome: 'timeout', error: new FunctionTimeoutError(fn.id, fn.timeout.milliseconds), durationMs }
+          : { outcome: 'error', error: outcome.error, durationMs };
+    stats.recordInvocation(fn.id, result.outcome, result.durationMs);
+    log(formatLine(fn.id, trigger, requestId, result, true));
+    return result;
+  }
+
+  /** Waits for invocations still running (including timed-out ones) to finish, then stops the sandboxes. */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
+    await this.options.sandboxes?.close();
   }
 }
 
@@ -138,7 +174,7 @@ function callHandler(handler: Handler, event: unknown, context: Context): Promis
  * outcome in colour; otherwise one JSON object, as Lambda's own platform
  * report would be.
  */
-function formatLine(functionId: string, trigger: string, requestId: string, result: InvocationResult): string {
+function formatLine(functionId: string, trigger: string, requestId: string, result: InvocationResult, sandboxed = false): string {
   const date = new Date();
   if (logFormat() === 'json') {
     return JSON.stringify({
@@ -157,7 +193,7 @@ function formatLine(functionId: string, trigger: string, requestId: string, resu
     result.outcome === 'ok'
       ? paint('ok', 'green')
       : result.outcome === 'timeout'
-        ? paint(`TIMEOUT (${result.error.message}; its AWS calls from now on are refused, as its sandbox would be stopped)`, 'red')
+        ? paint(`TIMEOUT (${result.error.message}; ${sandboxed ? 'its sandbox was terminated' : 'its AWS calls from now on are refused, as its stopped environment would make none'})`, 'red')
         : paint(`ERROR ${result.error.name}: ${result.error.message}`, 'red');
   return `${paint(clockOf(date), 'dim')} ${paint('λ', 'bold')} ${functionId.padEnd(14)} ${trigger.padEnd(22)} ${ms.padStart(10)}  ${detail}  ${paint(`[${requestId.slice(0, 8)}]`, 'dim')}`;
 }

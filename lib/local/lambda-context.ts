@@ -8,11 +8,13 @@ export interface ContextOptions {
   readonly timeoutMs: number;
   readonly region: string;
   readonly accountId: string;
+  /** @default a new UUID */
+  readonly requestId?: string;
 }
 
 export function createLambdaContext(options: ContextOptions): Context {
   const deadline = Date.now() + options.timeoutMs;
-  const awsRequestId = randomUUID();
+  const awsRequestId = options.requestId ?? randomUUID();
   const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
   const unsupported = (name: string) => () => {
     throw new Error(`context.${name}() is not supported on the nodejs22.x runtime; return a value or throw from an async handler`);

@@ -30,6 +30,7 @@ import { deployedPolicies } from './deployed-policies.js';
 import { iamCheckPlugin, type ArnResolver } from './iam-check.js';
 import { deadlineCheckPlugin } from './deadline-check.js';
 import { synthesizeBundles } from './deployed-bundles.js';
+import { bundleSandboxBootstrap, SandboxPool } from './sandbox-pool.js';
 import { ReceiptLog, sqsRulesPlugin } from './sqs-rules.js';
 import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
 import { Scheduler, UnknownScheduleError } from './scheduler.js';
@@ -85,6 +86,14 @@ export interface LocalRuntimeOptions {
    */
   readonly code?: 'sources' | 'bundles';
   /**
+   * Run each function in sandboxes of its own, as Lambda does: worker threads
+   * with exactly the function's environment and a heap limit from its memory,
+   * one invocation at a time each, reused while warm, terminated on timeout.
+   * Needs `code: 'bundles'` (a sandbox loads the bundle, not TypeScript).
+   * @default true with `code: 'bundles'`, false otherwise (functions run in this process)
+   */
+  readonly sandboxes?: boolean;
+  /**
    * Runs once the resources exist and the environment is set, before any
    * function is loaded or invoked and before the API listens: for data that
    * no request may see half-written (`npm start`'s demo data set).
@@ -131,6 +140,8 @@ export interface LocalRuntime {
   readonly functions: Readonly<Record<string, LocalFunctionSettings>>;
   /** How often the runtime's AWS checks ran and refused, since it started (see the README's table of what is enforced). */
   enforcement(): EnforcementCounts;
+  /** Per sandboxed function: sandboxes live now and started so far (cold starts). Empty when functions run in this process. */
+  sandboxes(): Readonly<Record<string, { readonly live: number; readonly started: number }>>;
   /** The SQS and stream event source mappings the runtime drives, with their settings. */
   readonly eventSources: { readonly sqs: readonly SqsSource[]; readonly streams: readonly StreamSource[] };
   stats(): Promise<StatsSnapshot>;
@@ -208,11 +219,15 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
   };
   if (!process.env.AWS_ACCESS_KEY_ID) Object.assign(environment, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  const sandboxed = options.sandboxes ?? options.code === 'bundles';
+  if (sandboxed && options.code !== 'bundles') throw new Error("sandboxes run the synthesized bundles: start the runtime with code: 'bundles'");
   let bundles: Record<string, { file: string; handler: string }> = {};
+  let bootstrapFile: string | undefined;
   if (options.code === 'bundles') {
     const outdir = mkdtempSync(join(tmpdir(), 'ferry-bundles-'));
     cleanups.unshift(async () => rmSync(outdir, { recursive: true, force: true }));
     bundles = await synthesizeBundles(app, projectRoot, outdir);
+    if (sandboxed) bootstrapFile = await bundleSandboxBootstrap(outdir);
   }
 
   const functionSettings: Record<string, LocalFunctionSettings> = {};
@@ -287,9 +302,48 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
 
   const stats = new RuntimeStats();
   const hosts = new Map<string, FunctionHost>();
+  const sandboxPools = new Map<string, SandboxPool>();
   for (const fn of app.functions) {
     const code = bundles[fn.id];
-    const host = new FunctionHost({ fn, physicalName: localName(prefix, fn.id), projectRoot, region: REGION, stats, log, ...(code && { code }) });
+    const settings = functionSettings[fn.id];
+    let sandboxes: SandboxPool | undefined;
+    if (bootstrapFile !== undefined && code !== undefined && settings !== undefined) {
+      const physicalName = localName(prefix, fn.id);
+      sandboxes = new SandboxPool({
+        bootstrapFile,
+        data: {
+          functionId: fn.id,
+          functionName: physicalName,
+          file: code.file,
+          handler: code.handler,
+          memoryMb: fn.memoryMb,
+          region: REGION,
+          ...(policies !== undefined && { policy: policies.get(fn.id) ?? [] }),
+          principal: `arn:aws:sts::000000000000:assumed-role/${physicalName}-role/${physicalName}`,
+          arns: {
+            tables: Object.fromEntries(Object.values(provisioned.tables).map((t) => [t.name, t.arn])),
+            queues: Object.fromEntries(Object.values(provisioned.queues).flatMap((q) => [[q.url, q.arn], [q.deadLetter.url, q.deadLetter.arn]])),
+          },
+        },
+        env: sandboxEnvironment(fn, physicalName, settings.environment, environment),
+        onCheck: (kind, line) => {
+          counts[kind]++;
+          if (line !== undefined) log(line);
+        },
+      });
+      sandboxPools.set(fn.id, sandboxes);
+    }
+    const host = new FunctionHost({
+      fn,
+      physicalName: localName(prefix, fn.id),
+      projectRoot,
+      region: REGION,
+      stats,
+      log,
+      receipts,
+      ...(code && { code }),
+      ...(sandboxes && { sandboxes }),
+    });
     await host.load();
     hosts.set(fn.id, host);
   }
@@ -361,6 +415,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     environment,
     functions: functionSettings,
     enforcement: () => ({ ...counts }),
+    sandboxes: () => Object.fromEntries([...sandboxPools].map(([id, pool]) => [id, { live: pool.size, started: pool.started }])),
     eventSources: { sqs: sqsSources.map((s) => s.source), streams: streamSources.map((s) => s.source) },
     stats: snapshot,
     fireSchedule: async (name) => void (await scheduler.fire(name)),
@@ -370,6 +425,34 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
       source.setEnabled(enabled);
     },
     stop: () => (stopped ??= runCleanups(cleanups)),
+  };
+}
+
+/**
+ * Exactly what Lambda gives a function's environment: its own variables (from
+ * the declaration, as the stack sets them), the region and Lambda's reserved
+ * variables, plus what points the SDK at the emulators (endpoints and local
+ * credentials) and the host's log settings. Nothing of the other functions.
+ */
+function sandboxEnvironment(
+  fn: { readonly memoryMb: number },
+  physicalName: string,
+  own: Readonly<Record<string, string>>,
+  shared: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const passThrough = ['FERRY_LOG_LEVEL', 'FERRY_LOG_FORMAT', 'NO_COLOR', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
+  const local = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_DYNAMODB_STREAMS', 'AWS_ENDPOINT_URL_SQS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+  return {
+    ...own,
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_LAMBDA_FUNCTION_NAME: physicalName,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    TZ: ':UTC',
+    ...Object.fromEntries(local.flatMap((k) => (shared[k] ?? process.env[k]) !== undefined ? [[k, String(shared[k] ?? process.env[k])]] : [])),
+    ...Object.fromEntries(passThrough.flatMap((k) => (process.env[k] !== undefined ? [[k, String(process.env[k])]] : []))),
   };
 }
 

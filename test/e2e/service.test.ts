@@ -97,8 +97,11 @@ describe(`Ferry on ${target.kind}`, () => {
     expect(((await response.json()) as { error: { message: string } }).error.message).toBe('"days" must be an integer from 1 to 365 (got "0")');
   });
 
-  it.runIf(target.kind === 'local')('runs the synthesized bundles under the local runtime\'s IAM and timeout checks', () => {
+  it.runIf(target.kind === 'local')('runs the synthesized bundles in sandboxes of their own, under the local runtime\'s IAM checks', () => {
     for (const settings of Object.values(runtime?.functions ?? {})) expect(settings.codeFile).toMatch(/[/\\]asset\.[0-9a-f]+[/\\]index\.mjs$/);
+    const sandboxes = runtime?.sandboxes() ?? {};
+    expect(Object.keys(sandboxes).sort()).toEqual(['api', 'cpuWorker', 'ioWorker']);
+    for (const [id, pool] of Object.entries(sandboxes)) expect(pool.started, id).toBeGreaterThanOrEqual(1);
     const enforcement = runtime?.enforcement();
     // The bundles' own copy of the SDK clients carries the checks: calls were checked, none refused.
     expect(enforcement?.iamChecked).toBeGreaterThan(20);

@@ -1,0 +1,122 @@
+/**
+ * The code that runs inside a function's sandbox (a worker thread the
+ * function host starts, with exactly the function's environment and a memory
+ * limit from its declared size): it installs the local runtime's checks on
+ * every AWS client in the thread (IAM from the deployed policy, the SQS rules),
+ * loads the function's bundle once (module state survives between
+ * invocations, as in a warm Lambda environment), and runs one invocation at a
+ * time as the host asks. A timed-out invocation is not handled here: the host
+ * terminates the whole thread, so nothing it started runs on.
+ *
+ * The host bundles this file with esbuild at start (see sandbox-pool.ts).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { useClientPlugin } from '../aws/clients.js';
+import type { LocalStatement } from './deployed-policies.js';
+import { iamCheckPlugin } from './iam-check.js';
+import { runInvocation } from './invocation-scope.js';
+import { createLambdaContext } from './lambda-context.js';
+import { ReceiptLog, sqsRulesPlugin } from './sqs-rules.js';
+
+/** What the host gives a sandbox when it starts it. */
+export interface SandboxData {
+  readonly functionId: string;
+  readonly functionName: string;
+  readonly file: string;
+  readonly handler: string;
+  readonly memoryMb: number;
+  readonly region: string;
+  /** The function's policy, or undefined when IAM is not checked. */
+  readonly policy?: readonly LocalStatement[];
+  readonly principal: string;
+  /** Local ARNs by table name and by queue URL. */
+  readonly arns: { readonly tables: Readonly<Record<string, string>>; readonly queues: Readonly<Record<string, string>> };
+}
+
+/** Host → sandbox: one invocation. */
+export interface InvokeMessage {
+  readonly type: 'invoke';
+  readonly event: unknown;
+  readonly requestId: string;
+  readonly timeoutMs: number;
+  /** When the event source received each message of an SQS batch, by receipt handle. */
+  readonly receipts: Readonly<Record<string, number>>;
+}
+
+/** Sandbox → host. */
+export type SandboxMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'result'; readonly ok: true; readonly value: unknown }
+  | { readonly type: 'result'; readonly ok: false; readonly error: { readonly name: string; readonly message: string; readonly stack?: string } }
+  | { readonly type: 'check'; readonly kind: 'iamChecked' | 'iamDenied' | 'sqsRefused'; readonly line?: string };
+
+type Handler = (event: unknown, context: Context, callback?: (error?: unknown, result?: unknown) => void) => unknown;
+
+const data = workerData as SandboxData;
+const port = parentPort;
+if (port === null) throw new Error('sandbox-bootstrap runs only in a worker thread');
+const post = (message: SandboxMessage) => port.postMessage(message);
+
+const receipts = new ReceiptLog();
+if (data.policy !== undefined) {
+  const tableArns = new Map(Object.entries(data.arns.tables));
+  const queueArns = new Map(Object.entries(data.arns.queues));
+  const account = `arn:aws:sqs:${data.region}:000000000000`;
+  useClientPlugin(
+    iamCheckPlugin({
+      policies: new Map([[data.functionId, data.policy]]),
+      arns: {
+        table: (name) => tableArns.get(name) ?? `arn:aws:dynamodb:${data.region}:000000000000:table/${name}`,
+        queue: (url) => queueArns.get(url) ?? `${account}:${url.slice(url.lastIndexOf('/') + 1)}`,
+        queueNamed: (name) => [...queueArns.values()].find((arn) => arn.endsWith(`:${name}`)) ?? `${account}:${name}`,
+      },
+      principalOf: () => data.principal,
+      onChecked: () => post({ type: 'check', kind: 'iamChecked' }),
+      onDenied: (error) =>
+        post({
+          type: 'check',
+          kind: 'iamDenied',
+          line: `IAM: function "${error.functionId}" was refused ${error.permission.action} on ${error.permission.resource}: the deployed stack does not grant it (${error.name})`,
+        }),
+    }),
+  );
+}
+useClientPlugin(sqsRulesPlugin(receipts, (call, error) => post({ type: 'check', kind: 'sqsRefused', line: `SQS refused ${call}: ${error.message}` })));
+
+const module = (await import(pathToFileURL(data.file).href)) as Record<string, unknown>;
+const handler = module[data.handler];
+if (typeof handler !== 'function') throw new Error(`function "${data.functionId}": ${data.file} has no exported function "${data.handler}"`);
+
+function call(fn: Handler, event: unknown, context: Context): Promise<unknown> {
+  // Callback-style handlers (three parameters) are still accepted by nodejs22.x.
+  if (fn.length >= 3) {
+    return new Promise((resolve, reject) => {
+      const callback = (error?: unknown, value?: unknown) => (error ? reject(error instanceof Error ? error : new Error(JSON.stringify(error))) : resolve(value));
+      Promise.resolve(fn(event, context, callback)).catch(reject);
+    });
+  }
+  return Promise.resolve().then(() => fn(event, context));
+}
+
+port.on('message', (message: InvokeMessage) => {
+  for (const [handle, at] of Object.entries(message.receipts)) receipts.record(handle, at);
+  const context = createLambdaContext({
+    functionName: data.functionName,
+    memoryMb: data.memoryMb,
+    timeoutMs: message.timeoutMs,
+    region: data.region,
+    accountId: '000000000000',
+    requestId: message.requestId,
+  });
+  const invocation = { functionId: data.functionId, requestId: message.requestId, deadline: Date.now() + message.timeoutMs, timedOut: () => false };
+  runInvocation(invocation, () => call(handler as Handler, message.event, context)).then(
+    (value) => post({ type: 'result', ok: true, value }),
+    (error: unknown) => {
+      const e = error instanceof Error ? error : new Error(String(error));
+      post({ type: 'result', ok: false, error: { name: e.name, message: e.message, ...(e.stack !== undefined && { stack: e.stack }) } });
+    },
+  );
+});
+post({ type: 'ready' });
