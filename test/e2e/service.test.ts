@@ -10,6 +10,16 @@ import { resources } from '../../lib/resources.js';
 import { seedPageViews } from '../../lib/reports/seed-page-views.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 import { resolveTarget } from './target.js';
+import { randomUUID } from 'node:crypto';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { seconds } from '../../lib/app/duration.js';
+import { queueUrl } from '../../lib/app/resource-env.js';
+import { sqsClient } from '../../lib/aws/clients.js';
+import { processPing } from '../../lib/demo/pings.js';
+import { deadLetterReasonOf, redrive } from '../../lib/jobs/dead-letter.js';
+import { jobs } from '../../lib/jobs/enqueue.js';
+import { encodeEnvelope, newEnvelope } from '../../lib/jobs/envelope.js';
+import { inspectQueue } from '../helpers/queues.js';
 
 const target = resolveTarget(process.env, (path) => {
   try {
@@ -142,4 +152,52 @@ describe(`Ferry on ${target.kind}`, () => {
     for (const link of hrefs(await badPage.text())) await follow(link, bad);
     expect(followed.length).toBeGreaterThan(8);
   }, patience + 30_000);
+});
+
+/**
+ * The job flows the README documents, run by the sandboxed bundles under IAM
+ * (local target only: they need the queues and the job client, not just HTTP).
+ * A ping whose id names no ping fails for good (PingNotFoundError), which
+ * makes dead letters, redrive and cancel observable with Ferry's own task.
+ */
+describe.runIf(target.kind === 'local')('job flows on the sandboxed bundles', () => {
+  const local = () => {
+    if (runtime === undefined) throw new Error('no local runtime');
+    return runtime;
+  };
+  const ioQueue = () => local().resources.queues.io ?? { name: '', url: '', deadLetter: { name: '', url: '' } };
+
+  it('dead-letters a job that cannot succeed with its reason, and redrive moves it back to be run again', async () => {
+    const { jobId } = await jobs.enqueue(processPing, { pingId: randomUUID() });
+    const reason = await eventually('the dead letter', async () => {
+      const message = (await inspectQueue(local(), ioQueue().deadLetter.name)).ready.find((m) => m.body.includes(jobId));
+      return message && deadLetterReasonOf(message.messageAttributes);
+    }, patience);
+    expect(reason).toMatchObject({ cause: 'non-retryable', errorName: 'PingNotFoundError', task: 'demo.ping', jobId });
+    expect(await jobs.getJob(jobId)).toMatchObject({ status: 'FAILED' });
+    expect((await redrive('io')).moved).toBeGreaterThanOrEqual(1);
+    // Moved back, run again by the worker, and dead-lettered again: the whole loop works under the deployed grants.
+    await eventually('the redriven job to fail again', async () =>
+      (await jobs.getJob(jobId)).status === 'FAILED' && (await inspectQueue(local(), ioQueue().deadLetter.name)).ready.some((m) => m.body.includes(jobId)) ? true : undefined, patience);
+    expect(local().enforcement().iamDenied).toBe(0);
+  }, patience * 2);
+
+  it('skips a job cancelled while queued, and keeps it CANCELLED', async () => {
+    const { jobId } = await jobs.enqueue(processPing, { pingId: randomUUID() }, { delay: seconds(2) });
+    expect(await jobs.cancel(jobId)).toMatchObject({ status: 'CANCELLED' });
+    await eventually('the delayed message to be received and deleted', async () => {
+      const queue = await inspectQueue(local(), ioQueue().name);
+      return [...queue.ready, ...queue.delayed, ...queue.inflight.map((m) => m.message)].some((m) => m.body.includes(jobId)) ? undefined : true;
+    }, patience);
+    // Had the worker run it, the ping's missing id would have failed it.
+    expect(await jobs.getJob(jobId)).toMatchObject({ status: 'CANCELLED' });
+  }, patience + 10_000);
+
+  it('carries a delay beyond 15 minutes in the envelope: the sandboxed worker sends the job on (it may send to its own queue)', async () => {
+    const envelope = newEnvelope(processPing.name, { pingId: randomUUID() }, { tracked: false, notBefore: new Date(Date.now() + 20 * 60_000) });
+    await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl('io'), MessageBody: encodeEnvelope(envelope) }));
+    await eventually('the job to be sent on, delayed', async () =>
+      (await inspectQueue(local(), ioQueue().name)).delayed.some((m) => m.body.includes(envelope.jobId)) ? true : undefined, patience);
+    expect(local().enforcement().iamDenied).toBe(0);
+  }, patience + 10_000);
 });
