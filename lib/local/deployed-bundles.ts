@@ -3,19 +3,82 @@
  * bundling (esbuild, as `npm run synth` and `cdk deploy` do, the AWS SDK
  * inside), in this process, into a cloud assembly folder. For each function,
  * the bundle's file and the handler export the template names. The local
- * runtime can run these instead of the TypeScript sources, so a bundling
- * error, a wrong handler path or a module that only resolves from the sources
- * fails locally.
+ * runtime runs these instead of the TypeScript sources (in sandboxes), so a
+ * bundling error, a wrong handler path or a module that only resolves from
+ * the sources fails locally.
+ *
+ * Bundles are kept in a cache folder keyed by the declaration and the content
+ * of every source file, the CDK code and the lock file: a restart with
+ * nothing changed bundles nothing. The same synthesis also records the stack's
+ * IAM policies (deployed-policies.ts), so they need no synthesis of their own.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import type { App } from '../app/define-app.js';
+import { rememberPolicies } from './deployed-policies.js';
+import { bundleSandboxBootstrap, SANDBOX_BOOTSTRAP_FILE } from './sandbox-pool.js';
 
 export interface DeployedFunctionCode {
   /** The bundle's entry file (`asset.<hash>/index.mjs`). */
   readonly file: string;
   /** The export the template's `Handler` (`index.handler`) names. */
   readonly handler: string;
+}
+
+/** Where bundles are cached, by declaration and source content. */
+export const BUNDLE_CACHE_DIR = join(tmpdir(), 'ferry-bundle-cache');
+/** The folders whose files go into the bundles or decide them. */
+const SOURCE_FOLDERS = ['lib', 'functions', 'cdk', 'app', 'test/fixtures'];
+
+function cacheKey(app: App, projectRoot: string): string {
+  const hash = createHash('sha256').update(JSON.stringify(app));
+  for (const folder of SOURCE_FOLDERS) {
+    const dir = join(projectRoot, folder);
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|mts|js|mjs|json)$/.test(f)).sort()) {
+      hash.update(`${folder}/${file}`).update(readFileSync(join(dir, file)));
+    }
+  }
+  const lock = join(projectRoot, 'package-lock.json');
+  if (existsSync(lock)) hash.update(readFileSync(lock));
+  return hash.digest('hex').slice(0, 32);
+}
+
+export interface DeployedBundles {
+  /** Each function's bundle, by declared id. */
+  readonly functions: Readonly<Record<string, DeployedFunctionCode>>;
+  /** The sandbox bootstrap, bundled beside them (see sandbox-bootstrap.ts). */
+  readonly bootstrapFile: string;
+}
+
+/** The bundles of every function: from the cache, or synthesized (and cached) now. */
+export async function deployedBundles(app: App, projectRoot: string): Promise<DeployedBundles> {
+  const key = cacheKey(app, projectRoot);
+  const folder = join(BUNDLE_CACHE_DIR, key);
+  const index = join(folder, 'bundles.json');
+  const bootstrapFile = join(folder, SANDBOX_BOOTSTRAP_FILE);
+  if (existsSync(index) && existsSync(bootstrapFile)) {
+    const cached = JSON.parse(readFileSync(index, 'utf8')) as Record<string, DeployedFunctionCode>;
+    const functions = Object.fromEntries(Object.entries(cached).map(([id, c]) => [id, { ...c, file: join(folder, c.file) }]));
+    if (Object.values(functions).every((c) => existsSync(c.file))) return { functions, bootstrapFile };
+  }
+  // Built in a folder of its own, then renamed into place whole: a concurrent start never sees half of it.
+  const building = `${folder}.${process.pid}.building`;
+  rmSync(building, { recursive: true, force: true });
+  mkdirSync(building, { recursive: true });
+  const code = await synthesizeBundles(app, projectRoot, building);
+  await bundleSandboxBootstrap(join(building, SANDBOX_BOOTSTRAP_FILE));
+  writeFileSync(join(building, 'bundles.json'), JSON.stringify(Object.fromEntries(Object.entries(code).map(([id, c]) => [id, { ...c, file: relative(building, c.file) }]))));
+  try {
+    renameSync(building, folder);
+  } catch {
+    // Another start cached the same key first: use that one.
+    rmSync(building, { recursive: true, force: true });
+    return deployedBundles(app, projectRoot);
+  }
+  return { functions: Object.fromEntries(Object.entries(code).map(([id, c]) => [id, { ...c, file: join(folder, relative(building, c.file)) }])), bootstrapFile };
 }
 
 /** Synthesizes the app's stack with bundling into `outdir`; the code of every function, by declared id. */
@@ -25,9 +88,9 @@ export async function synthesizeBundles(app: App, projectRoot: string, outdir: s
   // Asset metadata names each function's asset folder in the template, as the CLI's synth does.
   const cdkApp = new CdkApp({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
   const stack = new FerryStack(cdkApp, 'Local', { app, projectRoot });
-  const template = cdkApp.synth().getStackArtifact(stack.artifactId).template as {
-    Resources: Record<string, { Properties?: { Handler?: string }; Metadata?: Record<string, string> }>;
-  };
+  const synthesized = cdkApp.synth().getStackArtifact(stack.artifactId).template as unknown;
+  await rememberPolicies(app, projectRoot, stack, synthesized);
+  const template = synthesized as { Resources: Record<string, { Properties?: { Handler?: string }; Metadata?: Record<string, string> }> };
   const code: Record<string, DeployedFunctionCode> = {};
   for (const [functionId, fn] of stack.functions) {
     const cfn = fn.node.defaultChild;

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IConstruct } from 'constructs';
 import type { App } from '../app/define-app.js';
+import type { FerryStack } from '../../cdk/stacks/ferry-stack.js';
 
 /** One statement of a function's identity policy, its resources as local ARN patterns (IAM wildcards kept). */
 export interface LocalStatement {
@@ -70,41 +71,66 @@ function cacheKey(app: App, projectRoot: string): string {
 /** Synthesizes the app's stack (no bundling) and reads each function's role policy out of the template. */
 async function synthesize(app: App, projectRoot: string): Promise<SynthesizedPolicies> {
   // Loaded only when the cache has no answer: the CDK library alone takes most of a second to import.
-  const { App: CdkApp, CfnElement } = await import('aws-cdk-lib');
+  const { App: CdkApp } = await import('aws-cdk-lib');
   const { FerryStack } = await import('../../cdk/stacks/ferry-stack.js');
   const outdir = mkdtempSync(join(tmpdir(), 'ferry-synth-'));
   try {
     const cdkApp = new CdkApp({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new FerryStack(cdkApp, 'Local', { app, projectRoot });
-    const template = cdkApp.synth().getStackArtifact(stack.artifactId).template as { Resources: Record<string, TemplateResource> };
-    const logicalId = (construct: IConstruct | undefined): string | undefined => {
-      const cfn = construct?.node.defaultChild;
-      return cfn instanceof CfnElement ? stack.getLogicalId(cfn) : undefined;
-    };
-    const idsOf = (constructs: ReadonlyMap<string, IConstruct>): Record<string, string> =>
-      Object.fromEntries([...constructs].flatMap(([id, c]) => {
-        const logical = logicalId(c);
-        return logical === undefined ? [] : [[id, logical]];
-      }));
-
-    const byRole = new Map<string, Json[]>();
-    for (const resource of Object.values(template.Resources)) {
-      if (resource.Type !== 'AWS::IAM::Policy') continue;
-      const document = resource.Properties?.PolicyDocument as { Statement?: Json } | undefined;
-      for (const role of list(resource.Properties?.Roles)) {
-        const ref = (role as { Ref?: Json }).Ref;
-        if (typeof ref === 'string') byRole.set(ref, [...(byRole.get(ref) ?? []), ...list(document?.Statement)]);
-      }
-    }
-    const statements: Record<string, Json[]> = {};
-    for (const [functionId, fn] of stack.functions) {
-      const role = logicalId(fn.role);
-      statements[functionId] = role === undefined ? [] : (byRole.get(role) ?? []);
-    }
-    return { statements, logicalIds: { tables: idsOf(stack.tables), queues: idsOf(stack.queues), deadLetterQueues: idsOf(stack.deadLetterQueues) } };
+    return await readPolicies(stack, cdkApp.synth().getStackArtifact(stack.artifactId).template);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** Each function's role statements and the logical ids of the tables and queues, out of a synthesized `stack`'s template. */
+async function readPolicies(stack: FerryStack, synthesized: unknown): Promise<SynthesizedPolicies> {
+  const { CfnElement } = await import('aws-cdk-lib');
+  const template = synthesized as { Resources: Record<string, TemplateResource> };
+  const logicalId = (construct: IConstruct | undefined): string | undefined => {
+    const cfn = construct?.node.defaultChild;
+    return cfn instanceof CfnElement ? stack.getLogicalId(cfn) : undefined;
+  };
+  const idsOf = (constructs: ReadonlyMap<string, IConstruct>): Record<string, string> =>
+    Object.fromEntries([...constructs].flatMap(([id, c]) => {
+      const logical = logicalId(c);
+      return logical === undefined ? [] : [[id, logical]];
+    }));
+
+  const byRole = new Map<string, Json[]>();
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type !== 'AWS::IAM::Policy') continue;
+    const document = resource.Properties?.PolicyDocument as { Statement?: Json } | undefined;
+    for (const role of list(resource.Properties?.Roles)) {
+      const ref = (role as { Ref?: Json }).Ref;
+      if (typeof ref === 'string') byRole.set(ref, [...(byRole.get(ref) ?? []), ...list(document?.Statement)]);
+    }
+  }
+  const statements: Record<string, Json[]> = {};
+  for (const [functionId, fn] of stack.functions) {
+    const role = logicalId(fn.role);
+    statements[functionId] = role === undefined ? [] : (byRole.get(role) ?? []);
+  }
+  return { statements, logicalIds: { tables: idsOf(stack.tables), queues: idsOf(stack.queues), deadLetterQueues: idsOf(stack.deadLetterQueues) } };
+}
+
+/**
+ * Records the policies of a stack synthesized elsewhere (with bundling, by
+ * deployed-bundles.ts), so that the next `deployedPolicies` for the same app
+ * needs no synthesis of its own.
+ */
+export async function rememberPolicies(app: App, projectRoot: string, stack: FerryStack, template: unknown): Promise<void> {
+  storePolicies(cacheKey(app, projectRoot), await readPolicies(stack, template));
+}
+
+function storePolicies(key: string, policies: SynthesizedPolicies): void {
+  memo.set(key, policies);
+  mkdirSync(POLICY_CACHE_DIR, { recursive: true });
+  // Written whole, then renamed: a concurrent reader never sees half a file.
+  const file = join(POLICY_CACHE_DIR, `${key}.json`);
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, JSON.stringify(policies));
+  renameSync(partial, file);
 }
 
 /** The synthesized policies of `app`: from memory, from the cache folder, or synthesized (and cached) now. */
@@ -113,18 +139,13 @@ async function synthesizedPolicies(app: App, projectRoot: string): Promise<Synth
   const cached = memo.get(key);
   if (cached !== undefined) return cached;
   const file = join(POLICY_CACHE_DIR, `${key}.json`);
-  let policies: SynthesizedPolicies;
   if (existsSync(file)) {
-    policies = JSON.parse(readFileSync(file, 'utf8')) as SynthesizedPolicies;
-  } else {
-    policies = await synthesize(app, projectRoot);
-    mkdirSync(POLICY_CACHE_DIR, { recursive: true });
-    // Written whole, then renamed: a concurrent reader never sees half a file.
-    const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, JSON.stringify(policies));
-    renameSync(partial, file);
+    const policies = JSON.parse(readFileSync(file, 'utf8')) as SynthesizedPolicies;
+    memo.set(key, policies);
+    return policies;
   }
-  memo.set(key, policies);
+  const policies = await synthesize(app, projectRoot);
+  storePolicies(key, policies);
   return policies;
 }
 

@@ -11,8 +11,7 @@
  * variable has the same value for every function that uses it, and the runtime
  * sets the union. One runtime runs per process at a time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { App } from '../app/define-app.js';
@@ -29,8 +28,8 @@ import { useClientPlugin } from '../aws/clients.js';
 import { deployedPolicies } from './deployed-policies.js';
 import { iamCheckPlugin, type ArnResolver } from './iam-check.js';
 import { deadlineCheckPlugin } from './deadline-check.js';
-import { synthesizeBundles } from './deployed-bundles.js';
-import { bundleSandboxBootstrap, SandboxPool } from './sandbox-pool.js';
+import { deployedBundles } from './deployed-bundles.js';
+import { SandboxPool } from './sandbox-pool.js';
 import { ReceiptLog, sqsRulesPlugin } from './sqs-rules.js';
 import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
 import { Scheduler, UnknownScheduleError } from './scheduler.js';
@@ -221,14 +220,9 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   if (!process.env.AWS_ACCESS_KEY_ID) Object.assign(environment, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
   const sandboxed = options.sandboxes ?? options.code === 'bundles';
   if (sandboxed && options.code !== 'bundles') throw new Error("sandboxes run the synthesized bundles: start the runtime with code: 'bundles'");
-  let bundles: Record<string, { file: string; handler: string }> = {};
-  let bootstrapFile: string | undefined;
-  if (options.code === 'bundles') {
-    const outdir = mkdtempSync(join(tmpdir(), 'ferry-bundles-'));
-    cleanups.unshift(async () => rmSync(outdir, { recursive: true, force: true }));
-    bundles = await synthesizeBundles(app, projectRoot, outdir);
-    if (sandboxed) bootstrapFile = await bundleSandboxBootstrap(outdir);
-  }
+  // Bundled (or taken from the cache) while the resources are created and `prepare` writes its data.
+  const bundlesReady = options.code === 'bundles' ? deployedBundles(app, projectRoot) : Promise.resolve(undefined);
+  bundlesReady.catch(() => undefined);
 
   const functionSettings: Record<string, LocalFunctionSettings> = {};
   for (const fn of app.functions) {
@@ -243,26 +237,32 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
       }
       environment[key] = value;
     }
-    const code = bundles[fn.id];
     functionSettings[fn.id] = {
-      codeFile: code?.file ?? join(projectRoot, fn.entry),
+      codeFile: join(projectRoot, fn.entry),
       timeoutSeconds: toWholeSeconds(fn.timeout, `function "${fn.id}": timeout`),
       memoryMb: fn.memoryMb,
-      handler: code?.handler ?? fn.handler,
+      handler: fn.handler,
       environment: env,
     };
   }
   Object.assign(process.env, environment);
   // The deployed policies (a synthesis on a cold cache) are read while `prepare` writes its data.
   const iam = options.iam ?? true;
+  // After the bundles: their synthesis records the policies, so they need no second one.
   const policiesRead = iam
-    ? deployedPolicies(app, projectRoot, {
+    ? bundlesReady.then(() => deployedPolicies(app, projectRoot, {
         tables: Object.fromEntries(Object.entries(provisioned.tables).map(([id, t]) => [id, t.arn])),
         queues: Object.fromEntries(Object.entries(provisioned.queues).map(([id, q]) => [id, q.arn])),
         deadLetterQueues: Object.fromEntries(Object.entries(provisioned.queues).map(([id, q]) => [id, q.deadLetter.arn])),
-      })
+      }))
     : undefined;
-  const [policies] = await Promise.all([policiesRead, options.prepare?.({ resources: provisioned, environment })]);
+  const [policies, deployed] = await Promise.all([policiesRead, bundlesReady, options.prepare?.({ resources: provisioned, environment })]);
+  const bundles: Record<string, { file: string; handler: string }> = { ...deployed?.functions };
+  const bootstrapFile = sandboxed ? deployed?.bootstrapFile : undefined;
+  for (const [id, code] of Object.entries(bundles)) {
+    const settings = functionSettings[id];
+    if (settings !== undefined) functionSettings[id] = { ...settings, codeFile: code.file, handler: code.handler };
+  }
 
   // An invocation that timed out makes no more AWS calls, as its stopped environment would not.
   const counts = { iamChecked: 0, iamDenied: 0, lateCallsRefused: 0, sqsRefused: 0 };

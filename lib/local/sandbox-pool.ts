@@ -120,10 +120,11 @@ export class SandboxPool {
   }
 }
 
-/** Bundles the sandbox bootstrap (TypeScript, with the checks it installs) into `outdir`; returns the file. */
-export async function bundleSandboxBootstrap(outdir: string): Promise<string> {
+export const SANDBOX_BOOTSTRAP_FILE = 'sandbox-bootstrap.mjs';
+
+/** Bundles the sandbox bootstrap (TypeScript, with the checks it installs) into `outfile`. */
+export async function bundleSandboxBootstrap(outfile: string): Promise<void> {
   const { build } = await import('esbuild');
-  const outfile = `${outdir}/sandbox-bootstrap.mjs`;
   await build({
     entryPoints: [new URL('./sandbox-bootstrap.ts', import.meta.url).pathname],
     outfile,
@@ -134,5 +135,4 @@ export async function bundleSandboxBootstrap(outdir: string): Promise<string> {
     logLevel: 'error',
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
   });
-  return outfile;
 }
