@@ -6,8 +6,8 @@
  * a restart on the same folder, which has its data already and writes none.
  *
  * - `banner_ms` (`data=empty`): start to banner, the demo set written (run 1
- *   with the IAM policy cache cleared, as on a fresh machine: the stack is
- *   synthesized once, beside the demo data);
+ *   with the caches cleared, as on a fresh machine: the stack is synthesized
+ *   and bundled once, beside the demo data);
  * - `banner_ms` (`data=kept`): the same on the second start;
  * - `first_report_ms`: the first `GET /reports/slow-blog-views` after the
  *   banner until its answer is ready (one refresh over the demo set);
@@ -22,6 +22,7 @@ import { createInterface } from 'node:readline';
 import { freePort } from '../lib/local/free-port.js';
 import { PROJECT_ROOT } from '../lib/local/runtime.js';
 import { POLICY_CACHE_DIR } from '../lib/local/deployed-policies.js';
+import { BUNDLE_CACHE_DIR } from '../lib/local/deployed-bundles.js';
 import type { DemoDataSet } from '../lib/reports/demo-data.js';
 import { Figures } from './figures.js';
 
@@ -70,12 +71,14 @@ async function firstReportMs(url: string): Promise<number> {
   }
 }
 
+// A fresh machine: no synthesized policies and no bundles cached yet.
 rmSync(POLICY_CACHE_DIR, { recursive: true, force: true });
+rmSync(BUNDLE_CACHE_DIR, { recursive: true, force: true });
 for (let run = 1; run <= RUNS; run++) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-bench-data-'));
   const fresh = await start(dataDir);
   if (fresh.demo === undefined) throw new Error('the first start wrote no demo data set');
-  figures.report('banner_ms', fresh.bannerMs, 'ms', { data: 'empty', run, rows: fresh.demo.rows, policy_cache: run === 1 ? 'cold' : 'warm' });
+  figures.report('banner_ms', fresh.bannerMs, 'ms', { data: 'empty', run, rows: fresh.demo.rows, caches: run === 1 ? 'cold' : 'warm' });
   figures.report('demo_rows_per_s', fresh.demo.rows / (fresh.demo.elapsedMs / 1000), 'rows/s', { run });
   figures.report('first_report_ms', await firstReportMs(fresh.url), 'ms', { run, rows: fresh.demo.rows });
   await stop(fresh.child);

@@ -24,6 +24,9 @@ Options:
   --clean              delete the data folder before starting
   --dynamodb-port <n>  DynamoDB Local port                    (env FERRY_DYNAMODB_PORT, default: a free port)
   --sqs-port <n>       fauxqs (SQS) port                      (env FERRY_SQS_PORT, default: a free port)
+  --sources            run the TypeScript sources in this process (no bundling, no sandboxes;
+                       functions share one environment) instead of the bundles cdk synth
+                       writes, each function in sandboxes of its own
   --runtime-file <p>   where the endpoints and resource names are published for
                        tools such as npm run seed             (env FERRY_RUNTIME_FILE, default .ferry/runtime.json)
   -h, --help           show this help`;
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
       'dynamodb-port': { type: 'string' },
       'sqs-port': { type: 'string' },
       'runtime-file': { type: 'string' },
+      sources: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -76,6 +80,8 @@ async function main(): Promise<void> {
     ...(dataDir !== undefined && { dataDir }),
     ...(dynamodbPort !== undefined && { dynamodbPort }),
     ...(sqsPort !== undefined && { sqsPort }),
+    // What deploys: the bundles `cdk synth` writes, each function in sandboxes of its own.
+    code: values.sources ? 'sources' : 'bundles',
     // The API does not listen until the demo data set is whole: no report is ever computed over half of it.
     prepare: async () => {
       demo = await seedDemoData();

@@ -29,6 +29,7 @@ import { deployedPolicies } from './deployed-policies.js';
 import { iamCheckPlugin, type ArnResolver } from './iam-check.js';
 import { deadlineCheckPlugin } from './deadline-check.js';
 import { deployedBundles } from './deployed-bundles.js';
+import { logFormat } from '../util/log-format.js';
 import { SandboxPool } from './sandbox-pool.js';
 import { ReceiptLog, sqsRulesPlugin } from './sqs-rules.js';
 import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
@@ -440,7 +441,7 @@ function sandboxEnvironment(
   own: Readonly<Record<string, string>>,
   shared: Readonly<Record<string, string>>,
 ): Record<string, string> {
-  const passThrough = ['FERRY_LOG_LEVEL', 'FERRY_LOG_FORMAT', 'NO_COLOR', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
+  const passThrough = ['FERRY_LOG_LEVEL', 'NO_COLOR', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
   const local = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_DYNAMODB_STREAMS', 'AWS_ENDPOINT_URL_SQS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
   return {
     ...own,
@@ -453,6 +454,9 @@ function sandboxEnvironment(
     TZ: ':UTC',
     ...Object.fromEntries(local.flatMap((k) => (shared[k] ?? process.env[k]) !== undefined ? [[k, String(shared[k] ?? process.env[k])]] : [])),
     ...Object.fromEntries(passThrough.flatMap((k) => (process.env[k] !== undefined ? [[k, String(process.env[k])]] : []))),
+    // A sandbox's stdout is a pipe to this process: it writes the lines this terminal wants, in its colours.
+    FERRY_LOG_FORMAT: logFormat(),
+    ...(process.stdout.isTTY === true && process.stdout.hasColors() && { FORCE_COLOR: '1' }),
   };
 }
 

@@ -20,10 +20,12 @@ export function logFormat(): LogFormat {
 const ANSI = { red: 31, green: 32, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const;
 export type Colour = keyof typeof ANSI;
 
-/** `text` in `colour` when stdout is a colour terminal (and `NO_COLOR` is unset). */
+/** `text` in `colour` when stdout is a colour terminal, or `FORCE_COLOR` asks for colour (and `NO_COLOR` is unset). */
 export function paint(text: string, colour: Colour): string {
   const noColour = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
-  if (noColour || process.stdout.isTTY !== true || (process.stdout.hasColors?.() ?? false) === false) return text;
+  const forced = process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '' && process.env.FORCE_COLOR !== '0';
+  const terminal = process.stdout.isTTY === true && (process.stdout.hasColors?.() ?? false);
+  if (noColour || !(terminal || forced)) return text;
   return `\u001b[${ANSI[colour]}m${text}\u001b[0m`;
 }
 

@@ -18,7 +18,8 @@ let runtime: LocalRuntime | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  // Ferry's app as deployed: the synthesized bundles, each function in sandboxes of its own.
+  runtime = await startTestRuntime(undefined, { code: 'bundles' });
   await new PageViewStore().writeAll(generatePageViews({ rows: 3_000, days: 20, seed: 11, now: Date.now() - 60_000 }));
   browser = await launchChromium();
 }, 60_000);

@@ -11,7 +11,8 @@ import { eventually, startTestRuntime } from '../helpers/runtime.js';
 
 let runtime: LocalRuntime;
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  // Ferry's app as deployed: the synthesized bundles, each function in sandboxes of its own.
+  runtime = await startTestRuntime(undefined, { code: 'bundles' });
 });
 afterAll(async () => {
   await runtime?.stop();

@@ -21,7 +21,8 @@ let views: PageView[];
 const NOW = Date.now() - 60_000;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  // Ferry's app as deployed: the synthesized bundles, each function in sandboxes of its own.
+  runtime = await startTestRuntime(undefined, { code: 'bundles' });
   views = [...generatePageViews({ rows: 3_000, days: 20, seed: 7, now: NOW })];
   await new PageViewStore().writeAll(views);
 });
