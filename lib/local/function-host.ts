@@ -11,16 +11,15 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import type { Context } from 'aws-lambda';
 import type { LambdaFunction } from '../app/define-app.js';
 import { createLambdaContext } from './lambda-context.js';
 import { runInvocation } from './invocation-scope.js';
+import { callHandler, type Handler } from './call-handler.js';
 import type { SandboxPool } from './sandbox-pool.js';
 import type { ReceiptLog } from './sqs-rules.js';
 import { clockOf, logFormat, paint } from '../util/log-format.js';
 import type { RuntimeStats } from './runtime-stats.js';
 
-type Handler = (event: unknown, context: Context, callback?: (error?: unknown, result?: unknown) => void) => unknown;
 
 export type InvocationResult =
   | { readonly outcome: 'ok'; readonly value: unknown; readonly durationMs: number }
@@ -155,18 +154,6 @@ export class FunctionHost {
     await Promise.allSettled([...this.inFlight]);
     await this.options.sandboxes?.close();
   }
-}
-
-function callHandler(handler: Handler, event: unknown, context: Context): Promise<unknown> {
-  // Callback-style handlers (three parameters) are still accepted by nodejs22.x.
-  if (handler.length >= 3) {
-    return new Promise((resolve, reject) => {
-      const callback = (error?: unknown, value?: unknown) =>
-        error ? reject(error instanceof Error ? error : new Error(JSON.stringify(error))) : resolve(value);
-      Promise.resolve(handler(event, context, callback)).catch(reject);
-    });
-  }
-  return Promise.resolve().then(() => handler(event, context));
 }
 
 /**

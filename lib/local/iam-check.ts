@@ -34,6 +34,22 @@ export interface ArnResolver {
 }
 
 /**
+ * ARNs of the local resources, by table name and by queue URL; a name or URL
+ * the runtime did not provision gets an ARN in the local account, which no
+ * policy names.
+ */
+export function localArns(tables: Readonly<Record<string, string>>, queues: Readonly<Record<string, string>>, region: string): ArnResolver {
+  const tableArns = new Map(Object.entries(tables));
+  const queueArns = new Map(Object.entries(queues));
+  const account = `000000000000`;
+  return {
+    table: (name) => tableArns.get(name) ?? `arn:aws:dynamodb:${region}:${account}:table/${name}`,
+    queue: (url) => queueArns.get(url) ?? `arn:aws:sqs:${region}:${account}:${url.slice(url.lastIndexOf('/') + 1)}`,
+    queueNamed: (name) => [...queueArns.values()].find((arn) => arn.endsWith(`:${name}`)) ?? `arn:aws:sqs:${region}:${account}:${name}`,
+  };
+}
+
+/**
  * The call was refused by the function's policy, as AWS refuses it. The SDK
  * surfaces DynamoDB's refusal as `AccessDeniedException` (HTTP 400) and SQS's
  * as `AccessDenied` (HTTP 403, `Type: Sender`); this error takes the same

@@ -26,7 +26,7 @@ import { localName, provision, type Provisioned } from './provision.js';
 import { jsonResponse, startRestApiServer, type RestApiServer } from './rest-api-server.js';
 import { useClientPlugin } from '../aws/clients.js';
 import { deployedPolicies } from './deployed-policies.js';
-import { iamCheckPlugin, type ArnResolver } from './iam-check.js';
+import { iamCheckPlugin, localArns } from './iam-check.js';
 import { deadlineCheckPlugin } from './deadline-check.js';
 import { deployedBundles } from './deployed-bundles.js';
 import { logFormat } from '../util/log-format.js';
@@ -285,7 +285,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   cleanups.unshift(async () => removeSqsRules());
 
   if (iam && policies !== undefined) {
-    const arns = arnsOf(provisioned);
+    const arns = localArns(localTableArns(provisioned), localQueueArns(provisioned), REGION);
     const removePlugin = useClientPlugin(
       iamCheckPlugin({
         policies,
@@ -321,10 +321,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
           region: REGION,
           ...(policies !== undefined && { policy: policies.get(fn.id) ?? [] }),
           principal: `arn:aws:sts::000000000000:assumed-role/${physicalName}-role/${physicalName}`,
-          arns: {
-            tables: Object.fromEntries(Object.values(provisioned.tables).map((t) => [t.name, t.arn])),
-            queues: Object.fromEntries(Object.values(provisioned.queues).flatMap((q) => [[q.url, q.arn], [q.deadLetter.url, q.deadLetter.arn]])),
-          },
+          arns: { tables: localTableArns(provisioned), queues: localQueueArns(provisioned) },
         },
         env: sandboxEnvironment(fn, physicalName, settings.environment, environment),
         onCheck: (kind, line) => {
@@ -460,15 +457,14 @@ function sandboxEnvironment(
   };
 }
 
-/** ARNs of the provisioned resources by physical name or URL, for the IAM check; anything else gets an ARN no policy names. */
-function arnsOf(provisioned: Provisioned): ArnResolver {
-  const tables = new Map(Object.values(provisioned.tables).map((t) => [t.name, t.arn]));
-  const queues = new Map(Object.values(provisioned.queues).flatMap((q) => [[q.url, q.arn], [q.deadLetter.url, q.deadLetter.arn]] as const));
-  return {
-    table: (name) => tables.get(name) ?? `arn:aws:dynamodb:${REGION}:000000000000:table/${name}`,
-    queue: (url) => queues.get(url) ?? `arn:aws:sqs:${REGION}:000000000000:${url.slice(url.lastIndexOf('/') + 1)}`,
-    queueNamed: (name) => [...queues.values()].find((arn) => arn.endsWith(`:${name}`)) ?? `arn:aws:sqs:${REGION}:000000000000:${name}`,
-  };
+/** ARNs of the provisioned tables, by physical name. */
+function localTableArns(provisioned: Provisioned): Record<string, string> {
+  return Object.fromEntries(Object.values(provisioned.tables).map((t) => [t.name, t.arn]));
+}
+
+/** ARNs of the provisioned queues and dead-letter queues, by URL. */
+function localQueueArns(provisioned: Provisioned): Record<string, string> {
+  return Object.fromEntries(Object.values(provisioned.queues).flatMap((q) => [[q.url, q.arn], [q.deadLetter.url, q.deadLetter.arn]]));
 }
 
 /** Runs cleanups in order (newest first), each even if an earlier one failed. */

@@ -12,10 +12,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
 import { useClientPlugin } from '../aws/clients.js';
 import type { LocalStatement } from './deployed-policies.js';
-import { iamCheckPlugin } from './iam-check.js';
+import { callHandler, type Handler } from './call-handler.js';
+import { iamCheckPlugin, localArns } from './iam-check.js';
 import { runInvocation } from './invocation-scope.js';
 import { createLambdaContext } from './lambda-context.js';
 import { ReceiptLog, sqsRulesPlugin } from './sqs-rules.js';
@@ -52,7 +52,6 @@ export type SandboxMessage =
   | { readonly type: 'result'; readonly ok: false; readonly error: { readonly name: string; readonly message: string; readonly stack?: string } }
   | { readonly type: 'check'; readonly kind: 'iamChecked' | 'iamDenied' | 'sqsRefused'; readonly line?: string };
 
-type Handler = (event: unknown, context: Context, callback?: (error?: unknown, result?: unknown) => void) => unknown;
 
 const data = workerData as SandboxData;
 const port = parentPort;
@@ -61,17 +60,10 @@ const post = (message: SandboxMessage) => port.postMessage(message);
 
 const receipts = new ReceiptLog();
 if (data.policy !== undefined) {
-  const tableArns = new Map(Object.entries(data.arns.tables));
-  const queueArns = new Map(Object.entries(data.arns.queues));
-  const account = `arn:aws:sqs:${data.region}:000000000000`;
   useClientPlugin(
     iamCheckPlugin({
       policies: new Map([[data.functionId, data.policy]]),
-      arns: {
-        table: (name) => tableArns.get(name) ?? `arn:aws:dynamodb:${data.region}:000000000000:table/${name}`,
-        queue: (url) => queueArns.get(url) ?? `${account}:${url.slice(url.lastIndexOf('/') + 1)}`,
-        queueNamed: (name) => [...queueArns.values()].find((arn) => arn.endsWith(`:${name}`)) ?? `${account}:${name}`,
-      },
+      arns: localArns(data.arns.tables, data.arns.queues, data.region),
       principalOf: () => data.principal,
       onChecked: () => post({ type: 'check', kind: 'iamChecked' }),
       onDenied: (error) =>
@@ -89,17 +81,6 @@ const module = (await import(pathToFileURL(data.file).href)) as Record<string, u
 const handler = module[data.handler];
 if (typeof handler !== 'function') throw new Error(`function "${data.functionId}": ${data.file} has no exported function "${data.handler}"`);
 
-function call(fn: Handler, event: unknown, context: Context): Promise<unknown> {
-  // Callback-style handlers (three parameters) are still accepted by nodejs22.x.
-  if (fn.length >= 3) {
-    return new Promise((resolve, reject) => {
-      const callback = (error?: unknown, value?: unknown) => (error ? reject(error instanceof Error ? error : new Error(JSON.stringify(error))) : resolve(value));
-      Promise.resolve(fn(event, context, callback)).catch(reject);
-    });
-  }
-  return Promise.resolve().then(() => fn(event, context));
-}
-
 port.on('message', (message: InvokeMessage) => {
   for (const [handle, at] of Object.entries(message.receipts)) receipts.record(handle, at);
   const context = createLambdaContext({
@@ -111,7 +92,7 @@ port.on('message', (message: InvokeMessage) => {
     requestId: message.requestId,
   });
   const invocation = { functionId: data.functionId, requestId: message.requestId, deadline: Date.now() + message.timeoutMs, timedOut: () => false };
-  runInvocation(invocation, () => call(handler as Handler, message.event, context)).then(
+  runInvocation(invocation, () => callHandler(handler as Handler, message.event, context)).then(
     (value) => post({ type: 'result', ok: true, value }),
     (error: unknown) => {
       const e = error instanceof Error ? error : new Error(String(error));
