@@ -17,6 +17,8 @@ export interface TaskRegistry {
    * an app, the queues the tasks run on.
    */
   readonly queues: readonly string[];
+  /** Declared visibility timeout of each queue, in seconds, when the registry was built with an app. */
+  readonly visibilitySeconds: Readonly<Record<string, number>>;
 }
 
 export class InvalidTaskRegistryError extends Error {
@@ -45,5 +47,6 @@ export function createTaskRegistry(tasks: readonly AnyTask[], app?: App): TaskRe
     get: (name) => byName.get(name),
     names: [...byName.keys()],
     queues: app === undefined ? [...new Set(tasks.map((t) => t.queue))] : app.queues.map((q) => q.id),
+    visibilitySeconds: Object.fromEntries((app?.queues ?? []).map((q) => [q.id, Math.ceil(q.visibilityTimeout.milliseconds / 1000)])),
   };
 }

@@ -48,11 +48,13 @@ const INVOCATION_MARGIN_MS = 3_000;
 /** SQS: a message stays invisible at most 12 hours from when it was received. */
 const MAX_VISIBILITY_SECONDS = 43_200;
 /**
- * The longest a message can wait between its receive and the invocation: the
- * event source's longest batching window (5 minutes), the worker's bound on
- * how long before the invocation the batch was received.
+ * How long a message can wait between its receive and the invocation, at
+ * least: the event source's longest batching window (5 minutes). When the
+ * function is throttled, Lambda keeps retrying the batch until the message's
+ * visibility timeout runs out, so the queue's visibility timeout bounds it
+ * too; the worker takes the larger of the two.
  */
-const MAX_RECEIVE_TO_INVOKE_SECONDS = 300;
+const MAX_BATCHING_WINDOW_SECONDS = 300;
 
 export interface WorkerOptions {
   readonly registry: TaskRegistry;
@@ -108,7 +110,7 @@ interface RecordDeps {
   readonly queueIds: readonly string[];
   readonly log: LogSink;
   readonly hook: WorkflowHook | undefined;
-  /** Epoch ms the invocation began: its records were received at most MAX_RECEIVE_TO_INVOKE_SECONDS before. */
+  /** Epoch ms the invocation began: a record was received at most its queue's visibility timeout (or the batching window) before. */
   readonly invokedAt: number;
 }
 
@@ -162,10 +164,10 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
     case 'skipped':
       return false;
     case 'retry':
-      await setVisibility(queue, record, outcome.delayMs, deps.invokedAt);
+      await setVisibility(queue, record, outcome.delayMs, deps.invokedAt, deps.registry.visibilitySeconds[queue]);
       return true;
     case 'busy':
-      await setVisibility(queue, record, outcome.retryInMs, deps.invokedAt);
+      await setVisibility(queue, record, outcome.retryInMs, deps.invokedAt, deps.registry.visibilitySeconds[queue]);
       return true;
     case 'failed':
       await deadLetter(deps, queue, record.body, {
@@ -200,8 +202,9 @@ async function deadLetter(deps: RecordDeps, queue: string, body: string, reason:
  * from its receive: a longer delay is cut to what is left of them, and the
  * message comes back sooner than asked (its next attempt runs then).
  */
-async function setVisibility(queue: string, record: SQSRecord, delayMs: number, invokedAt: number): Promise<void> {
-  const sinceReceiveS = MAX_RECEIVE_TO_INVOKE_SECONDS + Math.ceil((Date.now() - invokedAt) / 1000);
+async function setVisibility(queue: string, record: SQSRecord, delayMs: number, invokedAt: number, queueVisibilityS = 0): Promise<void> {
+  const beforeInvokeS = Math.max(MAX_BATCHING_WINDOW_SECONDS, queueVisibilityS);
+  const sinceReceiveS = beforeInvokeS + Math.ceil((Date.now() - invokedAt) / 1000);
   await sqsClient().send(
     new ChangeMessageVisibilityCommand({
       QueueUrl: queueUrl(queue),

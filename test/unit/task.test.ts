@@ -280,6 +280,8 @@ describe('createTaskRegistry', () => {
       expect(empty.queues).toEqual(app().queues.map((q) => q.id));
       expect(empty.queues.length).toBeGreaterThan(0);
       expect(createTaskRegistry([]).queues).toEqual([]);
+      // Each queue's visibility timeout bounds how long a record can wait before its invocation (the worker's 12-hour budget).
+      expect(empty.visibilitySeconds).toEqual(Object.fromEntries(app().queues.map((q) => [q.id, q.visibilityTimeout.milliseconds / 1000])));
     });
   });
 
