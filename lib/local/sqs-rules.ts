@@ -45,47 +45,66 @@ export class ReceiptLog {
 
 type Input = Record<string, unknown>;
 
-/** Throws `InvalidParameterValue` for a call AWS would refuse by the rules above. */
+/** What the rules say of one message (SendMessage) or one visibility change: undefined when it is allowed. */
+function problemOf(operation: 'send' | 'change', entry: Input, receipts: ReceiptLog, now: number): string | undefined {
+  if (operation === 'send') {
+    const count = Object.keys((entry.MessageAttributes as Input | undefined) ?? {}).length;
+    return count > SQS_LIMITS.maxMessageAttributes ? `Number of message attributes [${count}] exceeds the allowed maximum [${SQS_LIMITS.maxMessageAttributes}].` : undefined;
+  }
+  const receivedAt = typeof entry.ReceiptHandle === 'string' ? receipts.receivedAtOf(entry.ReceiptHandle) : undefined;
+  if (receivedAt === undefined) return undefined;
+  const timeout = Number(entry.VisibilityTimeout ?? 0);
+  const heldS = Math.ceil((now - receivedAt) / 1000);
+  return heldS + timeout > SQS_LIMITS.maxVisibilitySeconds
+    ? `Value ${timeout} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [${SQS_LIMITS.maxVisibilitySeconds} seconds] (received ${heldS} s ago).`
+    : undefined;
+}
+
+const SINGLE: Readonly<Record<string, 'send' | 'change'>> = { SendMessage: 'send', ChangeMessageVisibility: 'change' };
+const BATCH: Readonly<Record<string, 'send' | 'change'>> = { SendMessageBatch: 'send', ChangeMessageVisibilityBatch: 'change' };
+
+/** Throws `InvalidParameterValue` for a single-message call AWS would refuse by the rules above. */
 export function checkSqsRules(commandName: string, input: Input, receipts: ReceiptLog, now: number): void {
-  const operation = commandName.replace(/Command$/, '');
-  if (operation === 'SendMessage' || operation === 'SendMessageBatch') {
-    const messages = operation === 'SendMessage' ? [input] : ((input.Entries as Input[] | undefined) ?? []);
-    for (const message of messages) {
-      const count = Object.keys((message.MessageAttributes as Input | undefined) ?? {}).length;
-      if (count > SQS_LIMITS.maxMessageAttributes) {
-        throw new InvalidParameterValue(`Number of message attributes [${count}] exceeds the allowed maximum [${SQS_LIMITS.maxMessageAttributes}].`);
-      }
-    }
-  }
-  if (operation === 'ChangeMessageVisibility' || operation === 'ChangeMessageVisibilityBatch') {
-    const changes = operation === 'ChangeMessageVisibility' ? [input] : ((input.Entries as Input[] | undefined) ?? []);
-    for (const change of changes) {
-      const receivedAt = typeof change.ReceiptHandle === 'string' ? receipts.receivedAtOf(change.ReceiptHandle) : undefined;
-      const timeout = Number(change.VisibilityTimeout ?? 0);
-      if (receivedAt === undefined) continue;
-      const total = Math.ceil((now - receivedAt) / 1000) + timeout;
-      if (total > SQS_LIMITS.maxVisibilitySeconds) {
-        throw new InvalidParameterValue(
-          `Value ${timeout} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [${SQS_LIMITS.maxVisibilitySeconds} seconds] (received ${Math.ceil((now - receivedAt) / 1000)} s ago).`,
-        );
-      }
-    }
-  }
+  const operation = SINGLE[commandName.replace(/Command$/, '')];
+  const problem = operation === undefined ? undefined : problemOf(operation, input, receipts, now);
+  if (problem !== undefined) throw new InvalidParameterValue(problem);
+}
+
+/**
+ * The entries of a batch call the rules refuse, as SQS reports them: each in
+ * the response's `Failed` (`SenderFault`, `InvalidParameterValue`), while the
+ * others go through.
+ */
+export function refusedEntries(commandName: string, input: Input, receipts: ReceiptLog, now: number): { Id: string; SenderFault: true; Code: 'InvalidParameterValue'; Message: string }[] {
+  const operation = BATCH[commandName.replace(/Command$/, '')];
+  if (operation === undefined) return [];
+  return ((input.Entries as Input[] | undefined) ?? []).flatMap((entry) => {
+    const problem = problemOf(operation, entry, receipts, now);
+    return problem === undefined ? [] : [{ Id: String(entry.Id), SenderFault: true as const, Code: 'InvalidParameterValue' as const, Message: problem }];
+  });
 }
 
 /** The SDK plugin that checks every SQS call against the rules above; `onRefused` sees each refusal before it is thrown. */
 export function sqsRulesPlugin(receipts: ReceiptLog, onRefused: (call: string, error: InvalidParameterValue) => void, now: () => number = Date.now): Pluggable<object, MetadataBearer> {
   const middleware: InitializeMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
     const commandName = String(context.commandName ?? '');
-    if (String(context.clientName ?? '').startsWith('SQS')) {
-      try {
-        checkSqsRules(commandName, args.input as Input, receipts, now());
-      } catch (error) {
-        if (error instanceof InvalidParameterValue) onRefused(commandName.replace(/Command$/, ''), error);
-        throw error;
-      }
+    if (!String(context.clientName ?? '').startsWith('SQS')) return next(args);
+    const input = args.input as Input;
+    try {
+      checkSqsRules(commandName, input, receipts, now());
+    } catch (error) {
+      if (error instanceof InvalidParameterValue) onRefused(commandName.replace(/Command$/, ''), error);
+      throw error;
     }
-    return next(args);
+    const refused = refusedEntries(commandName, input, receipts, now());
+    if (refused.length === 0) return next(args);
+    for (const entry of refused) onRefused(`${commandName.replace(/Command$/, '')} entry ${entry.Id}`, new InvalidParameterValue(entry.Message));
+    const ids = new Set(refused.map((r) => r.Id));
+    const rest = ((input.Entries as Input[] | undefined) ?? []).filter((e) => !ids.has(String(e.Id)));
+    if (rest.length === 0) return { output: { Successful: [], Failed: refused, $metadata: { httpStatusCode: 200 } } as never, response: {} };
+    const result = await next({ ...args, input: { ...input, Entries: rest } });
+    const output = result.output as { Failed?: unknown[] };
+    return { ...result, output: { ...output, Failed: [...(output.Failed ?? []), ...refused] } as never };
   };
   const placement: InitializeHandlerOptions = { step: 'initialize', name: 'ferryLocalSqsRules', override: true };
   return { applyToStack: (stack) => stack.add(middleware, placement) };

@@ -146,3 +146,30 @@ describe('a function on the local runtime', () => {
     await expect(documentClient().send(new PutCommand({ TableName: runtime.resources.tables.events?.name, Item: { pk: 'admin', sk: '1' } }))).resolves.toBeDefined();
   });
 });
+
+describe('SQS rules fauxqs does not check, on the local runtime', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await startTestRuntime(testApp);
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+  });
+
+  it('reports a batch entry with too many message attributes in Failed and sends the others, as SQS does', async () => {
+    const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
+    const { sqsClient } = await import('../../lib/aws/clients.js');
+    const attributes = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`a${i}`, { DataType: 'String', StringValue: 'x' }]));
+    const result = await sqsClient().send(
+      new SendMessageBatchCommand({
+        QueueUrl: runtime.resources.queues.wide?.url,
+        Entries: [
+          { Id: 'good', MessageBody: '{"mode":"ok"}' },
+          { Id: 'bad', MessageBody: '{"mode":"ok"}', MessageAttributes: attributes },
+        ],
+      }),
+    );
+    expect(result.Successful?.map((s) => s.Id)).toEqual(['good']);
+    expect(result.Failed).toEqual([{ Id: 'bad', SenderFault: true, Code: 'InvalidParameterValue', Message: 'Number of message attributes [11] exceeds the allowed maximum [10].' }]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSqsRules, InvalidParameterValue, ReceiptLog } from '../../lib/local/sqs-rules.js';
+import { checkSqsRules, InvalidParameterValue, ReceiptLog, refusedEntries } from '../../lib/local/sqs-rules.js';
 
 const NOW = 1_800_000_000_000;
 
@@ -10,9 +10,11 @@ describe('checkSqsRules', () => {
     expect(() => checkSqsRules('SendMessageCommand', { MessageAttributes: attributes(11) }, new ReceiptLog(), NOW)).toThrow(
       new InvalidParameterValue('Number of message attributes [11] exceeds the allowed maximum [10].'),
     );
-    expect(() => checkSqsRules('SendMessageBatchCommand', { Entries: [{}, { MessageAttributes: attributes(12) }] }, new ReceiptLog(), NOW)).toThrow(
-      /\[12\] exceeds the allowed maximum \[10\]/,
-    );
+    // A batch is not refused whole: the entry is reported in Failed, as SQS does, and the others go through.
+    expect(() => checkSqsRules('SendMessageBatchCommand', { Entries: [{ Id: 'a' }, { Id: 'b', MessageAttributes: attributes(12) }] }, new ReceiptLog(), NOW)).not.toThrow();
+    expect(refusedEntries('SendMessageBatchCommand', { Entries: [{ Id: 'a' }, { Id: 'b', MessageAttributes: attributes(12) }] }, new ReceiptLog(), NOW)).toEqual([
+      { Id: 'b', SenderFault: true, Code: 'InvalidParameterValue', Message: 'Number of message attributes [12] exceeds the allowed maximum [10].' },
+    ]);
   });
 
   it('refuses a visibility change that would hide a message beyond 12 hours from its receive', () => {
@@ -22,7 +24,7 @@ describe('checkSqsRules', () => {
     expect(() => checkSqsRules('ChangeMessageVisibilityCommand', { ReceiptHandle: 'r1', VisibilityTimeout: 39_601 }, receipts, NOW)).toThrow(
       /^Value 39601 for parameter VisibilityTimeout is invalid\. Reason: Total VisibilityTimeout for the message is beyond the limit \[43200 seconds\]/,
     );
-    expect(() => checkSqsRules('ChangeMessageVisibilityBatchCommand', { Entries: [{ ReceiptHandle: 'r1', VisibilityTimeout: 43_200 }] }, receipts, NOW)).toThrow(InvalidParameterValue);
+    expect(refusedEntries('ChangeMessageVisibilityBatchCommand', { Entries: [{ Id: '0', ReceiptHandle: 'r1', VisibilityTimeout: 43_200 }] }, receipts, NOW).map((e) => e.Id)).toEqual(['0']);
   });
 
   it('leaves a receipt it did not see to the emulator', () => {
