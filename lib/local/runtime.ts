@@ -7,9 +7,14 @@
  * and drives it the way AWS would: REST API routes over HTTP, SQS and DynamoDB
  * stream event source mappings, and scheduled rules.
  *
- * Functions share this process, so they share `process.env`: each resource's
- * variable has the same value for every function that uses it, and the runtime
- * sets the union. One runtime runs per process at a time.
+ * With `code: 'bundles'` (npm start, the e2e suite) each function runs its
+ * synthesized bundle in sandboxes of its own (worker threads with exactly its
+ * environment; sandbox-pool.ts). With `code: 'sources'` functions run in this
+ * process and share `process.env`: each resource's variable has the same value
+ * for every function that uses it, and the runtime sets the union. Either way
+ * the runtime sets the union in this process too, for tests and tools acting
+ * as clients, and checks every AWS call a function makes (IAM, timeouts, SQS
+ * rules). One runtime runs per process at a time.
  */
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
