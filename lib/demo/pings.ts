@@ -12,6 +12,7 @@ import { tableName } from '../app/resource-env.js';
 import { jobs } from '../jobs/enqueue.js';
 import { NonRetryableError } from '../jobs/errors.js';
 import { defineTask } from '../jobs/task.js';
+import { resources } from '../resources.js';
 
 const PING_TTL_SECONDS = 86_400;
 const MAX_MESSAGE_LENGTH = 200;
@@ -25,12 +26,11 @@ export interface Ping {
   readonly jobId?: string;
   readonly attempts?: number;
   /** The worker pool (declared queue) that ran or runs its job. */
-  readonly pool?: PingPool;
+  readonly pool?: string;
 }
 
 /** The pools a ping's job can run on: every declared worker pool, so each is proven end to end. */
-export const PING_POOLS = ['io', 'cpu'] as const;
-export type PingPool = (typeof PING_POOLS)[number];
+export const PING_POOLS: readonly string[] = resources.queues.map((q) => q.id);
 
 const key = (id: string) => ({ pk: `PING#${id}`, sk: 'PING' });
 
@@ -75,8 +75,8 @@ export async function createPing(message: unknown, traceId?: string, pool: unkno
   if (message !== undefined && (typeof message !== 'string' || message.length > MAX_MESSAGE_LENGTH)) {
     throw new InvalidPingError(`"message" must be a string of at most ${MAX_MESSAGE_LENGTH} characters`);
   }
-  if (!PING_POOLS.includes(pool as PingPool)) throw new InvalidPingError(`"pool" must be one of ${PING_POOLS.join(', ')} (got ${JSON.stringify(pool)})`);
-  const queue = pool as PingPool;
+  if (typeof pool !== 'string' || !PING_POOLS.includes(pool)) throw new InvalidPingError(`"pool" must be one of ${PING_POOLS.join(', ')} (got ${JSON.stringify(pool)})`);
+  const queue = pool;
   const ping: Ping = { id: randomUUID(), message: message ?? 'ping', status: 'queued', createdAt: new Date().toISOString(), pool: queue };
   await documentClient().send(
     new PutCommand({

@@ -73,10 +73,11 @@ export async function deployedBundles(app: App, projectRoot: string): Promise<De
   writeFileSync(join(building, 'bundles.json'), JSON.stringify(Object.fromEntries(Object.entries(code).map(([id, c]) => [id, { ...c, file: relative(building, c.file) }]))));
   try {
     renameSync(building, folder);
-  } catch {
-    // Another start cached the same key first: use that one.
+  } catch (error) {
     rmSync(building, { recursive: true, force: true });
-    return deployedBundles(app, projectRoot);
+    // Another start cached the same key first: use that one. Anything else is a real failure.
+    if (existsSync(index)) return deployedBundles(app, projectRoot);
+    throw error;
   }
   return { functions: Object.fromEntries(Object.entries(code).map(([id, c]) => [id, { ...c, file: join(folder, relative(building, c.file)) }])), bootstrapFile };
 }

@@ -129,9 +129,9 @@ export class FunctionHost {
     const { fn, stats, log } = this.options;
     const requestId = randomUUID();
     const received: Record<string, number> = {};
-    for (const record of (event as { Records?: { receiptHandle?: unknown }[] } | null)?.Records ?? []) {
-      const at = typeof record.receiptHandle === 'string' ? this.options.receipts?.receivedAtOf(record.receiptHandle) : undefined;
-      if (at !== undefined && typeof record.receiptHandle === 'string') received[record.receiptHandle] = at;
+    for (const { receiptHandle: handle } of (event as { Records?: { receiptHandle?: unknown }[] } | null)?.Records ?? []) {
+      const at = typeof handle === 'string' ? this.options.receipts?.receivedAtOf(handle) : undefined;
+      if (at !== undefined) received[handle as string] = at;
     }
     const started = performance.now();
     const run = pool.invoke(event, requestId, fn.timeout.milliseconds, received);

@@ -33,6 +33,16 @@ export interface ArnResolver {
   queueNamed(name: string): string;
 }
 
+/** The principal a refusal names: the function's role session, as AWS names it. */
+export function principalOf(physicalName: string): string {
+  return `arn:aws:sts::000000000000:assumed-role/${physicalName}-role/${physicalName}`;
+}
+
+/** The runtime's log line for a refusal: function, action, resource, and the error the function got. */
+export function denialLine(error: AccessDeniedException): string {
+  return `IAM: function "${error.functionId}" was refused ${error.permission.action} on ${error.permission.resource}: the deployed stack does not grant it (${error.name})`;
+}
+
 /**
  * ARNs of the local resources, by table name and by queue URL; a name or URL
  * the runtime did not provision gets an ARN in the local account, which no

@@ -31,12 +31,12 @@ import { localName, provision, type Provisioned } from './provision.js';
 import { jsonResponse, startRestApiServer, type RestApiServer } from './rest-api-server.js';
 import { useClientPlugin } from '../aws/clients.js';
 import { deployedPolicies } from './deployed-policies.js';
-import { iamCheckPlugin, localArns } from './iam-check.js';
+import { denialLine, iamCheckPlugin, localArns, principalOf } from './iam-check.js';
 import { deadlineCheckPlugin } from './deadline-check.js';
 import { deployedBundles } from './deployed-bundles.js';
 import { logFormat } from '../util/log-format.js';
 import { SandboxPool } from './sandbox-pool.js';
-import { ReceiptLog, sqsRulesPlugin } from './sqs-rules.js';
+import { ReceiptLog, sqsRefusalLine, sqsRulesPlugin } from './sqs-rules.js';
 import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
 import { Scheduler, UnknownScheduleError } from './scheduler.js';
 import { SqsEventSource } from './sqs-event-source.js';
@@ -228,7 +228,6 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   if (sandboxed && options.code !== 'bundles') throw new Error("sandboxes run the synthesized bundles: start the runtime with code: 'bundles'");
   // Bundled (or taken from the cache) while the resources are created and `prepare` writes its data.
   const bundlesReady = options.code === 'bundles' ? deployedBundles(app, projectRoot) : Promise.resolve(undefined);
-  bundlesReady.catch(() => undefined);
 
   const functionSettings: Record<string, LocalFunctionSettings> = {};
   for (const fn of app.functions) {
@@ -284,7 +283,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   const removeSqsRules = useClientPlugin(
     sqsRulesPlugin(receipts, (call, error) => {
       counts.sqsRefused++;
-      log(`SQS refused ${call}: ${error.message}`);
+      log(sqsRefusalLine(call, error));
     }),
   );
   cleanups.unshift(async () => removeSqsRules());
@@ -295,11 +294,11 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
       iamCheckPlugin({
         policies,
         arns,
-        principalOf: (functionId) => `arn:aws:sts::000000000000:assumed-role/${localName(prefix, functionId)}-role/${localName(prefix, functionId)}`,
+        principalOf: (functionId) => principalOf(localName(prefix, functionId)),
         onChecked: () => void counts.iamChecked++,
         onDenied: (error) => {
           counts.iamDenied++;
-          log(`IAM: function "${error.functionId}" was refused ${error.permission.action} on ${error.permission.resource}: the deployed stack does not grant it (AccessDeniedException)`);
+          log(denialLine(error));
         },
       }),
     );
@@ -312,9 +311,9 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   for (const fn of app.functions) {
     const code = bundles[fn.id];
     const settings = functionSettings[fn.id];
+    const physicalName = localName(prefix, fn.id);
     let sandboxes: SandboxPool | undefined;
     if (bootstrapFile !== undefined && code !== undefined && settings !== undefined) {
-      const physicalName = localName(prefix, fn.id);
       sandboxes = new SandboxPool({
         bootstrapFile,
         data: {
@@ -325,7 +324,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
           memoryMb: fn.memoryMb,
           region: REGION,
           ...(policies !== undefined && { policy: policies.get(fn.id) ?? [] }),
-          principal: `arn:aws:sts::000000000000:assumed-role/${physicalName}-role/${physicalName}`,
+          principal: principalOf(physicalName),
           arns: { tables: localTableArns(provisioned), queues: localQueueArns(provisioned) },
         },
         env: sandboxEnvironment(fn, physicalName, settings.environment, environment),
@@ -338,7 +337,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     }
     const host = new FunctionHost({
       fn,
-      physicalName: localName(prefix, fn.id),
+      physicalName,
       projectRoot,
       region: REGION,
       stats,

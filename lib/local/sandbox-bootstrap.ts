@@ -15,10 +15,10 @@ import { pathToFileURL } from 'node:url';
 import { useClientPlugin } from '../aws/clients.js';
 import type { LocalStatement } from './deployed-policies.js';
 import { callHandler, type Handler } from './call-handler.js';
-import { iamCheckPlugin, localArns } from './iam-check.js';
+import { denialLine, iamCheckPlugin, localArns } from './iam-check.js';
 import { runInvocation } from './invocation-scope.js';
 import { createLambdaContext } from './lambda-context.js';
-import { ReceiptLog, sqsRulesPlugin } from './sqs-rules.js';
+import { ReceiptLog, sqsRefusalLine, sqsRulesPlugin } from './sqs-rules.js';
 
 /** What the host gives a sandbox when it starts it. */
 export interface SandboxData {
@@ -66,16 +66,11 @@ if (data.policy !== undefined) {
       arns: localArns(data.arns.tables, data.arns.queues, data.region),
       principalOf: () => data.principal,
       onChecked: () => post({ type: 'check', kind: 'iamChecked' }),
-      onDenied: (error) =>
-        post({
-          type: 'check',
-          kind: 'iamDenied',
-          line: `IAM: function "${error.functionId}" was refused ${error.permission.action} on ${error.permission.resource}: the deployed stack does not grant it (${error.name})`,
-        }),
+      onDenied: (error) => post({ type: 'check', kind: 'iamDenied', line: denialLine(error) }),
     }),
   );
 }
-useClientPlugin(sqsRulesPlugin(receipts, (call, error) => post({ type: 'check', kind: 'sqsRefused', line: `SQS refused ${call}: ${error.message}` })));
+useClientPlugin(sqsRulesPlugin(receipts, (call, error) => post({ type: 'check', kind: 'sqsRefused', line: sqsRefusalLine(call, error) })));
 
 const module = (await import(pathToFileURL(data.file).href)) as Record<string, unknown>;
 const handler = module[data.handler];

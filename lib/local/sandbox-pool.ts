@@ -11,7 +11,8 @@ import type { InvokeMessage, SandboxData, SandboxMessage } from './sandbox-boots
 
 export type SandboxResult =
   | { readonly outcome: 'ok'; readonly value: unknown }
-  | { readonly outcome: 'error' | 'timeout'; readonly error: Error };
+  | { readonly outcome: 'error'; readonly error: Error }
+  | { readonly outcome: 'timeout' };
 
 export interface SandboxPoolOptions {
   /** The bootstrap, bundled (see bundleSandboxBootstrap). */
@@ -96,7 +97,7 @@ export class SandboxPool {
     if (result === 'timeout') {
       // As Lambda stops a timed-out environment: the thread and everything it started end here.
       this.discard(sandbox);
-      return { outcome: 'timeout', error: new Error(`timed out after ${timeoutMs / 1000} s; its sandbox was terminated`) };
+      return { outcome: 'timeout' };
     }
     if (result.outcome === 'error' && result.error.message.startsWith('the sandbox exited')) this.discard(sandbox);
     else this.idle.push(sandbox);

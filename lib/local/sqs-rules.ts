@@ -84,6 +84,11 @@ export function refusedEntries(commandName: string, input: Input, receipts: Rece
   });
 }
 
+/** The runtime's log line for a refused call or batch entry. */
+export function sqsRefusalLine(call: string, error: InvalidParameterValue): string {
+  return `SQS refused ${call}: ${error.message}`;
+}
+
 /** The SDK plugin that checks every SQS call against the rules above; `onRefused` sees each refusal before it is thrown. */
 export function sqsRulesPlugin(receipts: ReceiptLog, onRefused: (call: string, error: InvalidParameterValue) => void, now: () => number = Date.now): Pluggable<object, MetadataBearer> {
   const middleware: InitializeMiddleware<object, MetadataBearer> = (next, context) => async (args) => {

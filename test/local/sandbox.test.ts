@@ -36,9 +36,10 @@ const echo = async () => (await (await fetch(`${runtime.url}/echo/plain`)).json(
 describe('a sandboxed function', () => {
   it("sees exactly its own environment, not the other functions'", async () => {
     const answer = await echo();
-    // http uses only the events table; batcher and the others set more variables, which it must not see.
+    // http uses only the events table; batcher consumes the work queue, whose variables http must not see.
     expect(answer.ferryVariables).toEqual(['FERRY_TABLE_EVENTS']);
-    expect(Object.keys(runtime.functions.batcher?.environment ?? {})).toContain('FERRY_TABLE_EVENTS');
+    expect(Object.keys(runtime.functions.batcher?.environment ?? {})).toContain('FERRY_QUEUE_WORK_URL');
+    expect(Object.keys(runtime.environment)).toContain('FERRY_QUEUE_WORK_URL');
     expect(answer.lambdaName).toMatch(/^t-[0-9a-f]{8}-http$/);
   });
 
