@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Route } from '../app/define-app.js';
+import { headerOf } from '../http/html.js';
 
 export interface RouteMatch {
   readonly route: Route;
@@ -102,7 +103,7 @@ export function toProxyEvent(request: IncomingRequest, match: RouteMatch, settin
     (multiQuery[name] ??= []).push(value);
   }
   const hasQuery = Object.keys(query).length > 0;
-  const binary = request.body.length > 0 && isBinaryMediaType(headerIn(headers, 'content-type'), settings.binaryMediaTypes);
+  const binary = request.body.length > 0 && isBinaryMediaType(headerOf({ headers }, 'content-type') ?? '', settings.binaryMediaTypes);
   const now = new Date();
   const requestId = randomUUID();
   return {
@@ -139,7 +140,7 @@ export function toProxyEvent(request: IncomingRequest, match: RouteMatch, settin
         principalOrgId: null,
         sourceIp: request.sourceIp,
         user: null,
-        userAgent: headers['user-agent'] ?? headers['User-Agent'] ?? null,
+        userAgent: headerOf({ headers }, 'user-agent') ?? null,
         userArn: null,
       },
       path: `/${settings.stage}${request.path}`,
@@ -152,10 +153,6 @@ export function toProxyEvent(request: IncomingRequest, match: RouteMatch, settin
       stage: settings.stage,
     },
   };
-}
-
-function headerIn(headers: Readonly<Record<string, string>>, name: string): string {
-  return Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
 }
 
 /**
