@@ -23,7 +23,8 @@ export class StateTable {
   constructor(options: StateTableOptions = {}) {
     this.tableId = options.tableId ?? 'state';
     this.client = options.client;
-    this.clock = options.now ?? Date.now;
+    // Read at each call, not captured: a clock set later (the local runtime's skew) applies too.
+    this.clock = options.now ?? (() => Date.now());
   }
 
   get db(): DynamoDBDocumentClient {

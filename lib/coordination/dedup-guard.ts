@@ -111,6 +111,8 @@ export class DynamoDedupGuard implements EnqueueGuard {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       if (error.Item === undefined) return { jobId: expectedHolder ?? '', windowEnds: 0, markedAt: 0 };
       const old = unmarshall(error.Item);
+      // The marker names this very job: the SDK retried a put whose response was lost.
+      if (old.jobId === job.jobId) return undefined;
       return { jobId: String(old.jobId), windowEnds: Number(old.windowEnds), markedAt: Number(old.markedAt) };
     }
   }

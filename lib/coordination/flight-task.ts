@@ -52,6 +52,8 @@ export function defineFlightTask<Schema extends z.ZodType, R>(options: FlightTas
       const { key, token, params } = parsed as FlightTaskInput<z.output<Schema>>;
       const claim = { key, token, jobId: job.jobId };
       if (!(await flight.start(claim, policy))) return { skipped: 'stale-claim' };
+      // The heartbeat belongs to this attempt: it stops when the attempt ends,
+      // times out (the job's signal) or loses its claim, never later.
       const controller = new AbortController();
       const every = Math.max(1_000, Math.floor((policy.runLease ?? FLIGHT_DEFAULTS.runLease).milliseconds / 3));
       const heartbeat = setInterval(() => {
@@ -60,8 +62,15 @@ export function defineFlightTask<Schema extends z.ZodType, R>(options: FlightTas
           (error: unknown) => controller.abort(error),
         );
       }, every);
+      const stop = () => {
+        clearInterval(heartbeat);
+        controller.abort(job.signal.reason);
+      };
+      job.signal.addEventListener('abort', stop, { once: true });
       try {
-        const result = await options.compute(params, { key, signal: controller.signal, attempt: job.attempt });
+        // A computation that ignores the signal is left behind when the attempt
+        // times out: its late result is never stored under this claim.
+        const result = await untilAborted(options.compute(params, { key, signal: controller.signal, attempt: job.attempt }), job.signal);
         await flight.complete(claim, policy, result);
         return { stored: true };
       } catch (error) {
@@ -71,6 +80,7 @@ export function defineFlightTask<Schema extends z.ZodType, R>(options: FlightTas
         throw error;
       } finally {
         clearInterval(heartbeat);
+        job.signal.removeEventListener('abort', stop);
       }
     },
   });
@@ -81,5 +91,24 @@ export function defineFlightTask<Schema extends z.ZodType, R>(options: FlightTas
 export function requestFlight<P, R>(flightTask: FlightTask<P, R>, key: string, params: P, client: JobClient = defaultJobs): Promise<FlightAnswer<R>> {
   return flightTask.flight.request<R>(key, flightTask.policy, async (claim) => {
     await client.enqueue(flightTask.task, { key, token: claim.token, params }, { jobId: claim.jobId });
+  });
+}
+
+/** `work`, or a rejection with the signal's reason as soon as `signal` aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   });
 }

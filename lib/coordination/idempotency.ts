@@ -13,6 +13,14 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { applied } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, days, minutes } from '../app/duration.js';
+import { DYNAMODB_MAX_ITEM_BYTES, storability } from '../aws/item-size.js';
+import { ResultNotStorableError } from '../jobs/errors.js';
+import { sleep } from '../util/sleep.js';
+
+/** Room the record's own attributes take beside the result. */
+const RECORD_RESERVE_BYTES = 1024;
+/** Tries of the completion write (beyond the SDK's retries): an effect that ran must not run again because its record failed to write. */
+const COMPLETION_WRITE_TRIES = 4;
 
 export const IDEMPOTENCY_ITEM = {
   pkOf: (key: string) => `ONCE#${key}`,
@@ -40,6 +48,8 @@ export interface OnceOptions extends StateTableOptions {
    * @default 15 minutes (the Lambda maximum)
    */
   readonly inProgressFor?: Duration;
+  /** Names the work in a {@link ResultNotStorableError}. @default the key */
+  readonly resultName?: string;
 }
 
 export interface OnceResult<T> {
@@ -74,8 +84,13 @@ export async function once<T>(key: string, fn: () => Promise<T>, options: OnceOp
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException) || error.Item === undefined) throw error;
     const existing = unmarshall(error.Item);
-    if (existing.status === 'COMPLETED') return { result: existing.result as T, ran: false };
-    throw new IdempotencyInProgressError(key, Number(existing.inProgressUntil));
+    if (existing.status === 'COMPLETED') {
+      // The effect ran; its result could not be kept. Repeats neither run it nor get a result.
+      if (typeof existing.unstorable === 'string') throw new ResultNotStorableError(options.resultName ?? key, existing.unstorable);
+      return { result: existing.result as T, ran: false };
+    }
+    // Refused by this very run's record: the SDK retried a put whose response was lost.
+    if (existing.run !== run) throw new IdempotencyInProgressError(key, Number(existing.inProgressUntil));
   }
 
   let result: T;
@@ -98,18 +113,35 @@ export async function once<T>(key: string, fn: () => Promise<T>, options: OnceOp
     throw error;
   }
   const rememberUntil = Math.ceil((state.now() + (options.remember ?? days(1)).milliseconds) / 1000);
-  await db.send(
-    new UpdateCommand({
-      TableName: table,
-      Key,
-      UpdateExpression: 'SET #status = :completed, #result = :result, #ttl = :ttl REMOVE inProgressUntil',
-      // Admits this run's own record. If the run outlived its in-progress
-      // deadline and another run took the key over, the effect may have happened
-      // twice; the write is refused so the later run's record stands.
-      ConditionExpression: '#run = :run',
-      ExpressionAttributeNames: { '#status': 'status', '#result': 'result', '#ttl': IDEMPOTENCY_ITEM.ttl, '#run': 'run' },
-      ExpressionAttributeValues: { ':completed': 'COMPLETED', ':result': result ?? null, ':ttl': rememberUntil, ':run': run },
-    }),
-  );
+  // Checked before the write: a result DynamoDB would refuse is not kept, but the
+  // record still says the effect happened, so no repeat runs it again.
+  const verdict = storability(result, 'result', DYNAMODB_MAX_ITEM_BYTES - RECORD_RESERVE_BYTES);
+  const outcome = verdict.storable
+    ? { expression: 'SET #status = :completed, #result = :result, #ttl = :ttl REMOVE inProgressUntil', values: { ':result': result ?? null } }
+    : { expression: 'SET #status = :completed, unstorable = :unstorable, #ttl = :ttl REMOVE inProgressUntil', values: { ':unstorable': verdict.reason } };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key,
+          UpdateExpression: outcome.expression,
+          // Admits this run's own record. If the run outlived its in-progress
+          // deadline and another run took the key over, the effect may have happened
+          // twice; the write is refused so the later run's record stands.
+          ConditionExpression: '#run = :run',
+          ExpressionAttributeNames: verdict.storable
+            ? { '#status': 'status', '#result': 'result', '#ttl': IDEMPOTENCY_ITEM.ttl, '#run': 'run' }
+            : { '#status': 'status', '#ttl': IDEMPOTENCY_ITEM.ttl, '#run': 'run' },
+          ExpressionAttributeValues: { ':completed': 'COMPLETED', ':ttl': rememberUntil, ':run': run, ...outcome.values },
+        }),
+      );
+      break;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || attempt >= COMPLETION_WRITE_TRIES) throw error;
+      await sleep(100 * 2 ** attempt * (0.5 + Math.random() / 2));
+    }
+  }
+  if (!verdict.storable) throw new ResultNotStorableError(options.resultName ?? key, verdict.reason);
   return { result, ran: true };
 }

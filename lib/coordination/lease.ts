@@ -17,7 +17,6 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { applied } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, millis, seconds } from '../app/duration.js';
 import { sleep } from '../util/sleep.js';
@@ -95,6 +94,10 @@ export class LeaseStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const old = error.Item ? unmarshall(error.Item) : {};
+      // Held by this very owner: the SDK retried an acquire whose response was
+      // lost, and the first try took the lock. (An owner that acquires twice
+      // gets its live lease back, as a re-entrant lock would.)
+      if (old.owner === owner && Number(old.leaseUntil) >= now) return { key, owner, token: Number(old.fencingToken), leaseUntil: Number(old.leaseUntil) };
       throw new LockHeldError(key, String(old.owner), Number(old.leaseUntil));
     }
   }
@@ -118,8 +121,8 @@ export class LeaseStore {
   }
 
   private async ownerWrite(held: Lease, update: string, values: Record<string, unknown>, live: boolean): Promise<void> {
-    const ok = await applied(
-      this.state.db.send(
+    try {
+      await this.state.db.send(
         new UpdateCommand({
           TableName: this.state.name,
           Key: this.key(held.key),
@@ -131,10 +134,18 @@ export class LeaseStore {
           ConditionExpression: live ? '#owner = :owner AND fencingToken = :token AND leaseUntil >= :now' : '#owner = :owner AND fencingToken = :token',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': held.owner, ':token': held.token, ...values },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
-      ),
-    );
-    if (!ok) throw new LeaseLostError(held.key, held.token);
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const old = error.Item ? unmarshall(error.Item) : {};
+      // A release the SDK retried after its response was lost: the lock is free
+      // and nobody took it since (same token). (An extension needs no such
+      // check: its retry still finds the caller holding a live lease.)
+      if (!live && old.owner === undefined && Number(old.fencingToken) === held.token) return;
+      throw new LeaseLostError(held.key, held.token);
+    }
   }
 }
 

@@ -152,7 +152,8 @@ export class SingleFlight {
    * Answers a request for `key`: the result when ready and fresh (one read);
    * "pending" when a refresh is queued or running (no write); otherwise one
    * conditional write claims the refresh, and only the winner calls `enqueue`.
-   * If `enqueue` throws, the claim is left to lapse and the error propagates.
+   * If `enqueue` throws, the claim is abandoned (the next request claims again)
+   * and the error propagates.
    */
   async request<R>(key: string, policy: FlightPolicy, enqueue: (claim: FlightClaim) => Promise<void>): Promise<FlightAnswer<R>> {
     const item = await this.read(key);
@@ -162,8 +163,29 @@ export class SingleFlight {
     const jobId = randomUUID();
     const claimed = await this.claim(key, policy, jobId, now, item?.staleUntil ?? 0);
     if (!claimed.won) return answerFrom<R>(claimed.item, now, false);
-    await enqueue({ key, token: claimed.item.token, jobId });
+    const claim = { key, token: claimed.item.token, jobId };
+    try {
+      await enqueue(claim);
+    } catch (error) {
+      // Nothing may be queued for this claim: let the next request claim again
+      // at once rather than wait for the lease (if the job was sent after all,
+      // the newer token fences it off).
+      await this.abandon(claim).catch(() => undefined);
+      throw error;
+    }
     return answerFrom<R>(claimed.item, now, true);
+  }
+
+  /** Ends a queued claim's lease now; false when the claim was picked up or superseded. */
+  async abandon(claim: FlightClaim): Promise<boolean> {
+    const now = this.state.now();
+    const { applied: done } = await this.owned(claim, 'SET leaseUntil = :past', {
+      // Admits the claim with this token and job, still queued and never
+      // started; rejects one a worker started and a newer claim.
+      condition: '#token = :token AND jobId = :jobId AND phase = :queued AND attribute_not_exists(startedBy)',
+      values: { ':past': now - 1, ':jobId': claim.jobId, ':queued': 'queued' },
+    });
+    return done;
   }
 
   private async claim(key: string, policy: FlightPolicy, jobId: string, now: number, staleUntil: number): Promise<{ won: boolean; item: FlightItem }> {
@@ -175,7 +197,7 @@ export class SingleFlight {
           Key: this.itemKey(key),
           UpdateExpression:
             'SET #key = :key, phase = :queued, jobId = :jobId, leaseUntil = :lease, claimedAt = :now, ' +
-            '#ttl = :ttl ADD #token :one',
+            '#ttl = :ttl ADD #token :one REMOVE startedBy, runRef',
           // Admits: no item, or one whose TTL passed; no live claim (no lease, or
           // its lease lapsed: the enqueue or the run died); and no fresh result;
           // and no failure still cooling down. Rejects every other request: it
@@ -204,7 +226,9 @@ export class SingleFlight {
       return { won: true, item: Attributes as unknown as FlightItem };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException) || error.Item === undefined) throw error;
-      return { won: false, item: unmarshall(error.Item) as FlightItem };
+      const item = unmarshall(error.Item) as FlightItem;
+      // The claim names this request's job: the SDK retried a claim whose response was lost, and the first try won.
+      return { won: item.jobId === jobId && item.phase === 'queued', item };
     }
   }
 
@@ -218,28 +242,45 @@ export class SingleFlight {
   async start(claim: FlightClaim, policy: FlightPolicy, options: { readonly runRef?: string } = {}): Promise<boolean> {
     const now = this.state.now();
     const runLease = (policy.runLease ?? FLIGHT_DEFAULTS.runLease).milliseconds;
+    const startedBy = randomUUID();
     const update =
       options.runRef === undefined
-        ? 'SET phase = :running, leaseUntil = :lease ADD attempts :one REMOVE runRef'
-        : 'SET phase = :running, leaseUntil = :lease, runRef = :runRef ADD attempts :one';
-    return this.owned(claim, update, {
+        ? 'SET phase = :running, leaseUntil = :lease, startedBy = :startedBy ADD attempts :one REMOVE runRef'
+        : 'SET phase = :running, leaseUntil = :lease, startedBy = :startedBy, runRef = :runRef ADD attempts :one';
+    const outcome = await this.owned(claim, update, {
       // Admits the queued claim with this token (a retry of a failed attempt is
-      // queued again under the same token); rejects a newer claim, a run already
-      // in progress (a duplicate delivery), and a finished one.
-      condition: '#token = :token AND phase = :queued',
-      values: { ':running': 'running', ':queued': 'queued', ':lease': now + runLease, ':one': 1, ...(options.runRef !== undefined && { ':runRef': options.runRef }) },
+      // queued again under the same token) and, with a `runRef`, the run this
+      // claim already started under that same ref while its lease is live: a
+      // redelivery re-drives a start whose effect (the workflow it starts, say)
+      // may not have happened. Rejects a newer claim, a finished one, and a run
+      // without a ref already in progress (a duplicate delivery).
+      condition:
+        options.runRef === undefined
+          ? '#token = :token AND phase = :queued'
+          : '#token = :token AND (phase = :queued OR (phase = :running AND runRef = :runRef AND leaseUntil >= :now))',
+      values: {
+        ':running': 'running',
+        ':queued': 'queued',
+        ':lease': now + runLease,
+        ':one': 1,
+        ':startedBy': startedBy,
+        ...(options.runRef !== undefined && { ':runRef': options.runRef, ':now': now }),
+      },
     });
+    // Refused by this very start: the SDK retried it after its response was lost.
+    return outcome.applied || outcome.old?.startedBy === startedBy;
   }
 
   /** Extends a running claim's lease; false when the claim was lost. */
   async heartbeat(claim: FlightClaim, policy: FlightPolicy): Promise<boolean> {
     const now = this.state.now();
-    return this.owned(claim, 'SET leaseUntil = :lease', {
+    const { applied: held } = await this.owned(claim, 'SET leaseUntil = :lease', {
       // Admits the running claim with this token while its lease is live;
       // rejects a lapsed or superseded one, which must not come back to life.
       condition: '#token = :token AND phase = :running AND leaseUntil >= :now',
       values: { ':running': 'running', ':lease': now + (policy.runLease ?? FLIGHT_DEFAULTS.runLease).milliseconds, ':now': now },
     });
+    return held;
   }
 
   /** Stores the result (running → ready). Throws {@link FlightLostError} when the claim no longer holds. */
@@ -247,7 +288,7 @@ export class SingleFlight {
     const now = this.state.now();
     const freshUntil = now + policy.freshFor.milliseconds;
     const staleUntil = freshUntil + (policy.staleFor ?? FLIGHT_DEFAULTS.staleFor).milliseconds;
-    const ok = await this.owned(
+    const outcome = await this.owned(
       claim,
       'SET phase = :ready, #result = :result, computedAt = :now, freshUntil = :fresh, staleUntil = :stale, #ttl = :ttl ' +
         'REMOVE leaseUntil, lastError, failedAt, retryAt',
@@ -268,7 +309,12 @@ export class SingleFlight {
         names: { '#result': 'result', '#ttl': FLIGHT_ITEM.ttl },
       },
     );
-    if (!ok) throw new FlightLostError(claim.key, claim.token);
+    // Refused because this claim's result is stored already: by this very write
+    // (the SDK retried it after its response was lost) or by an earlier attempt
+    // of the same claim's job, which died before reporting it. Only the claim's
+    // own run moves its token to ready.
+    const own = outcome.old?.phase === 'ready' && outcome.old.token === claim.token;
+    if (!outcome.applied && !own) throw new FlightLostError(claim.key, claim.token);
   }
 
   /**
@@ -316,21 +362,29 @@ export class SingleFlight {
     ));
   }
 
+  /** One conditional write on the claim's item: whether it applied, and the item that refused it (to recognise an own earlier write). */
   private async owned(
     claim: FlightClaim,
     update: string,
     spec: { condition: string; values: Record<string, unknown>; names?: Record<string, string> },
-  ): Promise<boolean> {
-    return applied(this.state.db.send(
-      new UpdateCommand({
-        TableName: this.state.name,
-        Key: this.itemKey(claim.key),
-        UpdateExpression: update,
-        ConditionExpression: spec.condition,
-        ExpressionAttributeNames: { '#token': 'token', ...spec.names },
-        ExpressionAttributeValues: { ':token': claim.token, ...spec.values },
-      }),
-    ));
+  ): Promise<{ applied: boolean; old?: FlightItem & { startedBy?: string } }> {
+    try {
+      await this.state.db.send(
+        new UpdateCommand({
+          TableName: this.state.name,
+          Key: this.itemKey(claim.key),
+          UpdateExpression: update,
+          ConditionExpression: spec.condition,
+          ExpressionAttributeNames: { '#token': 'token', ...spec.names },
+          ExpressionAttributeValues: { ':token': claim.token, ...spec.values },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { applied: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return { applied: false, ...(error.Item !== undefined && { old: unmarshall(error.Item) as FlightItem }) };
+    }
   }
 }
 

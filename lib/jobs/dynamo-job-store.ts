@@ -8,7 +8,8 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { applied } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
-import { JobNotCancellableError, JobNotFoundError } from './errors.js';
+import { randomUUID } from 'node:crypto';
+import { JobIdInUseError, JobNotCancellableError, JobNotFoundError } from './errors.js';
 import {
   JobStatus,
   NOT_FOUND,
@@ -44,8 +45,9 @@ export class DynamoJobStore implements JobStore {
     return Math.ceil((this.state.now() + ttlMs) / 1000);
   }
 
-  async create(job: NewJob): Promise<void> {
-    await this.state.db.send(
+  async create(job: NewJob): Promise<boolean> {
+    try {
+      await this.state.db.send(
       new PutCommand({
         TableName: this.state.name,
         Item: {
@@ -60,10 +62,21 @@ export class DynamoJobStore implements JobStore {
           traceId: job.traceId,
           [JOB_ITEM.ttl]: this.expiresAt(job.ttlMs),
         },
-        // Admits only a new job id; rejects reuse of an id (a bug upstream, never an overwrite of a live job).
+        // Admits only a new job id, never overwriting a record. Refused: the
+        // record of this job exists (this create's first try, its response lost;
+        // or the job enqueued again under its id), which is kept as it stands;
+        // or the id names another task's job, a bug upstream.
         ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
-    );
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || error.Item === undefined) throw error;
+      const existing = unmarshall(error.Item);
+      if (existing.task !== job.task) throw new JobIdInUseError(job.jobId, String(existing.task));
+      return false;
+    }
   }
 
   async discard(jobId: string): Promise<void> {
@@ -83,6 +96,8 @@ export class DynamoJobStore implements JobStore {
 
   async claim(job: NewJob, attempt: number, leaseMs: number): Promise<ClaimResult> {
     const now = this.state.now();
+    // Names this claim, so that a retry of it (its response lost) is told from another delivery's.
+    const claimId = randomUUID();
     try {
       const { Attributes } = await this.state.db.send(
         new UpdateCommand({
@@ -92,7 +107,7 @@ export class DynamoJobStore implements JobStore {
             'SET #status = :running, attempts = :attempt, leaseUntil = :lease, startedAt = :now, ' +
             'jobId = :jobId, task = if_not_exists(task, :task), queue = if_not_exists(queue, :queue), ' +
             'maxAttempts = :maxAttempts, enqueuedAt = if_not_exists(enqueuedAt, :enqueuedAt), ' +
-            'traceId = if_not_exists(traceId, :traceId), #ttl = if_not_exists(#ttl, :ttl) REMOVE nextAttemptAt',
+            'traceId = if_not_exists(traceId, :traceId), #ttl = if_not_exists(#ttl, :ttl), claimId = :claimId REMOVE nextAttemptAt',
           // Admits: no record yet (its TTL passed, or it was enqueued untracked by
           // an older sender); QUEUED and not yet run at this attempt (first run,
           // or a retry after a failed attempt); RUNNING whose lease has lapsed
@@ -116,6 +131,7 @@ export class DynamoJobStore implements JobStore {
             ':enqueuedAt': job.enqueuedAt,
             ':traceId': job.traceId,
             ':ttl': this.expiresAt(job.ttlMs),
+            ':claimId': claimId,
           },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -124,7 +140,9 @@ export class DynamoJobStore implements JobStore {
       return { claimed: true, record: toRecord(Attributes ?? {}) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException) || error.Item === undefined) throw error;
-      const record = toRecord(unmarshall(error.Item));
+      const old = unmarshall(error.Item);
+      const record = toRecord(old);
+      if (old.claimId === claimId) return { claimed: true, record }; // this very claim, retried by the SDK
       const finished = record.status === JobStatus.SUCCEEDED || record.status === JobStatus.FAILED || record.status === JobStatus.CANCELLED;
       return { claimed: false, reason: finished ? 'finished' : 'busy', record };
     }
@@ -228,7 +246,10 @@ export class DynamoJobStore implements JobStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       if (error.Item === undefined) throw new JobNotFoundError(jobId);
-      throw new JobNotCancellableError(jobId, toRecord(unmarshall(error.Item)).status);
+      const record = toRecord(unmarshall(error.Item));
+      // Cancelled already: by this very cancel (the SDK retried it after its response was lost) or an earlier one.
+      if (record.status === JobStatus.CANCELLED) return record;
+      throw new JobNotCancellableError(jobId, record.status);
     }
   }
 
@@ -243,6 +264,6 @@ export class DynamoJobStore implements JobStore {
 }
 
 function toRecord(item: Record<string, unknown>): JobRecord {
-  const { pk: _pk, sk: _sk, [JOB_ITEM.ttl]: _ttl, ...record } = item;
+  const { pk: _pk, sk: _sk, [JOB_ITEM.ttl]: _ttl, claimId: _claimId, ...record } = item;
   return record as unknown as JobRecord;
 }

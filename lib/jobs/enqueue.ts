@@ -35,7 +35,13 @@ export interface EnqueueOptions {
   readonly trackStatus?: boolean;
   /** @default a new random id */
   readonly traceId?: string;
-  /** The job's id, when the caller has already recorded it somewhere. @default a new random id */
+  /**
+   * The job's id, when the caller has already recorded it somewhere. Enqueuing
+   * again under an id whose job exists sends the message again and keeps the
+   * job's record as it is (a re-drive: the worker runs the job once, and a
+   * delivery of a finished job only reports its outcome again).
+   * @default a new random id
+   */
   readonly jobId?: string;
   /** The workflow node this job runs (set by the workflow engine). @default none */
   readonly workflow?: WorkflowMembership;
@@ -162,11 +168,14 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     const existing = await admit(p, o.dedupKey, o.dedupWindow?.milliseconds ?? 0);
     if (existing) return existing;
     if (eager()) return runEagerly(task, p);
+    // False when the record exists already: the job is enqueued again under its
+    // id (a re-drive, which must send again), and a failed send keeps the record.
+    let created = false;
     try {
-      if (p.job) await store.create(p.job);
+      if (p.job) created = await store.create(p.job);
       await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl(p.queue), MessageBody: p.body, DelaySeconds: p.delaySeconds }));
     } catch (error) {
-      if (p.job) await store.discard(p.job.jobId);
+      if (p.job && created) await store.discard(p.job.jobId);
       if (o.dedupKey !== undefined) await options.guard?.release(o.dedupKey, p.envelope.jobId);
       throw error;
     }
@@ -206,20 +215,27 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
       const sent: EnqueuedJob[] = [];
       const failed: { index: number; jobId: string; code: string; message: string }[] = [];
       for (const batch of batches(prepared)) {
-        await Promise.all(batch.flatMap(({ p }) => (p.job ? [store.create(p.job)] : [])));
-        const result = await sqsClient().send(
-          new SendMessageBatchCommand({
-            QueueUrl: queueUrl(batch[0]?.p.queue ?? ''),
-            Entries: batch.map(({ p, index }) => ({ Id: String(index), MessageBody: p.body, DelaySeconds: p.delaySeconds })),
-          }),
-        );
+        const created = new Set<string>();
+        await Promise.all(batch.flatMap(({ p }) => (p.job ? [store.create(p.job).then((isNew) => isNew && created.add(p.envelope.jobId))] : [])));
+        const result = await sqsClient()
+          .send(
+            new SendMessageBatchCommand({
+              QueueUrl: queueUrl(batch[0]?.p.queue ?? ''),
+              Entries: batch.map(({ p, index }) => ({ Id: String(index), MessageBody: p.body, DelaySeconds: p.delaySeconds })),
+            }),
+          )
+          .catch(async (error: unknown) => {
+            // Nothing of this batch is known sent: no record may describe a job that does not exist.
+            await Promise.all([...created].map((jobId) => store.discard(jobId)));
+            throw error;
+          });
         const refused = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
         for (const { p, index } of batch) {
           const f = refused.get(String(index));
           if (f === undefined) {
             sent.push({ jobId: p.envelope.jobId, queue: p.queue, tracked: p.job !== undefined, deduplicated: false });
           } else {
-            if (p.job) await store.discard(p.job.jobId);
+            if (p.job && created.has(p.job.jobId)) await store.discard(p.job.jobId);
             failed.push({ index, jobId: p.envelope.jobId, code: f.Code ?? 'Unknown', message: f.Message ?? '' });
           }
         }

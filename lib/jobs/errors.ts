@@ -93,3 +93,29 @@ export class EnqueueBatchError extends Error {
 export class InvalidEnqueueOptionError extends Error {
   override readonly name = 'InvalidEnqueueOptionError';
 }
+
+/**
+ * A task finished, but its result cannot be stored (not marshallable for
+ * DynamoDB, or too large once marshalled). Its effect has happened, so the
+ * job is not run again: it fails for good, with this reason.
+ */
+export class ResultNotStorableError extends NonRetryableError {
+  override readonly name = 'ResultNotStorableError';
+  constructor(
+    readonly task: string,
+    readonly reason: string,
+  ) {
+    super(`task "${task}" finished, but its result cannot be stored: ${reason}. The task is not run again (its effect happened); return plain JSON (strings, finite numbers, booleans, null, arrays, objects) small enough to store, or store the data elsewhere and return its id`);
+  }
+}
+
+/** A job id already names a job of another task: ids are reused only to enqueue the same job again. */
+export class JobIdInUseError extends Error {
+  override readonly name = 'JobIdInUseError';
+  constructor(
+    readonly jobId: string,
+    readonly existingTask: string,
+  ) {
+    super(`job id ${jobId} already names a job of task "${existingTask}"; pass a new id (or none)`);
+  }
+}

@@ -61,8 +61,13 @@ export interface NewJob {
 }
 
 export interface JobStore {
-  /** Records a job as QUEUED before its message is sent. */
-  create(job: NewJob): Promise<void>;
+  /**
+   * Records a job as QUEUED before its message is sent. Returns false when a
+   * record of this job already exists (an earlier write of this very create,
+   * retried by the SDK, or the job enqueued again under its id: a re-drive);
+   * throws JobIdInUseError when the id names a job of another task.
+   */
+  create(job: NewJob): Promise<boolean>;
   /** Removes a record whose message could not be sent, so no QUEUED record outlives a job that never existed. */
   discard(jobId: string): Promise<void>;
   /** Claims attempt `attempt` for a run of at most `leaseMs`; creates the record if it is missing. */
@@ -72,7 +77,7 @@ export interface JobStore {
   fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date): Promise<void>;
   /** FAILED → QUEUED with no attempts made, for a dead letter sent back to its queue; false if the job is not FAILED. */
   requeue(jobId: string): Promise<boolean>;
-  /** QUEUED → CANCELLED; throws JobNotFoundError or JobNotCancellableError otherwise. */
+  /** QUEUED → CANCELLED (a job already CANCELLED is returned as it is); throws JobNotFoundError or JobNotCancellableError otherwise. */
   cancel(jobId: string): Promise<JobRecord>;
   get(jobId: string): Promise<JobLookup>;
 }

@@ -6,25 +6,39 @@
  */
 import type { Context } from 'aws-lambda';
 import type { JobEnvelope } from './envelope.js';
-import { NonRetryableError, TaskTimeoutError } from './errors.js';
+import { ResultNotStorableError, TaskTimeoutError } from './errors.js';
 import type { JobStatus, JobStore, NewJob } from './job-state.js';
 import { decideRetry } from './retry-policy.js';
 import { parseTaskInput, type AnyTask } from './task.js';
 import { once } from '../coordination/idempotency.js';
 import { millis } from '../app/duration.js';
+import { DYNAMODB_MAX_ITEM_BYTES, storability } from '../aws/item-size.js';
+import { sleep } from '../util/sleep.js';
 
-/** DynamoDB's item limit is 400 KB; the rest of a job item needs room too. */
-export const MAX_RESULT_BYTES = 350 * 1024;
+/** Room a stored result leaves in its item for the record's other attributes (a job's, a workflow node's). */
+const RECORD_RESERVE_BYTES = 16 * 1024;
 
-/** A task's result too large to store with its job. */
-export class ResultTooLargeError extends NonRetryableError {
-  override readonly name = 'ResultTooLargeError';
-  constructor(
-    readonly task: string,
-    readonly bytes: number,
-  ) {
-    super(`task "${task}" returned ${bytes} bytes of JSON; a stored result may be at most ${MAX_RESULT_BYTES} bytes (store it elsewhere and return its id)`);
-  }
+/** The most a result may take as a DynamoDB attribute, stored with its job or workflow node. */
+export const MAX_RESULT_BYTES = DYNAMODB_MAX_ITEM_BYTES - RECORD_RESERVE_BYTES;
+
+/**
+ * How long a task that timed out gets to settle after its signal is aborted,
+ * so that one which heeds it can record what it must (a single-flight claim
+ * given up) before the attempt ends. Within the worker's invocation margin.
+ */
+export const TIMEOUT_GRACE_MS = 1_000;
+
+/**
+ * Writes of a finished attempt's outcome tried again (beyond the SDK's own
+ * retries) before the error goes up: a task that ran must not run again
+ * because its record could not be written for a moment.
+ */
+const OUTCOME_WRITE_TRIES = 4;
+
+/** Throws {@link ResultNotStorableError} when `result` cannot be stored with its record. */
+export function assertStorableResult(task: string, result: unknown): void {
+  const verdict = storability(result, 'result', MAX_RESULT_BYTES);
+  if (!verdict.storable) throw new ResultNotStorableError(task, verdict.reason);
 }
 
 export type AttemptOutcome =
@@ -76,10 +90,11 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
     }
   }
 
+  let result: unknown;
   try {
     const input: unknown = parseTaskInput(task, envelope.input);
     const idempotencyKey = task.idempotencyKey?.(input);
-    const result = await withTimeout(task, request.timeoutMs, (signal) => {
+    result = await withTimeout(task, request.timeoutMs, (signal) => {
       const run = () => task.run(input, {
         jobId: envelope.jobId,
         attempt,
@@ -92,41 +107,74 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
         ...(request.lambda && { lambda: request.lambda }),
       });
       if (idempotencyKey === undefined) return run();
-      return once(`${task.name}:${idempotencyKey}`, run, { inProgressFor: millis(request.timeoutMs + 5_000) }).then((o) => o.result);
+      return once(`${task.name}:${idempotencyKey}`, run, { inProgressFor: millis(request.timeoutMs + TIMEOUT_GRACE_MS + 5_000), resultName: task.name }).then((o) => o.result);
     });
-    if (tracked) {
-      const bytes = Buffer.byteLength(JSON.stringify(result ?? null), 'utf8');
-      if (bytes > MAX_RESULT_BYTES) throw new ResultTooLargeError(task.name, bytes);
-      await store.succeed(envelope.jobId, attempt, result, task.resultTtlMs);
-    }
-    return { kind: 'succeeded', result };
+    // The task ran: from here on nothing may make it run again. A result that
+    // cannot be stored fails the job for good (checked before any write), and
+    // the success is written with retries of its own.
+    assertStorableResult(task.name, result);
   } catch (thrown) {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
     const decision = decideRetry(task.retry, error, attempt, request.random);
     const summary = { name: error.name, message: error.message };
     if (decision.retry) {
-      if (tracked) await store.fail(envelope.jobId, attempt, summary, false, new Date(Date.now() + decision.delayMs));
+      if (tracked) await persistOutcome(() => store.fail(envelope.jobId, attempt, summary, false, new Date(Date.now() + decision.delayMs)));
       return { kind: 'retry', delayMs: decision.delayMs, error };
     }
-    if (tracked) await store.fail(envelope.jobId, attempt, summary, true);
+    if (tracked) await persistOutcome(() => store.fail(envelope.jobId, attempt, summary, true));
     return { kind: 'failed', error, cause: decision.reason };
+  }
+  if (tracked) await persistOutcome(() => store.succeed(envelope.jobId, attempt, result, task.resultTtlMs));
+  return { kind: 'succeeded', result };
+}
+
+/**
+ * Writes an attempt's outcome, trying again (with backoff) when DynamoDB
+ * cannot be reached or throttles beyond the SDK's own retries. If it still
+ * fails the error goes up and SQS delivers the message again.
+ */
+async function persistOutcome(write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await write();
+      return;
+    } catch (error) {
+      if (attempt >= OUTCOME_WRITE_TRIES) throw error;
+      await sleep(100 * 2 ** attempt * (0.5 + Math.random() / 2));
+    }
   }
 }
 
-/** Runs `fn`, rejecting with {@link TaskTimeoutError} after `timeoutMs` and aborting its signal. */
+/**
+ * Runs `fn`; after `timeoutMs` aborts its signal and, once `fn` settles or
+ * {@link TIMEOUT_GRACE_MS} passes (whichever is first), rejects with
+ * {@link TaskTimeoutError}, whatever `fn` settled with. A task that heeds its
+ * signal thus ends (and cleans up: stops its timers, gives up its claims)
+ * inside its own attempt; a result that comes after the timeout is dropped.
+ */
 async function withTimeout<T>(task: AnyTask, timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
+  let grace: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const run = fn(controller.signal);
+  const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      timedOut = true;
       const error = new TaskTimeoutError(task.name, timeoutMs);
       controller.abort(error);
-      reject(error);
+      grace = setTimeout(() => reject(error), TIMEOUT_GRACE_MS);
+      run.then(
+        () => reject(error),
+        () => reject(error),
+      );
     }, timeoutMs);
   });
   try {
-    return await Promise.race([fn(controller.signal), timedOut]);
+    // Before the timeout, the task's own outcome; after it, the timeout, once the task settled or its grace ran out.
+    return await Promise.race([run.then((value) => (timedOut ? expired : value), (error: unknown) => (timedOut ? expired : Promise.reject(error as Error))), expired]);
   } finally {
     clearTimeout(timer);
+    clearTimeout(grace);
   }
 }

@@ -19,6 +19,7 @@ import type { SandboxPool } from './sandbox-pool.js';
 import type { ReceiptLog } from './sqs-rules.js';
 import { clockOf, logFormat, paint } from '../util/log-format.js';
 import type { RuntimeStats } from './runtime-stats.js';
+import type { EnvironmentKilledError, FaultInjector } from './fault-injection.js';
 
 
 export type InvocationResult =
@@ -38,6 +39,8 @@ export interface FunctionHostOptions {
   readonly sandboxes?: SandboxPool;
   /** When the event source received the messages of an SQS batch, passed to a sandbox for the SQS rules. */
   readonly receipts?: ReceiptLog;
+  /** Injects AWS's faults into each invocation (fault-injection.ts). @default none */
+  readonly faults?: FaultInjector;
 }
 
 export class FunctionTimeoutError extends Error {
@@ -93,11 +96,29 @@ export class FunctionHost {
     const started = performance.now();
     // The handler runs in its invocation's scope: the IAM check knows which function makes each call.
     let timedOut = false;
-    const invocation = { functionId: fn.id, requestId: context.awsRequestId, deadline: Date.now() + context.getRemainingTimeInMillis(), timedOut: () => timedOut };
+    // An injected kill ends the invocation where it happens: its environment is gone, and every call it would still make hangs.
+    let killedBy: EnvironmentKilledError | undefined;
+    let died!: () => void;
+    const death = new Promise<'killed'>((resolve) => {
+      died = () => resolve('killed');
+    });
+    const faults = this.options.faults?.forInvocation(fn.id, (error) => {
+      killedBy = error;
+      died();
+    });
+    const invocation = {
+      functionId: fn.id,
+      requestId: context.awsRequestId,
+      deadline: Date.now() + context.getRemainingTimeInMillis(),
+      timedOut: () => timedOut,
+      ...(faults !== undefined && { faults }),
+    };
     const run = runInvocation(invocation, () => callHandler(handler, event, context));
     this.inFlight.add(run);
     const settle = () => this.inFlight.delete(run);
     run.then(settle, settle);
+    // A dead environment's work never settles: nothing waits for it.
+    void death.then(settle);
 
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -108,12 +129,14 @@ export class FunctionHost {
     });
     let result: InvocationResult;
     try {
-      const value = await Promise.race([run, timeout]);
+      const value = await Promise.race([run, timeout, death]);
       const durationMs = performance.now() - started;
       result =
         value === 'timeout'
           ? { outcome: 'timeout', error: new FunctionTimeoutError(fn.id, timeoutMs), durationMs }
-          : { outcome: 'ok', value, durationMs };
+          : killedBy !== undefined
+            ? { outcome: 'error', error: killedBy, durationMs }
+            : { outcome: 'ok', value, durationMs };
     } catch (error) {
       result = { outcome: 'error', error: error instanceof Error ? error : new Error(String(error)), durationMs: performance.now() - started };
     } finally {
@@ -134,7 +157,7 @@ export class FunctionHost {
       if (at !== undefined) received[handle as string] = at;
     }
     const started = performance.now();
-    const run = pool.invoke(event, requestId, fn.timeout.milliseconds, received);
+    const run = pool.invoke(event, requestId, fn.timeout.milliseconds, received, this.options.faults?.draw());
     this.inFlight.add(run);
     const outcome = await run.finally(() => this.inFlight.delete(run));
     const durationMs = performance.now() - started;

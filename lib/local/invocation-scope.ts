@@ -5,6 +5,7 @@
  * every promise, timer and callback the handler starts.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { InvocationFaults } from './fault-injection.js';
 
 export interface Invocation {
   /** Declared function id. */
@@ -20,6 +21,8 @@ export interface Invocation {
    * instead; what it left running may resume in a later invocation.)
    */
   readonly timedOut: () => boolean;
+  /** The faults injected into this invocation (fault-injection.ts), when the runtime injects any. */
+  readonly faults?: InvocationFaults;
 }
 
 const scope = new AsyncLocalStorage<Invocation>();
@@ -31,4 +34,15 @@ export function runInvocation<T>(invocation: Invocation, run: () => T): T {
 /** The invocation the caller runs in, or undefined outside any (the runtime itself, a test). */
 export function currentInvocation(): Invocation | undefined {
   return scope.getStore();
+}
+
+/**
+ * Whether the caller may still act: false inside an invocation whose
+ * environment was killed (an injected fault) or that timed out. In-process
+ * code that records an effect outside AWS (a test's witness) asks first,
+ * since a dead environment records nothing.
+ */
+export function invocationAlive(): boolean {
+  const invocation = scope.getStore();
+  return invocation === undefined || (invocation.faults?.killed() !== true && !invocation.timedOut());
 }

@@ -40,6 +40,7 @@ import { ReceiptLog, sqsRefusalLine, sqsRulesPlugin } from './sqs-rules.js';
 import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
 import { Scheduler, UnknownScheduleError } from './scheduler.js';
 import { SqsEventSource } from './sqs-event-source.js';
+import { describePlan, FaultInjector, faultPlanFromEnv, installSkewedClock, invocationSkew, type FaultKind, type FaultPlan } from './fault-injection.js';
 import { StreamEventSource } from './stream-event-source.js';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -105,6 +106,13 @@ export interface LocalRuntimeOptions {
    * @default nothing
    */
   readonly prepare?: (context: PrepareContext) => Promise<void>;
+  /**
+   * Inject AWS's faults (throttling, lost responses, killed environments,
+   * duplicate and late deliveries, clock skew; fault-injection.ts) at the
+   * plan's rates, from its seed, which is logged.
+   * @default the plan `FERRY_FAULTS` and `FERRY_FAULT_SEED` describe; none when unset
+   */
+  readonly faults?: FaultPlan | false;
 }
 
 export interface PrepareContext {
@@ -158,6 +166,10 @@ export interface LocalRuntime {
    * the queue. Throws when no such event source is declared.
    */
   setEventSourceEnabled(functionId: string, queue: string, enabled: boolean): void;
+  /** The fault plan and the faults injected so far, by kind; undefined when none are injected. */
+  faults(): { readonly plan: FaultPlan; readonly injected: Readonly<Record<FaultKind, number>>; readonly total: number } | undefined;
+  /** The fault injector, when faults are on: tests script faults at given calls with `addScript`. */
+  readonly injector: FaultInjector | undefined;
   /** Stops polling, lets invocations in hand finish, closes the API, and stops emulators it started. */
   stop(): Promise<void>;
 }
@@ -305,6 +317,18 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     cleanups.unshift(async () => removePlugin());
   }
 
+  const plan = options.faults === false ? undefined : (options.faults ?? faultPlanFromEnv());
+  const injector = plan === undefined ? undefined : new FaultInjector(plan);
+  if (injector !== undefined && plan !== undefined) {
+    log(describePlan(plan));
+    const removeFaults = useClientPlugin(injector.plugin());
+    const restoreClock = installSkewedClock(invocationSkew);
+    cleanups.unshift(async () => {
+      removeFaults();
+      restoreClock();
+    });
+  }
+
   const stats = new RuntimeStats();
   const hosts = new Map<string, FunctionHost>();
   const sandboxPools = new Map<string, SandboxPool>();
@@ -326,7 +350,9 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
           ...(policies !== undefined && { policy: policies.get(fn.id) ?? [] }),
           principal: principalOf(physicalName),
           arns: { tables: localTableArns(provisioned), queues: localQueueArns(provisioned) },
+          ...(plan !== undefined && { faults: plan }),
         },
+        ...(injector !== undefined && { onFault: (kind: FaultKind) => injector.count(kind) }),
         env: sandboxEnvironment(fn, physicalName, settings.environment, environment),
         onCheck: (kind, line) => {
           counts[kind]++;
@@ -345,6 +371,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
       receipts,
       ...(code && { code }),
       ...(sandboxes && { sandboxes }),
+      ...(injector !== undefined && sandboxes === undefined && { faults: injector }),
     });
     await host.load();
     hosts.set(fn.id, host);
@@ -355,7 +382,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     const queue = provisioned.queues[source.queue];
     const host = hosts.get(source.functionId);
     if (queue === undefined || host === undefined) throw new Error(`sqs source ${source.functionId}/${source.queue} is not provisioned`);
-    return new SqsEventSource({ source, queue, host, sqs, region: REGION, stats, log, receipts });
+    return new SqsEventSource({ source, queue, host, sqs, region: REGION, stats, log, receipts, ...(injector !== undefined && { faults: injector }), visibilityMs: app.queues.find((q) => q.id === source.queue)?.visibilityTimeout.milliseconds ?? 30_000 });
   });
   const streamSources = app.streamSources.map((source) => {
     const host = hosts.get(source.functionId);
@@ -417,6 +444,8 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     environment,
     functions: functionSettings,
     enforcement: () => ({ ...counts }),
+    injector,
+    faults: () => (injector === undefined || plan === undefined ? undefined : { plan, injected: injector.injected(), total: injector.total() }),
     sandboxes: () => Object.fromEntries([...sandboxPools].map(([id, pool]) => [id, { live: pool.size, started: pool.started }])),
     eventSources: { sqs: sqsSources.map((s) => s.source), streams: streamSources.map((s) => s.source) },
     stats: snapshot,

@@ -19,6 +19,7 @@ import { denialLine, iamCheckPlugin, localArns } from './iam-check.js';
 import { runInvocation } from './invocation-scope.js';
 import { createLambdaContext } from './lambda-context.js';
 import { ReceiptLog, sqsRefusalLine, sqsRulesPlugin } from './sqs-rules.js';
+import { FaultInjector, installSkewedClock, type FaultKind, type FaultPlan } from './fault-injection.js';
 
 /** What the host gives a sandbox when it starts it. */
 export interface SandboxData {
@@ -33,6 +34,8 @@ export interface SandboxData {
   readonly principal: string;
   /** Local ARNs by table name and by queue URL. */
   readonly arns: { readonly tables: Readonly<Record<string, string>>; readonly queues: Readonly<Record<string, string>> };
+  /** The faults to inject (fault-injection.ts), with this sandbox's own seed. @default none */
+  readonly faults?: FaultPlan;
 }
 
 /** Host → sandbox: one invocation. */
@@ -50,7 +53,8 @@ export type SandboxMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'result'; readonly ok: true; readonly value: unknown }
   | { readonly type: 'result'; readonly ok: false; readonly error: { readonly name: string; readonly message: string; readonly stack?: string } }
-  | { readonly type: 'check'; readonly kind: 'iamChecked' | 'iamDenied' | 'sqsRefused'; readonly line?: string };
+  | { readonly type: 'check'; readonly kind: 'iamChecked' | 'iamDenied' | 'sqsRefused'; readonly line?: string }
+  | { readonly type: 'fault'; readonly kind: FaultKind };
 
 
 const data = workerData as SandboxData;
@@ -71,6 +75,14 @@ if (data.policy !== undefined) {
   );
 }
 useClientPlugin(sqsRulesPlugin(receipts, (call, error) => post({ type: 'check', kind: 'sqsRefused', line: sqsRefusalLine(call, error) })));
+// Faults: this sandbox's clock is off by its own skew for its whole life, and an
+// injected kill ends the thread itself, so nothing the invocation started runs on.
+const faults = data.faults === undefined ? undefined : new FaultInjector(data.faults, (kind) => post({ type: 'fault', kind }));
+if (faults !== undefined) {
+  useClientPlugin(faults.plugin());
+  const skewMs = faults.skew();
+  installSkewedClock(() => skewMs);
+}
 
 const module = (await import(pathToFileURL(data.file).href)) as Record<string, unknown>;
 const handler = module[data.handler];
@@ -86,7 +98,14 @@ port.on('message', (message: InvokeMessage) => {
     accountId: '000000000000',
     requestId: message.requestId,
   });
-  const invocation = { functionId: data.functionId, requestId: message.requestId, deadline: Date.now() + message.timeoutMs, timedOut: () => false };
+  const invocationFaults = faults?.forInvocation(data.functionId, () => process.exit(137));
+  const invocation = {
+    functionId: data.functionId,
+    requestId: message.requestId,
+    deadline: Date.now() + message.timeoutMs,
+    timedOut: () => false,
+    ...(invocationFaults !== undefined && { faults: invocationFaults }),
+  };
   runInvocation(invocation, () => callHandler(handler as Handler, message.event, context)).then(
     (value) => post({ type: 'result', ok: true, value }),
     (error: unknown) => {

@@ -8,6 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { InvokeMessage, SandboxData, SandboxMessage } from './sandbox-bootstrap.js';
+import type { FaultKind } from './fault-injection.js';
 
 export type SandboxResult =
   | { readonly outcome: 'ok'; readonly value: unknown }
@@ -22,6 +23,8 @@ export interface SandboxPoolOptions {
   readonly env: Readonly<Record<string, string>>;
   /** Reports of the checks made inside (IAM, SQS rules), with the line to log for a refusal. */
   readonly onCheck: (kind: 'iamChecked' | 'iamDenied' | 'sqsRefused', line?: string) => void;
+  /** Reports of the faults injected inside (when `data.faults` is set). */
+  readonly onFault?: (kind: FaultKind) => void;
 }
 
 class Sandbox {
@@ -30,10 +33,11 @@ class Sandbox {
   private pending: ((message: SandboxMessage & { type: 'result' }) => void) | undefined;
   private failure: ((error: Error) => void) | undefined;
 
-  constructor(options: SandboxPoolOptions) {
+  constructor(options: SandboxPoolOptions, faultSeed: number | undefined) {
     this.worker = new Worker(options.bootstrapFile, {
       env: { ...options.env },
-      workerData: options.data,
+      // Each sandbox draws its faults (and its clock's skew) from a seed of its own.
+      workerData: options.data.faults === undefined || faultSeed === undefined ? options.data : { ...options.data, faults: { ...options.data.faults, seed: faultSeed } },
       // Lambda's memory setting bounds the whole environment; the JavaScript heap is what Node can bound.
       resourceLimits: { maxOldGenerationSizeMb: options.data.memoryMb },
       stdout: false,
@@ -44,6 +48,7 @@ class Sandbox {
       this.worker.on('message', (message: SandboxMessage) => {
         if (message.type === 'ready') resolve();
         else if (message.type === 'check') options.onCheck(message.kind, message.line);
+        else if (message.type === 'fault') options.onFault?.(message.kind);
         else this.pending?.(message);
       });
     });
@@ -75,10 +80,10 @@ export class SandboxPool {
 
   constructor(private readonly options: SandboxPoolOptions) {}
 
-  async invoke(event: unknown, requestId: string, timeoutMs: number, receipts: Readonly<Record<string, number>>): Promise<SandboxResult> {
+  async invoke(event: unknown, requestId: string, timeoutMs: number, receipts: Readonly<Record<string, number>>, faultSeed?: number): Promise<SandboxResult> {
     let sandbox = this.idle.pop();
     if (sandbox === undefined) {
-      sandbox = new Sandbox(this.options);
+      sandbox = new Sandbox(this.options, faultSeed);
       this.live.add(sandbox);
       this.started++;
       try {

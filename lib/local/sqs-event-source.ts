@@ -28,6 +28,7 @@ import type { FunctionHost, InvocationResult } from './function-host.js';
 import type { RuntimeStats } from './runtime-stats.js';
 import type { ReceiptLog } from './sqs-rules.js';
 import { sleep } from '../util/sleep.js';
+import type { FaultInjector } from './fault-injection.js';
 
 /** The longest long-poll SQS allows. */
 const LONG_POLL_SECONDS = 20;
@@ -43,12 +44,18 @@ export interface SqsEventSourceOptions {
   readonly log: (line: string) => void;
   /** Where each received message's receive time is recorded, for the 12-hour visibility rule. */
   readonly receipts?: ReceiptLog;
+  /** Duplicates some deliveries and delays some batches (fault-injection.ts). @default none */
+  readonly faults?: FaultInjector;
+  /** The queue's visibility timeout: a late batch is handed over well within it. @default 30 s */
+  readonly visibilityMs?: number;
 }
 
 export class SqsEventSource {
   private readonly abort = new AbortController();
   private readonly aborted = new Promise<void>((resolve) => this.abort.signal.addEventListener('abort', () => resolve(), { once: true }));
   private pollers: Promise<void>[] = [];
+  /** Second deliveries of messages (injected duplicates) still running. */
+  private readonly duplicates = new Set<Promise<unknown>>();
   /** While disabled: resolves when the mapping is enabled again. */
   private disabled: { readonly resumed: Promise<void>; readonly resume: () => void } | undefined;
 
@@ -93,6 +100,7 @@ export class SqsEventSource {
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.all(this.pollers);
+    await Promise.allSettled([...this.duplicates]);
   }
 
   private async poll(): Promise<void> {
@@ -106,6 +114,9 @@ export class SqsEventSource {
         const messages = await this.receiveBatch();
         if (messages.length === 0) continue;
         stats.recordReceived(source.queue, messages.length);
+        this.deliverDuplicates(messages);
+        const lateMs = this.options.faults?.delayMs((this.options.visibilityMs ?? 30_000) / 4) ?? 0;
+        if (lateMs > 0) await sleep(lateMs);
         const result = await host.invoke(this.toEvent(messages), `sqs ${source.queue} x${messages.length}`);
         const failed = failedMessageIds(result, messages);
         if (failed.size > 0) stats.recordFailedRecords(source.queue, failed.size);
@@ -115,6 +126,23 @@ export class SqsEventSource {
         log(`sqs event source for "${source.functionId}" on queue "${source.queue}": ${(error as Error).message}; retrying in 1 s`);
         await sleep(1000);
       }
+    }
+  }
+
+  /**
+   * SQS delivers at least once: an injected duplicate is a second delivery of
+   * the same message (same id and receipt) to another invocation, at the same
+   * time as the first. What that invocation reports is not acted on: the
+   * first delivery's outcome decides whether the message is deleted.
+   */
+  private deliverDuplicates(messages: readonly Message[]): void {
+    const { faults, host, source } = this.options;
+    if (faults === undefined) return;
+    for (const message of messages) {
+      if (!faults.duplicate()) continue;
+      const run = host.invoke(this.toEvent([message]), `sqs ${source.queue} x1 (duplicate)`);
+      this.duplicates.add(run);
+      void run.finally(() => this.duplicates.delete(run));
     }
   }
 

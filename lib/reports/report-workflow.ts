@@ -5,7 +5,7 @@
  * fails for good (or the workflow passes its deadline), the error callback
  * stores the failure, so the user sees it instead of a page that polls forever.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { minutes, seconds } from '../app/duration.js';
 import type { FlightTask } from '../coordination/flight-task.js';
@@ -95,8 +95,11 @@ function startTask(report: AnyReport): FlightTask<ComputeRequest, unknown>['task
     retry,
     run: async ({ key, token, params: request }, job) => {
       const claim = { key, token, jobId: job.jobId };
-      // The workflow's id goes into the flight with the run, so a pending request can show the chord's progress.
-      const workflowId = randomUUID();
+      // The workflow's id goes into the flight with the run, so a pending request
+      // can show the chord's progress. It derives from the claim: a redelivery of
+      // this job (its first try may have died after the start was recorded)
+      // starts the same workflow again, which only re-sends what is pending.
+      const workflowId = refreshWorkflowId(key, token);
       if (!(await flight.start(claim, policy, { runRef: workflowId }))) return { skipped: 'stale-claim' as const };
       const w = report.window(request.params as never, request.asOf);
       const days = partitionsOf(w);
@@ -132,3 +135,8 @@ export function reportFlight(report: AnyReport): FlightTask<ComputeRequest, unkn
 }
 
 export const reportWorkflowTasks: readonly AnyTask[] = [partitionTask, finishTask, failedTask];
+
+/** The id of the workflow that computes claim `token` of `key`: the same on every delivery of the claim's job. */
+function refreshWorkflowId(key: string, token: number): string {
+  return `refresh-${createHash('sha256').update(`${key}\0${token}`).digest('hex').slice(0, 32)}`;
+}

@@ -14,13 +14,20 @@
  *   members that have not started;
  * - a deadline job fails the workflow if it is still running when it is due.
  *
- * Every step is idempotent, so a worker that repeats a report after a crash
- * (the hook is called again with the stored result) changes nothing twice.
+ * Every transition is re-drivable: what it must cause (a step's job sent, a
+ * chord's callback, the error callback, the cancels) is keyed by a
+ * deterministic id (a node's job id derives from the workflow's and the
+ * node's) and done again each time the transition is reported again, until
+ * the state shows it done. The worker reports a member's outcome on every
+ * delivery of its message, and keeps the message until the report went
+ * through, so one lost call never strands a workflow. (See docs/reliability.md.)
  */
-import { randomUUID } from 'node:crypto';
-import { days, type Duration } from '../app/duration.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { days, millis, type Duration } from '../app/duration.js';
+import { storability } from '../aws/item-size.js';
 import { jobs as defaultJobs, type JobClient } from '../jobs/enqueue.js';
 import type { WorkflowMembership } from '../jobs/envelope.js';
+import { JobNotCancellableError, JobNotFoundError } from '../jobs/errors.js';
 import { MAX_RESULT_BYTES } from '../jobs/run-attempt.js';
 import { TASK_DEFAULTS } from '../jobs/task.js';
 import type { WorkflowHook } from '../jobs/worker.js';
@@ -40,9 +47,11 @@ export class WorkflowNotFoundError extends Error {
 
 export interface StartOptions {
   /**
-   * The workflow's id, chosen by the caller (unique: a second start with the
-   * same id overwrites the first). Lets the caller record where to follow the
-   * workflow before it starts. @default a random UUID
+   * The workflow's id, chosen by the caller. Lets the caller record where to
+   * follow the workflow before it starts, and makes the start re-drivable: a
+   * second start with the same id finds the tree the first wrote (the first
+   * start's canvas stands) and only starts again what is still pending.
+   * @default a random UUID
    */
   readonly workflowId?: string;
   /** Fail the workflow if it has not finished by then. @default none */
@@ -105,13 +114,18 @@ export class WorkflowEngine implements WorkflowHook {
       ...(options.deadline && { deadline: now + options.deadline.milliseconds }),
       ...(options.onError && { onError: { task: options.onError.task, queue: options.onError.queue, input: options.onError.input ?? null } }),
     };
-    await this.store.create(meta, nodes, Math.ceil((options.ttl ?? days(7)).milliseconds / 1000));
+    const created = await this.store.create(meta, nodes, Math.ceil((options.ttl ?? days(7)).milliseconds / 1000));
+    const stored = created ? meta : await this.store.meta(workflowId);
+    if (stored?.status !== WorkflowStatus.RUNNING) return { workflowId };
     if (options.deadline) {
+      // Sent again by a repeated start: a deadline check is idempotent.
       const queue = options.deadlineQueue ?? nodes.find((n) => n.kind === 'task')?.queue ?? TASK_DEFAULTS.queue;
-      await this.client.sendTask(DEADLINE_TASK, { workflowId }, { queue, delay: options.deadline, trackStatus: false });
+      const dueInMs = Math.max(0, (stored.deadline ?? now) - this.store.now());
+      await this.client.sendTask(DEADLINE_TASK, { workflowId }, { queue, delay: millis(dueInMs), trackStatus: false });
     }
-    const byId = new Map(nodes.map((n) => [n.id, n]));
-    await this.activate(workflowId, root, undefined, byId);
+    // A repeated start reads the stored tree: its nodes, not this call's, say what is pending.
+    const byId = created ? new Map(nodes.map((n) => [n.id, n])) : undefined;
+    await this.activate(workflowId, created ? root : await this.store.node(workflowId, stored.root), undefined, byId);
     return { workflowId };
   }
 
@@ -124,24 +138,33 @@ export class WorkflowEngine implements WorkflowHook {
     await this.fail(member.workflowId, node, { name: error.name, message: error.message });
   }
 
-  /** Cancels a running workflow: members not yet started are cancelled; running ones end, and are ignored. */
+  /**
+   * Cancels a running workflow: members not yet started are cancelled; running
+   * ones end, and are ignored. True when the workflow is cancelled (by this
+   * call or an earlier one, whose cancels this call repeats); false when it had
+   * already succeeded or failed.
+   */
   async cancel(workflowId: string): Promise<boolean> {
-    const ended = await this.store.endWorkflow(workflowId, WorkflowStatus.CANCELLED, {});
-    if (ended) await this.cancelPending(workflowId);
-    return ended;
+    await this.store.endWorkflow(workflowId, WorkflowStatus.CANCELLED, {});
+    const meta = await this.store.meta(workflowId);
+    if (meta?.status !== WorkflowStatus.CANCELLED) return false;
+    await this.cancelPending(workflowId);
+    return true;
   }
 
-  /** Fails the workflow if it is still running past its deadline (the deadline job's work). */
+  /**
+   * Fails the workflow if it is still running past its deadline (the deadline
+   * job's work). True when the deadline failed it (now, or on an earlier
+   * delivery whose follow-ups this one repeats).
+   */
   async checkDeadline(workflowId: string): Promise<boolean> {
     const meta = await this.store.meta(workflowId);
-    if (meta?.status !== WorkflowStatus.RUNNING || meta.deadline === undefined || meta.deadline > this.store.now()) return false;
-    const error = { nodeId: meta.root, name: 'WorkflowDeadlineError', message: `workflow ${workflowId} did not finish by its deadline, ${new Date(meta.deadline).toISOString()}` };
-    const ended = await this.store.endWorkflow(workflowId, WorkflowStatus.FAILED, { error });
-    if (ended) {
-      await this.runErrorCallback(workflowId, error);
-      await this.cancelPending(workflowId);
+    if (meta === undefined || meta.deadline === undefined || meta.deadline > this.store.now()) return false;
+    if (meta.status === WorkflowStatus.RUNNING) {
+      const error = { nodeId: meta.root, name: WorkflowDeadlineError.name, message: `workflow ${workflowId} did not finish by its deadline, ${new Date(meta.deadline).toISOString()}` };
+      await this.store.endWorkflow(workflowId, WorkflowStatus.FAILED, { error });
     }
-    return ended;
+    return this.settleFailure(workflowId, (error) => error.name === WorkflowDeadlineError.name);
   }
 
   /**
@@ -196,7 +219,11 @@ export class WorkflowEngine implements WorkflowHook {
     };
   }
 
-  /** Starts `node` with the previous step's result, if any. */
+  /**
+   * Starts `node` with the previous step's result, if any. Repeatable: a task
+   * node queued earlier is sent again under the same job id (its first send
+   * may never have happened); a node that ran on is left alone.
+   */
   private async activate(workflowId: string, node: NodeItem, previous: { value: unknown } | undefined, known?: Map<string, NodeItem>): Promise<void> {
     const child = async (id: string) => known?.get(id) ?? this.store.node(workflowId, id);
     switch (node.kind) {
@@ -208,7 +235,7 @@ export class WorkflowEngine implements WorkflowHook {
           await this.fail(workflowId, node, { name: (error as Error).name, message: (error as Error).message });
           return;
         }
-        const jobId = randomUUID();
+        const jobId = memberJobId(workflowId, node.id);
         if (!(await this.store.markQueued(workflowId, node.id, jobId, input))) return;
         await this.client.sendTask(node.task ?? '', input, { queue: node.queue ?? TASK_DEFAULTS.queue, jobId, trackStatus: true, workflow: { workflowId, nodeId: node.id } });
         return;
@@ -224,22 +251,23 @@ export class WorkflowEngine implements WorkflowHook {
     }
   }
 
-  /** Records `nodeId`'s result and moves the tree on. Safe to repeat. */
+  /**
+   * Records `nodeId`'s result and moves the tree on. Repeatable: each move
+   * after the node's own record (the next step, the group's completion, the
+   * parent's) is made again, so a repeat completes what an earlier call left
+   * undone.
+   */
   private async finish(workflowId: string, nodeId: string, result: unknown): Promise<void> {
     const meta = await this.store.meta(workflowId);
-    if (meta?.status !== WorkflowStatus.RUNNING) return; // failed, cancelled or timed out: late results are ignored
+    if (meta?.status !== WorkflowStatus.RUNNING) return; // ended: late results are ignored
     const node = await this.store.node(workflowId, nodeId);
     const parent = node.parent === undefined ? undefined : await this.store.node(workflowId, node.parent);
-    const bytes = Buffer.byteLength(JSON.stringify(result ?? null), 'utf8');
-    if (bytes > MAX_RESULT_BYTES) {
-      await this.fail(workflowId, node, {
-        name: 'ResultTooLargeError',
-        message: `node ${nodeId} produced ${bytes} bytes of results; a stored result may be at most ${MAX_RESULT_BYTES} bytes`,
-      });
+    const verdict = storability(result, 'result', MAX_RESULT_BYTES);
+    if (!verdict.storable) {
+      await this.fail(workflowId, node, { name: 'ResultNotStorableError', message: `node ${nodeId}'s result cannot be stored: ${verdict.reason}` });
       return;
     }
-    // Finishing twice is refused by the store; the moves below are each
-    // idempotent too, so a repeat (after a crash) completes what was left undone.
+    // Refused when the node finished before: its group counted it then.
     await this.store.finishNode(workflowId, nodeId, result, parent?.kind === 'group' ? parent.id : undefined);
     if (parent === undefined) {
       await this.store.endWorkflow(workflowId, WorkflowStatus.SUCCEEDED, { result });
@@ -252,40 +280,75 @@ export class WorkflowEngine implements WorkflowHook {
       return;
     }
     const group = await this.store.node(workflowId, parent.id);
-    if ((group.done ?? 0) >= group.children.length && group.status === NodeStatus.RUNNING) {
-      await this.finish(workflowId, group.id, await this.store.results(workflowId, group.children));
-    }
+    if ((group.done ?? 0) < group.children.length) return;
+    // Complete: finished now, or before by a call whose follow-up (the chord's callback, say) may not have happened.
+    const results = group.status === NodeStatus.SUCCEEDED ? group.result : await this.store.results(workflowId, group.children);
+    await this.finish(workflowId, group.id, results);
   }
 
+  /** Fails `node` and its workflow (the first failure wins), then makes the failure's follow-ups happen. */
   private async fail(workflowId: string, node: NodeItem, error: { name: string; message: string }): Promise<void> {
     await this.store.failNode(workflowId, node.id, error);
     const failure: WorkflowError = { nodeId: node.id, ...(node.task !== undefined && { task: node.task }), ...error };
-    if (await this.store.endWorkflow(workflowId, WorkflowStatus.FAILED, { error: failure })) {
-      await this.runErrorCallback(workflowId, failure);
-      await this.cancelPending(workflowId);
-    }
+    await this.store.endWorkflow(workflowId, WorkflowStatus.FAILED, { error: failure });
+    await this.settleFailure(workflowId, () => true);
   }
 
-  private async runErrorCallback(workflowId: string, error: WorkflowError): Promise<void> {
+  /**
+   * What follows a failed workflow: its error callback (once: a job whose id
+   * derives from the workflow's) and the cancel of its pending members. Run on
+   * every report of a failure, so a follow-up an earlier call could not make
+   * is made now; `ours` tells whether the stored failure is the one the caller
+   * reports. True when the workflow failed with it.
+   */
+  private async settleFailure(workflowId: string, ours: (error: WorkflowError) => boolean): Promise<boolean> {
     const meta = await this.store.meta(workflowId);
-    const callback = meta?.onError;
+    if (meta?.status !== WorkflowStatus.FAILED || meta.error === undefined || !ours(meta.error)) return false;
+    await this.runErrorCallback(meta, meta.error);
+    await this.cancelPending(workflowId);
+    return true;
+  }
+
+  private async runErrorCallback(meta: WorkflowMeta, error: WorkflowError): Promise<void> {
+    const callback = meta.onError;
     if (callback === undefined) return;
     const base = typeof callback.input === 'object' && callback.input !== null && !Array.isArray(callback.input) ? callback.input : {};
-    await this.client.sendTask(callback.task, { ...base, workflowId, error }, { queue: callback.queue, trackStatus: true });
+    const jobId = memberJobId(meta.workflowId, ERROR_CALLBACK_NODE);
+    await this.client.sendTask(callback.task, { ...base, workflowId: meta.workflowId, error }, { queue: callback.queue, trackStatus: true, jobId });
   }
 
-  /** Cancels every member that has not started, and the jobs already queued for them. */
+  /**
+   * Cancels every member that has not started, and the jobs already queued
+   * for them. Repeatable: nodes cancelled before have their jobs cancelled
+   * again (a cancel of a cancelled job is a no-op).
+   */
   private async cancelPending(workflowId: string): Promise<void> {
     const nodes = await this.store.nodes(workflowId);
     await mapLimit(
-      nodes.filter((n) => n.kind === 'task' && (n.status === NodeStatus.PENDING || n.status === NodeStatus.QUEUED)),
+      nodes.filter((n) => n.kind === 'task' && (n.status === NodeStatus.PENDING || n.status === NodeStatus.QUEUED || n.status === NodeStatus.CANCELLED)),
       10,
       async (n) => {
-        if (!(await this.store.cancelNode(workflowId, n.id))) return;
-        if (n.jobId !== undefined) await this.client.cancel(n.jobId).catch(() => undefined); // already running or done: let it end
+        if (n.status !== NodeStatus.CANCELLED && !(await this.store.cancelNode(workflowId, n.id))) return;
+        if (n.jobId === undefined) return;
+        try {
+          await this.client.cancel(n.jobId);
+        } catch (error) {
+          // Running or finished (left to end; its outcome is ignored), or never recorded: nothing to cancel.
+          if (!(error instanceof JobNotCancellableError) && !(error instanceof JobNotFoundError)) throw error;
+        }
       },
     );
   }
+}
+
+/** The node id the error callback's job id derives from. */
+const ERROR_CALLBACK_NODE = 'on-error';
+
+/** The job id of a workflow's node: the same at every activation, so a repeated send is the same job. */
+export function memberJobId(workflowId: string, nodeId: string): string {
+  const hex = createHash('sha256').update(`ferry-workflow\0${workflowId}\0${nodeId}`).digest('hex');
+  // Shaped as a UUID (version 8: custom), as other job ids are.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The tree as node items, root first. Ids are paths: `r`, `r.0`, `r.0.3`. */

@@ -5,7 +5,7 @@
  * group's counter move together in one transaction, so a duplicate delivery
  * or a retried member never counts twice.
  */
-import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { applied, isConditionRefusal, isTransactionConflict } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { sleep } from '../util/sleep.js';
@@ -74,20 +74,50 @@ export class WorkflowStore {
     return this.state.now();
   }
 
-  /** Writes the META item and every node (all PENDING). */
-  async create(meta: WorkflowMeta, nodes: readonly NodeItem[], ttlSeconds: number): Promise<void> {
+  /**
+   * Writes every node (all PENDING), then the META item, each only if absent:
+   * a start repeated under the same id (a redelivery of the job that starts
+   * it) never resets a node an earlier start has moved on. Nodes go in
+   * transactions of up to 100, so a chunk is all there or not at all; a chunk
+   * refused because its items exist was written by an earlier start of the
+   * same tree. META goes last: once it exists, the tree is whole. Returns
+   * false when META existed already (the workflow was created before).
+   */
+  async create(meta: WorkflowMeta, nodes: readonly NodeItem[], ttlSeconds: number): Promise<boolean> {
+    if ((await this.meta(meta.workflowId)) !== undefined) return false;
     const expiresAt = Math.ceil(meta.createdAt / 1000) + ttlSeconds;
-    const items = [
-      { pk: pkOf(meta.workflowId), sk: META, ...meta, expiresAt },
-      ...nodes.map((n) => ({ pk: pkOf(meta.workflowId), sk: skOf(n.id), ...n, expiresAt })),
-    ];
-    for (let i = 0; i < items.length; i += 25) {
-      let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 8) throw new Error(`could not write workflow ${meta.workflowId}: ${pending.length} items stayed unprocessed`);
-        const { UnprocessedItems } = await this.state.db.send(new BatchWriteCommand({ RequestItems: { [this.state.name]: pending } }));
-        pending = (UnprocessedItems?.[this.state.name] ?? []) as typeof pending;
-        if (pending.length > 0) await sleep(Math.random() * 50 * 2 ** attempt);
+    const items = nodes.map((n) => ({ pk: pkOf(meta.workflowId), sk: skOf(n.id), ...n, expiresAt }));
+    for (const chunk of transactionChunks(items)) {
+      const write = new TransactWriteCommand({
+        TransactItems: chunk.map((Item) => ({
+          // Admits a node not written yet; refused, the chunk was written by an earlier start.
+          Put: { TableName: this.state.name, Item, ConditionExpression: 'attribute_not_exists(pk)' },
+        })),
+      });
+      await this.transact(write);
+    }
+    return applied(
+      this.state.db.send(
+        new PutCommand({
+          TableName: this.state.name,
+          Item: { pk: pkOf(meta.workflowId), sk: META, ...meta, expiresAt },
+          // Admits the first start to finish writing the tree; a concurrent repeat is refused and keeps the first.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  }
+
+  /** Sends a transaction; a condition refusal counts as done (see callers), a conflict with another transaction is tried again. */
+  private async transact(write: TransactWriteCommand): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.state.db.send(write);
+        return true;
+      } catch (error) {
+        if (isConditionRefusal(error)) return false;
+        if (!isTransactionConflict(error) || attempt >= TRANSACTION_RETRIES) throw error;
+        await sleep(Math.random() * 25 * 2 ** attempt);
       }
     }
   }
@@ -159,22 +189,29 @@ export class WorkflowStore {
     return nodeIds.map((id) => byId.get(id));
   }
 
-  /** PENDING → QUEUED with the job that runs the node. False if the node was already activated. */
+  /**
+   * PENDING → QUEUED with the job that runs the node (its id is the node's
+   * own, so every activation names the same job). True also when the node is
+   * QUEUED with that job already: an activation repeated by a redelivery, whose
+   * send may never have happened, sends it again. False once the node ran on.
+   */
   async markQueued(workflowId: string, nodeId: string, jobId: string, input: unknown): Promise<boolean> {
     return this.update(workflowId, skOf(nodeId), 'SET #status = :queued, jobId = :jobId, #input = :input', {
-      // Admits a node not yet activated; rejects a second activation (a re-run of
-      // the step before it), so a node's job is sent at most once.
-      condition: '#status = :pending',
+      // Admits a node not yet activated, and one queued for this same job (a
+      // repeat, or this write retried by the SDK); rejects a node that finished,
+      // failed or was cancelled: its job is not sent again.
+      condition: '#status = :pending OR (#status = :queued AND jobId = :jobId)',
       names: { '#input': 'input' },
       values: { ':queued': NodeStatus.QUEUED, ':pending': NodeStatus.PENDING, ':jobId': jobId, ':input': input ?? null },
     });
   }
 
-  /** PENDING → RUNNING for a chain or group being started. */
+  /** PENDING → RUNNING for a chain or group being started; true also when it runs already (a repeated start goes on to its children). */
   async markRunning(workflowId: string, nodeId: string): Promise<boolean> {
     return this.update(workflowId, skOf(nodeId), 'SET #status = :running', {
-      // Admits a node not yet started; rejects a second start.
-      condition: '#status = :pending',
+      // Admits a node not yet started and one running (a repeat, or this write
+      // retried by the SDK); rejects one that ended.
+      condition: '#status IN (:pending, :running)',
       values: { ':running': NodeStatus.RUNNING, ':pending': NodeStatus.PENDING },
     });
   }
@@ -215,17 +252,11 @@ export class WorkflowStore {
     });
     // Members of one group finishing at once collide on the group's item:
     // DynamoDB cancels all but one transaction with TransactionConflict. That
-    // is not a refusal (nothing was counted), so try again, with jitter.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.state.db.send(count);
-        return true;
-      } catch (error) {
-        if (isConditionRefusal(error)) return false;
-        if (!isTransactionConflict(error) || attempt >= TRANSACTION_RETRIES) throw error;
-        await sleep(Math.random() * 25 * 2 ** attempt);
-      }
-    }
+    // is not a refusal (nothing was counted), so try again, with jitter. A
+    // refusal means the member was counted already (node and counter move
+    // together): by a duplicate delivery, or by this very transaction, retried
+    // by the SDK after its response was lost.
+    return this.transact(count);
   }
 
   /** Marks an active node FAILED with its error; false if it had already ended. */
@@ -277,4 +308,23 @@ export class WorkflowStore {
       }),
     ));
   }
+}
+
+/** Node items in chunks a transaction takes: at most 100 items and well under its 4 MB. */
+function transactionChunks<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item), 'utf8');
+    if (current.length === 100 || (current.length > 0 && bytes + size > 3_000_000)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

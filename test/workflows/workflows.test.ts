@@ -144,8 +144,8 @@ describe('exactness', () => {
     // Each member's result fits; the group's list of them does not.
     const { workflowId } = await workflows.start(group(s(big, [200_000]), s(big, [200_000])));
     const view = await ended(workflowId);
-    expect(view).toMatchObject({ status: 'FAILED', error: { name: 'ResultTooLargeError', nodeId: 'r' } });
-    expect(view.error?.message).toMatch(/node r produced \d+ bytes of results; a stored result may be at most 358400 bytes/);
+    expect(view).toMatchObject({ status: 'FAILED', error: { name: 'ResultNotStorableError', nodeId: 'r' } });
+    expect(view.error?.message).toMatch(/node r's result cannot be stored: it takes [\d,]+ bytes as a DynamoDB attribute; at most [\d,]+ bytes fit in its item/);
   });
 
   it('reports progress as members finish', async () => {
