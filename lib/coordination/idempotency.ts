@@ -7,10 +7,10 @@
  * once per user.)
  */
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { applied } from '../aws/conditional-write.js';
+import { applied, isTransactionConflict } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, days, minutes } from '../app/duration.js';
 import { DYNAMODB_MAX_ITEM_BYTES, storability } from '../aws/item-size.js';
@@ -144,4 +144,63 @@ export async function once<T>(key: string, fn: () => Promise<T>, options: OnceOp
   }
   if (!verdict.storable) throw new ResultNotStorableError(options.resultName ?? key, verdict.reason);
   return { result, ran: true };
+}
+
+/** One write of a transaction, as the document client takes it (`Put`, `Update`, `Delete` or `ConditionCheck`). */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * Exactly once, for an effect that is itself a DynamoDB write (a balance
+ * credited, a row inserted, an outbox entry): the effect's items and the
+ * key's COMPLETED record commit in one transaction, so no crash, retry,
+ * duplicate delivery or lost response can apply the effect twice or record it
+ * without applying it. `once()` cannot promise as much for an effect outside
+ * DynamoDB (an email): an environment that dies after the effect and before
+ * its record lets a later run repeat it; give such providers the key too.
+ * @returns ran: false when the key had completed before (nothing was written)
+ */
+export async function onceWrite(key: string, items: readonly TransactItem[], options: Omit<OnceOptions, 'inProgressFor' | 'resultName'> = {}): Promise<{ readonly ran: boolean }> {
+  const state = new StateTable(options);
+  const run = randomUUID();
+  const now = state.now();
+  const write = new TransactWriteCommand({
+    TransactItems: [
+      {
+        Put: {
+          TableName: state.name,
+          Item: {
+            pk: IDEMPOTENCY_ITEM.pkOf(key),
+            sk: IDEMPOTENCY_ITEM.sk,
+            status: 'COMPLETED',
+            run,
+            [IDEMPOTENCY_ITEM.ttl]: Math.ceil((now + (options.remember ?? days(1)).milliseconds) / 1000),
+          },
+          // Admits a key never run (or whose record expired); refused, the
+          // effect was applied before, by an earlier run or by this very one
+          // (its response lost), told apart by the run id.
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :nowS',
+          ExpressionAttributeNames: { '#ttl': IDEMPOTENCY_ITEM.ttl },
+          ExpressionAttributeValues: { ':nowS': Math.floor(now / 1000) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      ...items,
+    ],
+  });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await state.db.send(write);
+      return { ran: true };
+    } catch (error) {
+      if (isTransactionConflict(error) && attempt < 8) {
+        await sleep(Math.random() * 25 * 2 ** attempt);
+        continue;
+      }
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const record = error.CancellationReasons?.[0];
+      if (record?.Code !== 'ConditionalCheckFailed') throw error;
+      const old = record.Item === undefined ? {} : unmarshall(record.Item);
+      return { ran: old.run === run };
+    }
+  }
 }

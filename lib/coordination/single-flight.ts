@@ -97,6 +97,14 @@ export interface FlightPolicy {
   readonly runLease?: Duration;
   /** After a failure, no refresh is claimed for this long. @default 30 seconds */
   readonly failureCooldown?: Duration;
+  /**
+   * A claim still queued this long after it was made (or last re-sent) has its
+   * job sent again by the next request: the first send may never have
+   * happened (the request that claimed died after its claim). The job is the
+   * same (same id and token), so a copy that finds the run started is skipped.
+   * @default 10 seconds
+   */
+  readonly redriveAfter?: Duration;
 }
 
 export const FLIGHT_DEFAULTS = {
@@ -104,6 +112,7 @@ export const FLIGHT_DEFAULTS = {
   queuedLease: minutes(1),
   runLease: minutes(1),
   failureCooldown: seconds(30),
+  redriveAfter: seconds(10),
 } as const;
 
 /** What the request that wins a claim must send to a worker. */
@@ -158,7 +167,10 @@ export class SingleFlight {
   async request<R>(key: string, policy: FlightPolicy, enqueue: (claim: FlightClaim) => Promise<void>): Promise<FlightAnswer<R>> {
     const item = await this.read(key);
     const now = this.state.now();
-    if (item !== undefined && !needsRefresh(item, now)) return answerFrom<R>(item, now, false);
+    if (item !== undefined && !needsRefresh(item, now)) {
+      await this.redriveIfStuck(item, policy, now, enqueue);
+      return answerFrom<R>(item, now, false);
+    }
 
     const jobId = randomUUID();
     const claimed = await this.claim(key, policy, jobId, now, item?.staleUntil ?? 0);
@@ -174,6 +186,28 @@ export class SingleFlight {
       throw error;
     }
     return answerFrom<R>(claimed.item, now, true);
+  }
+
+  /**
+   * Re-sends the job of a claim queued for longer than `redriveAfter` (one
+   * request per interval wins the right to, by a conditional write). A failed
+   * re-send is left for the next request to try.
+   */
+  private async redriveIfStuck(item: FlightItem, policy: FlightPolicy, now: number, enqueue: (claim: FlightClaim) => Promise<void>): Promise<void> {
+    const after = (policy.redriveAfter ?? FLIGHT_DEFAULTS.redriveAfter).milliseconds;
+    const since = (item as FlightItem & { resentAt?: number }).resentAt ?? item.claimedAt ?? now;
+    if (item.phase !== 'queued' || item.jobId === undefined || now - since < after) return;
+    const claim = { key: item.key, token: item.token, jobId: item.jobId };
+    const outcome = await this.owned(claim, 'SET resentAt = :now', {
+      // Admits the queued claim with this token when nobody re-sent its job in
+      // the last interval; rejects every other request of the interval, and a
+      // claim that was started or superseded meanwhile.
+      condition: '#token = :token AND phase = :queued AND (attribute_not_exists(resentAt) OR resentAt <= :before)',
+      values: { ':queued': 'queued', ':now': now, ':before': now - after },
+    });
+    // Refused by this very write (the SDK retried it) counts as won.
+    if (!outcome.applied && (outcome.old as { resentAt?: number } | undefined)?.resentAt !== now) return;
+    await enqueue(claim).catch(() => undefined);
   }
 
   /** Ends a queued claim's lease now; false when the claim was picked up or superseded. */
@@ -197,7 +231,7 @@ export class SingleFlight {
           Key: this.itemKey(key),
           UpdateExpression:
             'SET #key = :key, phase = :queued, jobId = :jobId, leaseUntil = :lease, claimedAt = :now, ' +
-            '#ttl = :ttl ADD #token :one REMOVE startedBy, runRef',
+            '#ttl = :ttl ADD #token :one REMOVE startedBy, runRef, resentAt',
           // Admits: no item, or one whose TTL passed; no live claim (no lease, or
           // its lease lapsed: the enqueue or the run died); and no fresh result;
           // and no failure still cooling down. Rejects every other request: it

@@ -34,6 +34,14 @@ export const PING_POOLS: readonly string[] = resources.queues.map((q) => q.id);
 
 const key = (id: string) => ({ pk: `PING#${id}`, sk: 'PING' });
 
+/** A ping's id is a UUID (`createPing` makes it with `randomUUID`). */
+const PING_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` can name a ping: anything else is a bad request, never looked up. */
+export function isPingId(id: string): boolean {
+  return PING_ID.test(id);
+}
+
 export class InvalidPingError extends Error {
   override readonly name = 'InvalidPingError';
 }

@@ -79,7 +79,8 @@ export function createRestApi(routes: Readonly<Record<string, RouteHandler>>, op
     return json(error.status, { error: { code, message: error.message, ...error.details } });
   };
   return async (event, context) => {
-    const route = routes[`${event.httpMethod} ${event.resource}`];
+    // A HEAD request can reach a resource declared only for GET (the gateway matches it so and drops the body): answer it as the GET.
+    const route = routes[`${event.httpMethod} ${event.resource}`] ?? (event.httpMethod === 'HEAD' ? routes[`GET ${event.resource}`] : undefined);
     if (route === undefined) {
       return answer(new HttpError(404, `no handler for ${event.httpMethod} ${event.resource}`), event, 'ROUTE_NOT_FOUND');
     }

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../aws/clients.js';
 import { deadLetterQueueUrl, queueUrl } from '../app/resource-env.js';
-import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError } from './envelope.js';
+import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, SQS_MAX_MESSAGE_BYTES } from './envelope.js';
 import type { JobStore } from './job-state.js';
 import { DynamoJobStore } from './dynamo-job-store.js';
 
@@ -35,15 +35,30 @@ export interface DeadLetterReason {
   /** Id of the declared queue the message came from. */
   readonly queue: string;
   readonly deadAt: string;
+  /** Set when the body was too large to travel beside this reason: its size; the dead letter carries its beginning. */
+  readonly bodyBytes?: number;
 }
 
-/** Sends `body` to the DLQ of queue `queueId`, with `reason` attached. */
+/**
+ * Sends `body` to the DLQ of queue `queueId`, with `reason` attached. SQS
+ * counts attributes in a message's 1 MiB; a body too large to travel beside
+ * its reason (a foreign message at the limit: Ferry's own envelopes leave
+ * room) goes with its beginning only, and the reason says how large it was.
+ */
 export async function sendToDeadLetterQueue(queueId: string, body: string, reason: DeadLetterReason): Promise<void> {
+  const attributeBytes = (text: string) => Buffer.byteLength(DEAD_LETTER_ATTRIBUTE) + Buffer.byteLength('String') + Buffer.byteLength(text, 'utf8');
+  const bodyBytes = Buffer.byteLength(body, 'utf8');
+  let text = JSON.stringify(reason);
+  let sent = body;
+  if (bodyBytes + attributeBytes(text) > SQS_MAX_MESSAGE_BYTES) {
+    text = JSON.stringify({ ...reason, errorMessage: reason.errorMessage.slice(0, 1_000), bodyBytes });
+    sent = Buffer.from(body, 'utf8').subarray(0, SQS_MAX_MESSAGE_BYTES - attributeBytes(text) - 4).toString('utf8').replace(/\uFFFD$/, '');
+  }
   await sqsClient().send(
     new SendMessageCommand({
       QueueUrl: deadLetterQueueUrl(queueId),
-      MessageBody: body,
-      MessageAttributes: { [DEAD_LETTER_ATTRIBUTE]: { DataType: 'String', StringValue: JSON.stringify(reason) } },
+      MessageBody: sent,
+      MessageAttributes: { [DEAD_LETTER_ATTRIBUTE]: { DataType: 'String', StringValue: text } },
     }),
   );
 }

@@ -156,14 +156,14 @@ export class DynamoJobStore implements JobStore {
     });
   }
 
-  async fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date): Promise<void> {
+  async fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date, cause: 'non-retryable' | 'attempts-exhausted' = 'attempts-exhausted'): Promise<void> {
     await this.finishAttempt(
       jobId,
       attempt,
       final
         ? {
-            UpdateExpression: 'SET #status = :failed, finishedAt = :now, lastError = :error REMOVE leaseUntil',
-            ExpressionAttributeValues: { ':failed': JobStatus.FAILED, ':error': { name: error.name, message: error.message } },
+            UpdateExpression: 'SET #status = :failed, finishedAt = :now, lastError = :error, failCause = :cause REMOVE leaseUntil',
+            ExpressionAttributeValues: { ':failed': JobStatus.FAILED, ':error': { name: error.name, message: error.message }, ':cause': cause },
           }
         : {
             UpdateExpression: 'SET #status = :queued, lastError = :error, lastFailedAt = :now, nextAttemptAt = :next REMOVE leaseUntil',
@@ -208,13 +208,29 @@ export class DynamoJobStore implements JobStore {
     );
   }
 
+  async markDeadLettered(jobId: string): Promise<void> {
+    await applied(
+      this.state.db.send(
+        new UpdateCommand({
+          TableName: this.state.name,
+          Key: this.key(jobId),
+          UpdateExpression: 'SET deadLetteredAt = :now',
+          // Admits a FAILED job (its dead letter was just sent); a job redriven meanwhile is left as it is.
+          ConditionExpression: '#status = :failed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': JobStatus.FAILED, ':now': new Date(this.state.now()).toISOString() },
+        }),
+      ),
+    );
+  }
+
   async requeue(jobId: string): Promise<boolean> {
     return applied(
       this.state.db.send(
         new UpdateCommand({
           TableName: this.state.name,
           Key: this.key(jobId),
-          UpdateExpression: 'SET #status = :queued, attempts = :zero REMOVE finishedAt, nextAttemptAt',
+          UpdateExpression: 'SET #status = :queued, attempts = :zero REMOVE finishedAt, nextAttemptAt, deadLetteredAt, failCause',
           // Admits a FAILED job (its dead letter is going back to the queue);
           // rejects every other state: a job that succeeded, was cancelled or is
           // still queued or running must not be run again by a redrive.

@@ -12,6 +12,20 @@ export const MAX_SQS_DELAY_SECONDS = 900;
 /** Largest SQS message body, in bytes (1 MiB). */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 
+/**
+ * Longest id an envelope may carry (`jobId`, `traceId`, a workflow's ids), in
+ * UTF-8 bytes: ids, not data. A job id keys the job's record (DynamoDB keys are
+ * under 2,048 bytes) and ids are stored with it (items are at most 400 KB).
+ */
+export const MAX_ID_BYTES = 1_024;
+
+/**
+ * What a task name may be: the rule `defineTask` applies (lib/jobs/task.ts).
+ * A message naming a task that no task can have is undecodable (poison), not
+ * an unknown task.
+ */
+export const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
 export interface JobEnvelope<Input = unknown> {
   /** Wire-format version; a worker refuses versions it does not know. */
   readonly v: typeof ENVELOPE_VERSION;
@@ -93,9 +107,22 @@ export function newEnvelope<Input>(task: string, input: Input, options: NewEnvel
   };
 }
 
+/**
+ * Characters `JSON.stringify` leaves as they are but a message body must not
+ * carry: U+FFFE and U+FFFF, which SQS refuses in a body, and the surrogates of
+ * characters beyond U+FFFF (emoji), which SQS accepts but its emulator
+ * (fauxqs) refuses. They travel as `\u` escapes, which decode to the same text.
+ */
+const UNSAFE_IN_BODY = /[\ud800-\udfff\ufffe\uffff]/g;
+
+/** `json` (JSON text) with the characters a message must not carry as escapes. */
+function escapeUnsafe(json: string): string {
+  return json.replace(UNSAFE_IN_BODY, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Encodes `envelope`, refusing bodies SQS would reject. */
 export function encodeEnvelope(envelope: JobEnvelope): string {
-  const body = JSON.stringify(envelope);
+  const body = escapeUnsafe(JSON.stringify(envelope));
   const bytes = Buffer.byteLength(body, 'utf8');
   if (bytes > SQS_MAX_MESSAGE_BYTES) throw new PayloadTooLargeError(envelope.task, bytes);
   return body;
@@ -116,24 +143,52 @@ export function decodeEnvelope(body: string): JobEnvelope {
   }
   const record = value as Record<string, unknown>;
   if (record.v !== ENVELOPE_VERSION) {
-    throw new EnvelopeDecodeError(`unsupported version ${JSON.stringify(record.v)} (this worker reads version ${ENVELOPE_VERSION})`);
+    throw new EnvelopeDecodeError(`unsupported version ${shown(record.v)} (this worker reads version ${ENVELOPE_VERSION})`);
   }
   for (const field of ['jobId', 'task', 'enqueuedAt', 'traceId'] as const) {
     if (typeof record[field] !== 'string' || record[field] === '') {
       throw new EnvelopeDecodeError(`field "${field}" must be a non-empty string`);
     }
   }
+  // Bounded, so that a job record can be keyed and stored and a dead letter's reason can travel beside the body.
+  if (!isId(record.jobId)) throw new EnvelopeDecodeError(`field "jobId" must be at most ${MAX_ID_BYTES} bytes`);
+  if (!TASK_NAME.test(record.task as string)) {
+    throw new EnvelopeDecodeError(`field "task" must be a task name: 1-128 letters, digits and ".:_-", starting with a letter or digit (got ${shown(record.task)})`);
+  }
+  if (!isIsoTime(record.enqueuedAt)) throw new EnvelopeDecodeError('field "enqueuedAt" must be an ISO-8601 time');
+  if (!isId(record.traceId)) throw new EnvelopeDecodeError(`field "traceId" must be at most ${MAX_ID_BYTES} bytes`);
   // No "input" key is an undefined input: JSON.stringify drops undefined values, so that is how one travels.
   if (typeof record.attempt !== 'number' || !Number.isInteger(record.attempt) || record.attempt < 1) {
     throw new EnvelopeDecodeError('field "attempt" must be a whole number >= 1');
   }
   if (typeof record.tracked !== 'boolean') throw new EnvelopeDecodeError('field "tracked" must be a boolean');
-  if (record.notBefore !== undefined && (typeof record.notBefore !== 'string' || !ISO_TIME.test(record.notBefore) || Number.isNaN(Date.parse(record.notBefore)))) {
+  if (record.notBefore !== undefined && !isIsoTime(record.notBefore)) {
     throw new EnvelopeDecodeError('field "notBefore" must be an ISO-8601 time');
   }
   const workflow = record.workflow as { workflowId?: unknown; nodeId?: unknown } | undefined;
   if (workflow !== undefined && (typeof workflow !== 'object' || workflow === null || typeof workflow.workflowId !== 'string' || typeof workflow.nodeId !== 'string')) {
     throw new EnvelopeDecodeError('field "workflow" must be { workflowId: string, nodeId: string }');
   }
+  if (workflow !== undefined && (!isId(workflow.workflowId) || !isId(workflow.nodeId))) {
+    throw new EnvelopeDecodeError(`field "workflow" must hold ids of 1 to ${MAX_ID_BYTES} bytes`);
+  }
   return record as unknown as JobEnvelope;
+}
+
+function isIsoTime(value: unknown): boolean {
+  return typeof value === 'string' && ISO_TIME.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+function isId(value: unknown): boolean {
+  return typeof value === 'string' && value !== '' && Buffer.byteLength(value, 'utf8') <= MAX_ID_BYTES;
+}
+
+/**
+ * A field's value for an error message: JSON, cut short and with the characters
+ * a message must not carry escaped, since the message travels as the dead
+ * letter's reason beside a body of up to 1 MiB.
+ */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return escapeUnsafe(text.length > 60 ? `${text.slice(0, 60)}…` : text);
 }

@@ -36,6 +36,10 @@ export interface JobRecord {
   /** When a retry is due, after a failed attempt. */
   readonly nextAttemptAt?: string;
   readonly lastError?: JobError;
+  /** Why a FAILED job failed for good. */
+  readonly failCause?: 'non-retryable' | 'attempts-exhausted';
+  /** When its dead letter was sent (the worker sends it again on a redelivery until this is set). */
+  readonly deadLetteredAt?: string;
   readonly result?: unknown;
   readonly traceId: string;
 }
@@ -73,8 +77,10 @@ export interface JobStore {
   /** Claims attempt `attempt` for a run of at most `leaseMs`; creates the record if it is missing. */
   claim(job: NewJob, attempt: number, leaseMs: number): Promise<ClaimResult>;
   succeed(jobId: string, attempt: number, result: unknown, ttlMs: number): Promise<void>;
-  /** Records a failed attempt: FAILED when `final`, else QUEUED again until `nextAttemptAt`. */
-  fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date): Promise<void>;
+  /** Records a failed attempt: FAILED (for `cause`) when `final`, else QUEUED again until `nextAttemptAt`. */
+  fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date, cause?: 'non-retryable' | 'attempts-exhausted'): Promise<void>;
+  /** Records that a FAILED job's dead letter was sent. */
+  markDeadLettered(jobId: string): Promise<void>;
   /** FAILED → QUEUED with no attempts made, for a dead letter sent back to its queue; false if the job is not FAILED. */
   requeue(jobId: string): Promise<boolean>;
   /** QUEUED → CANCELLED (a job already CANCELLED is returned as it is); throws JobNotFoundError or JobNotCancellableError otherwise. */

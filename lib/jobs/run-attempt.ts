@@ -44,7 +44,16 @@ export function assertStorableResult(task: string, result: unknown): void {
 export type AttemptOutcome =
   | { readonly kind: 'succeeded'; readonly result: unknown }
   /** The job had ended (a duplicate delivery) or was cancelled: nothing ran. */
-  | { readonly kind: 'skipped'; readonly status: JobStatus; readonly result?: unknown; readonly lastError?: { readonly name: string; readonly message: string } }
+  | {
+      readonly kind: 'skipped';
+      readonly status: JobStatus;
+      readonly result?: unknown;
+      readonly lastError?: { readonly name: string; readonly message: string };
+      /** For a FAILED job: why, and whether its dead letter is known sent (else the worker sends it again). */
+      readonly failCause?: 'non-retryable' | 'attempts-exhausted';
+      readonly deadLettered?: boolean;
+      readonly attempts?: number;
+    }
   /** Another delivery is running this job: look again after `retryInMs`. */
   | { readonly kind: 'busy'; readonly retryInMs: number }
   | { readonly kind: 'retry'; readonly delayMs: number; readonly error: Error }
@@ -83,7 +92,16 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
     const claim = await store.claim(job, attempt, request.timeoutMs + 5_000);
     if (!claim.claimed) {
       if (claim.reason === 'finished') {
-        return { kind: 'skipped', status: claim.record.status, result: claim.record.result, ...(claim.record.lastError && { lastError: claim.record.lastError }) };
+        const r = claim.record;
+        return {
+          kind: 'skipped',
+          status: r.status,
+          result: r.result,
+          attempts: r.attempts,
+          deadLettered: r.deadLetteredAt !== undefined,
+          ...(r.lastError && { lastError: r.lastError }),
+          ...(r.failCause && { failCause: r.failCause }),
+        };
       }
       const until = Date.parse(claim.record.leaseUntil ?? claim.record.nextAttemptAt ?? '') - Date.now();
       return { kind: 'busy', retryInMs: Number.isFinite(until) ? Math.max(1_000, until) : 1_000 };
@@ -121,7 +139,7 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
       if (tracked) await persistOutcome(() => store.fail(envelope.jobId, attempt, summary, false, new Date(Date.now() + decision.delayMs)));
       return { kind: 'retry', delayMs: decision.delayMs, error };
     }
-    if (tracked) await persistOutcome(() => store.fail(envelope.jobId, attempt, summary, true));
+    if (tracked) await persistOutcome(() => store.fail(envelope.jobId, attempt, summary, true, undefined, decision.reason));
     return { kind: 'failed', error, cause: decision.reason };
   }
   if (tracked) await persistOutcome(() => store.succeed(envelope.jobId, attempt, result, task.resultTtlMs));

@@ -161,7 +161,22 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
   }
   switch (outcome.kind) {
     case 'succeeded':
+      return false;
     case 'skipped':
+      // A job that failed for good on an earlier delivery whose dead letter may
+      // not have gone out (the send failed, or the environment died after the
+      // FAILED write): send it now. Re-driven until the record says it was sent.
+      if (outcome.status === 'FAILED' && outcome.deadLettered === false) {
+        await deadLetter(deps, queue, record.body, {
+          cause: outcome.failCause ?? 'attempts-exhausted',
+          errorName: outcome.lastError?.name ?? 'Error',
+          errorMessage: outcome.lastError?.message ?? 'the job failed',
+          attempts: outcome.attempts ?? attempt,
+          task: envelope.task,
+          jobId: envelope.jobId,
+        });
+        await deps.store.markDeadLettered(envelope.jobId);
+      }
       return false;
     case 'retry':
       await setVisibility(queue, record, outcome.delayMs, deps.invokedAt, deps.registry.visibilitySeconds[queue]);
@@ -178,6 +193,7 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
         task: envelope.task,
         jobId: envelope.jobId,
       });
+      if (envelope.tracked) await deps.store.markDeadLettered(envelope.jobId);
       return false;
   }
 }

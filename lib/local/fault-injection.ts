@@ -30,7 +30,9 @@
  * reproduces its rates and kinds rather than each fault's position.
  */
 import type { AbsoluteLocation, FinalizeRequestHandlerOptions, FinalizeRequestMiddleware, MetadataBearer, Pluggable } from '@smithy/types';
-import { currentInvocation } from './invocation-scope.js';
+import { currentInvocation, type CallFault, type InvocationFaults } from './invocation-scope.js';
+
+export type { CallFault, InvocationFaults };
 
 /** The kinds of fault, as counted. */
 export const FAULT_KINDS = ['throttle', 'fail', 'lose-response', 'kill', 'duplicate', 'delay'] as const;
@@ -75,19 +77,6 @@ export interface KillPlan {
   readonly atCall: number;
   readonly afterApply: boolean;
 }
-
-/** The faults of one invocation (one execution environment's life while it runs). */
-export interface InvocationFaults {
-  readonly skewMs: number;
-  /** Whether its environment died. */
-  readonly killed: () => boolean;
-  /** Decides what the invocation's next call gets. */
-  next(command: string, functionId: string | undefined, input: unknown): CallFault;
-  /** Ends the environment: the host fails the invocation and nothing it started makes another call. */
-  kill(): void;
-}
-
-export type CallFault = 'none' | 'throttle' | 'fail' | 'lose-response' | 'kill-before' | 'kill-after';
 
 export class InvalidFaultPlanError extends Error {
   override readonly name = 'InvalidFaultPlanError';

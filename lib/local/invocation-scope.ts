@@ -5,7 +5,6 @@
  * every promise, timer and callback the handler starts.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { InvocationFaults } from './fault-injection.js';
 
 export interface Invocation {
   /** Declared function id. */
@@ -23,6 +22,20 @@ export interface Invocation {
   readonly timedOut: () => boolean;
   /** The faults injected into this invocation (fault-injection.ts), when the runtime injects any. */
   readonly faults?: InvocationFaults;
+}
+
+/** What an invocation's call may get (fault-injection.ts). */
+export type CallFault = 'none' | 'throttle' | 'fail' | 'lose-response' | 'kill-before' | 'kill-after';
+
+/** The faults of one invocation (one execution environment's life while it runs); see fault-injection.ts. */
+export interface InvocationFaults {
+  readonly skewMs: number;
+  /** Whether its environment died. */
+  readonly killed: () => boolean;
+  /** Decides what the invocation's next call gets. */
+  next(command: string, functionId: string | undefined, input: unknown): CallFault;
+  /** Ends the environment: the host fails the invocation and nothing it started makes another call. */
+  kill(): void;
 }
 
 const scope = new AsyncLocalStorage<Invocation>();

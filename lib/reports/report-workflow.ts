@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { minutes, seconds } from '../app/duration.js';
 import type { FlightTask } from '../coordination/flight-task.js';
 import { SingleFlight, type FlightPolicy } from '../coordination/single-flight.js';
+import { NonRetryableError } from '../jobs/errors.js';
 import { defineTask, type AnyTask } from '../jobs/task.js';
 import { chord, s, si } from '../workflows/canvas.js';
 import { workflows } from '../workflows/default-engine.js';
@@ -30,9 +31,14 @@ const RUN_LEASE = minutes(5);
 const flight = new SingleFlight();
 const definitions = new Map<string, AnyReport>();
 
+/** A job names a report this worker does not have: retrying cannot help. */
+export class UnknownReportError extends NonRetryableError {
+  override readonly name = 'UnknownReportError';
+}
+
 function definitionOf(name: string): AnyReport {
   const report = definitions.get(name);
-  if (report === undefined) throw new Error(`no report "${name}" is registered`);
+  if (report === undefined) throw new UnknownReportError(`no report "${name}" is registered`);
   return report;
 }
 

@@ -32,7 +32,7 @@ export function workflowTasks(engine: WorkflowEngine, registry: () => TaskRegist
       queue,
       input: z.object({ workflowId: z.string().min(1) }),
       trackStatus: false,
-      run: async ({ workflowId }) => ({ failed: await engine.checkDeadline(workflowId) }),
+      run: async ({ workflowId }) => ({ failed: await engine.checkDeadline(workflowId, queue) }),
     }),
   ];
 }

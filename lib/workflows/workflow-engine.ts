@@ -134,6 +134,8 @@ export class WorkflowEngine implements WorkflowHook {
   }
 
   async failed(member: WorkflowMembership, error: Error): Promise<void> {
+    // A message naming a workflow that does not exist (expired, or never was) reports nothing: the job's own failure stands.
+    if ((await this.store.meta(member.workflowId)) === undefined) return;
     const node = await this.store.node(member.workflowId, member.nodeId);
     await this.fail(member.workflowId, node, { name: error.name, message: error.message });
   }
@@ -157,9 +159,16 @@ export class WorkflowEngine implements WorkflowHook {
    * job's work). True when the deadline failed it (now, or on an earlier
    * delivery whose follow-ups this one repeats).
    */
-  async checkDeadline(workflowId: string): Promise<boolean> {
+  async checkDeadline(workflowId: string, queue: string = TASK_DEFAULTS.queue): Promise<boolean> {
     const meta = await this.store.meta(workflowId);
-    if (meta === undefined || meta.deadline === undefined || meta.deadline > this.store.now()) return false;
+    if (meta === undefined || meta.deadline === undefined) return false;
+    const earlyByMs = meta.deadline - this.store.now();
+    if (earlyByMs > 0) {
+      // Due later by this clock (clocks differ by a few seconds, and a delay is
+      // whole seconds): check again then, rather than never.
+      if (meta.status === WorkflowStatus.RUNNING) await this.client.sendTask(DEADLINE_TASK, { workflowId }, { queue, delay: millis(earlyByMs + 1_000), trackStatus: false });
+      return false;
+    }
     if (meta.status === WorkflowStatus.RUNNING) {
       const error = { nodeId: meta.root, name: WorkflowDeadlineError.name, message: `workflow ${workflowId} did not finish by its deadline, ${new Date(meta.deadline).toISOString()}` };
       await this.store.endWorkflow(workflowId, WorkflowStatus.FAILED, { error });

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { defineTask } from '../../lib/jobs/task.js';
 import {
   ENVELOPE_VERSION,
   EnvelopeDecodeError,
+  MAX_ID_BYTES,
   PayloadTooLargeError,
   SQS_MAX_MESSAGE_BYTES,
   decodeEnvelope,
@@ -171,6 +174,15 @@ describe('encodeEnvelope', () => {
     );
   });
 
+  it('writes U+FFFE, U+FFFF and characters beyond U+FFFF as escapes, so SQS and its emulator take the body, and decodes them back', () => {
+    const text = 'é ✓ 🐢 \uffff \ufffe \ud800';
+    const envelope = newEnvelope('send-mail', { text }, { tracked: false });
+    const encoded = encodeEnvelope(envelope);
+    expect(encoded).toContain('"text":"é ✓ \\ud83d\\udc22 \\uffff \\ufffe \\ud800"');
+    expect(encoded).not.toMatch(/[\ud800-\udfff\ufffe\uffff]/);
+    expect(decodeEnvelope(encoded)).toEqual(envelope);
+  });
+
   it('counts bytes of UTF-8, not characters', () => {
     const empty = newEnvelope('resize-image', '', { tracked: true, jobId: 'job-1', traceId: 'trace-1' });
     const overhead = Buffer.byteLength(JSON.stringify(empty), 'utf8');
@@ -267,6 +279,50 @@ describe('decodeEnvelope', () => {
     ['null', null],
   ])('refuses notBefore that is %s', (_what, notBefore) => {
     expectDecodeError(body({ notBefore }), 'field "notBefore" must be an ISO-8601 time');
+  });
+
+  it.each<[string, string]>([
+    ['a space', 'send mail'],
+    ['an emoji', 'mail.🚀'],
+    ['a leading dot', '.send-mail'],
+    ['129 characters', 'a'.repeat(129)],
+  ])('refuses a task name with %s, which no task can have, as poison naming it', (_what, task) => {
+    expect(decodeError(body({ task })).message).toMatch(/^not a Ferry job envelope: field "task" must be a task name: 1-128 letters, digits and "\.:_-", starting with a letter or digit \(got "/);
+  });
+
+  it('accepts every task name defineTask accepts, up to 128 characters', () => {
+    for (const task of ['a', 'report.slow-blog-views', 'ns:task_1', 'a'.repeat(128)]) {
+      expect(() => defineTask({ name: task, input: z.unknown(), run: async () => undefined })).not.toThrow();
+      expect(decodeEnvelope(body({ task })).task).toBe(task);
+    }
+  });
+
+  it('names a long task or version cut short, with U+FFFF escaped, so the reason fits beside a 1 MiB body', () => {
+    expect(decodeError(body({ task: 'x'.repeat(500_000) })).message).toBe(
+      `not a Ferry job envelope: field "task" must be a task name: 1-128 letters, digits and ".:_-", starting with a letter or digit (got "${'x'.repeat(59)}…)`,
+    );
+    expect(decodeError(body({ v: 'v'.repeat(500_000) })).message).toBe(`not a Ferry job envelope: unsupported version "${'v'.repeat(59)}… (this worker reads version 1)`);
+    expect(decodeError(body({ task: 'a\uffff' })).message).toContain('(got "a\\uffff")');
+  });
+
+  it.each(['jobId', 'traceId'])('refuses a %s over 1,024 bytes of UTF-8, and accepts one of exactly 1,024', (field) => {
+    expect(MAX_ID_BYTES).toBe(1024);
+    expectDecodeError(body({ [field]: 'é'.repeat(513) }), `field "${field}" must be at most 1024 bytes`);
+    expect(decodeEnvelope(body({ [field]: 'é'.repeat(512) }))[field as 'jobId']).toBe('é'.repeat(512));
+  });
+
+  it.each<[string, unknown]>([
+    ['a word', 'yesterday'],
+    ['a date in another format', 'Jan 2 2026'],
+    ['500 KB of text', 't'.repeat(500_000)],
+  ])('refuses enqueuedAt that is %s', (_what, enqueuedAt) => {
+    expectDecodeError(body({ enqueuedAt }), 'field "enqueuedAt" must be an ISO-8601 time');
+  });
+
+  it('refuses a workflow whose ids are empty or over 1,024 bytes', () => {
+    expectDecodeError(body({ workflow: { workflowId: '', nodeId: 'n1' } }), 'field "workflow" must hold ids of 1 to 1024 bytes');
+    expectDecodeError(body({ workflow: { workflowId: 'w', nodeId: 'n'.repeat(1025) } }), 'field "workflow" must hold ids of 1 to 1024 bytes');
+    expect(decodeEnvelope(body({ workflow: { workflowId: 'w', nodeId: 'n1' } })).workflow).toEqual({ workflowId: 'w', nodeId: 'n1' });
   });
 
   it('reports the first problem in field order', () => {

@@ -1,0 +1,150 @@
+/**
+ * The chaos suite's tasks. What they do is counted by a witness: in memory
+ * (on `globalThis`, shared by the suite and the in-process worker) for
+ * effects outside AWS, which a killed environment cannot record; in DynamoDB
+ * (`EFFECT#<key>` counters) for exactly-once effects, which commit with their
+ * idempotency record (`onceWrite`).
+ */
+import { createHash } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { millis, seconds } from '../../lib/app/duration.js';
+import { tableName } from '../../lib/app/resource-env.js';
+import { documentClient } from '../../lib/aws/clients.js';
+import { onceWrite } from '../../lib/coordination/idempotency.js';
+import { jobs } from '../../lib/jobs/enqueue.js';
+import { NonRetryableError } from '../../lib/jobs/errors.js';
+import { defineTask } from '../../lib/jobs/task.js';
+import { invocationAlive } from '../../lib/local/invocation-scope.js';
+import { sleep } from '../../lib/util/sleep.js';
+
+const WITNESS = Symbol.for('ferry.bench.chaos-witness');
+
+/** Effects outside AWS, by key: how many times each happened. */
+export function witness(): Map<string, number> {
+  const g = globalThis as unknown as Record<symbol, Map<string, number> | undefined>;
+  g[WITNESS] ??= new Map();
+  return g[WITNESS];
+}
+
+/** An effect outside AWS (an email, a webhook): counted, unless the environment is dead (then it never returns). */
+async function outsideEffect(key: string): Promise<void> {
+  if (!invocationAlive()) await new Promise<never>(() => undefined);
+  witness().set(key, (witness().get(key) ?? 0) + 1);
+}
+
+const EFFECT = (key: string) => ({ pk: `EFFECT#${key}`, sk: 'EFFECT' });
+
+/** An exactly-once effect: a counter item credited in the same transaction as the key's idempotency record. */
+async function exactlyOnceEffect(key: string): Promise<void> {
+  await onceWrite(`effect:${key}`, [
+    {
+      Update: {
+        TableName: tableName('state'),
+        Key: EFFECT(key),
+        UpdateExpression: 'ADD applied :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      },
+    },
+  ]);
+}
+
+/** How many times the exactly-once effect of `key` was applied. */
+export async function exactlyOnceCount(key: string): Promise<number> {
+  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName('state'), Key: EFFECT(key), ConsistentRead: true }));
+  return Number(Item?.applied ?? 0);
+}
+
+const keyed = z.object({ key: z.string().min(1) });
+const retry = { maxAttempts: 4, baseDelay: millis(200), maxDelay: seconds(2) };
+
+/** Tracked, at least once: a duplicate run is possible only when an environment dies after the effect and before the record. */
+export const trackedEffect = defineTask({ name: 'chaos.tracked', queue: 'io', input: keyed, retry, run: async ({ key }) => (await outsideEffect(key), { key }) });
+
+/** Untracked (no record), at least once. */
+export const untrackedEffect = defineTask({ name: 'chaos.untracked', queue: 'cpu', input: keyed, retry, trackStatus: false, run: async ({ key }) => void (await outsideEffect(key)) });
+
+/** Exactly once, through `onceWrite`. */
+export const exactlyOnce = defineTask({ name: 'chaos.exactly-once', queue: 'io', input: keyed, retry, run: async ({ key }) => (await exactlyOnceEffect(key), { key }) });
+
+/** Fails for good: the DLQ, with its reason. */
+export const failing = defineTask({
+  name: 'chaos.failing',
+  queue: 'io',
+  input: keyed,
+  retry,
+  run: async ({ key }) => {
+    throw new NonRetryableError(`job ${key} cannot succeed`);
+  },
+});
+
+/** Fails its first attempt, then succeeds. */
+export const flaky = defineTask({
+  name: 'chaos.flaky',
+  queue: 'cpu',
+  input: keyed,
+  retry,
+  run: async ({ key }, job) => {
+    if (job.attempt === 1) throw new Error(`first attempt of ${key} fails`);
+    await outsideEffect(key);
+    return { key, attempt: job.attempt };
+  },
+});
+
+/** How many children a spawner enqueues. */
+export const CHILDREN = 4;
+
+/** The key of a spawner's `i`-th child. */
+export const childKey = (parentKey: string, i: number) => `${parentKey}/${i}`;
+
+/** A job id that is the same on every run of the spawner: its redelivery re-sends the same children. */
+function childJobId(parentKey: string, i: number): string {
+  const hex = createHash('sha256').update(childKey(parentKey, i)).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Enqueues its children (exactly-once jobs) from inside a worker: the enqueue path under faults. */
+export const spawner = defineTask({
+  name: 'chaos.spawner',
+  queue: 'io',
+  input: keyed,
+  retry,
+  run: async ({ key }) => {
+    for (let i = 0; i < CHILDREN; i++) await jobs.enqueue(exactlyOnce, { key: childKey(key, i) }, { jobId: childJobId(key, i) });
+    return { children: CHILDREN };
+  },
+});
+
+export const add = defineTask({ name: 'chaos.add', queue: 'io', input: z.tuple([z.number(), z.number()]), retry, run: async ([a, b]) => a + b });
+export const xsum = defineTask({ name: 'chaos.xsum', queue: 'cpu', input: z.array(z.number()), retry, run: async (v) => v.reduce((a, b) => a + b, 0) });
+export const broken = defineTask({
+  name: 'chaos.broken',
+  queue: 'io',
+  input: z.unknown(),
+  retry,
+  run: async () => {
+    throw new NonRetryableError('this member always fails');
+  },
+});
+/** Sleeps, heeding its signal. */
+export const nap = defineTask({
+  name: 'chaos.nap',
+  queue: 'io',
+  input: z.object({ ms: z.number().int().min(0) }),
+  retry,
+  timeout: seconds(6),
+  run: async ({ ms }, job) => {
+    await sleep(ms, job.signal);
+    return ms;
+  },
+});
+/** A workflow's error callback: its effect exactly once. */
+export const onWorkflowError = defineTask({
+  name: 'chaos.on-error',
+  queue: 'io',
+  input: z.object({ key: z.string(), workflowId: z.string(), error: z.object({ name: z.string() }).loose() }),
+  retry,
+  run: async ({ key }) => (await exactlyOnceEffect(key), { key }),
+});
+
+export const chaosTasks = [trackedEffect, untrackedEffect, exactlyOnce, failing, flaky, spawner, add, xsum, broken, nap, onWorkflowError];
