@@ -4,7 +4,7 @@
  * marks it processed; `GET /pings/{id}` shows its state.
  */
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { documentClient } from '../aws/clients.js';
@@ -92,8 +92,16 @@ export async function createPing(message: unknown, traceId?: string, pool: unkno
       Item: { ...key(ping.id), ...ping, expiresAt: Math.floor(Date.now() / 1000) + PING_TTL_SECONDS },
     }),
   );
-  const { jobId } = await jobs.enqueue(processPing, { pingId: ping.id }, { queue, ...(traceId !== undefined && { traceId }) });
-  return { ping, jobId };
+  try {
+    const { jobId } = await jobs.enqueue(processPing, { pingId: ping.id }, { queue, ...(traceId !== undefined && { traceId }) });
+    return { ping, jobId };
+  } catch (error) {
+    // No job will process it: take the ping back rather than leave it queued forever, and let the caller retry.
+    await documentClient()
+      .send(new DeleteCommand({ TableName: tableName('state'), Key: key(ping.id), ConditionExpression: '#status = :queued', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':queued': 'queued' } }))
+      .catch(() => undefined);
+    throw error;
+  }
 }
 
 export async function getPing(id: string): Promise<Ping | undefined> {
