@@ -170,7 +170,8 @@ function planWorkflows(count: number, run: string): PlannedWorkflow[] {
         break;
       }
       case 5:
-        planned.push({ canvas: chain(si(nap, { ms: 4_000 }), s(add, [1])), expect: { status: 'FAILED', errorName: 'WorkflowDeadlineError' }, deadlineMs: 1_500 });
+        // Its first step outlasts the deadline by more than clocks can differ (±3 s).
+        planned.push({ canvas: chain(si(nap, { ms: 5_500 }), s(add, [1])), expect: { status: 'FAILED', errorName: 'WorkflowDeadlineError' }, deadlineMs: 1_000 });
         break;
       case 6: {
         const neverKey = `${run}-wf-${i}-never`;

@@ -263,15 +263,17 @@ export class FaultInjector {
   scripted(command: string, functionId: string | undefined, input: unknown): CallFault | undefined {
     const script = this.script;
     let text: string | undefined;
+    let chosen: CallFault | undefined;
     for (let i = 0; i < script.length; i++) {
       const entry = script[i] as ScriptedFault;
       if (entry.command !== command || (entry.functionId !== undefined && entry.functionId !== functionId)) continue;
       if (entry.inputContains !== undefined && !(text ??= JSON.stringify(input) ?? '').includes(entry.inputContains)) continue;
+      // Every matching entry counts the call, whether or not an earlier entry's fault is the one it gets.
       const seen = ++(this.scriptSeen[i] as number);
       const first = entry.occurrence ?? 1;
-      if (seen >= first && seen < first + (entry.times ?? 1)) return entry.fault;
+      if (chosen === undefined && seen >= first && seen < first + (entry.times ?? 1)) chosen = entry.fault;
     }
-    return undefined;
+    return chosen;
   }
 
   /**

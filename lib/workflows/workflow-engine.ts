@@ -12,7 +12,8 @@
  * - a member that fails after its retries fails its workflow (the first
  *   failure wins), runs the optional error callback once, and cancels the
  *   members that have not started;
- * - a deadline job fails the workflow if it is still running when it is due.
+ * - a deadline job fails the workflow if it is still running when it is due,
+ *   and a workflow whose last step finishes past its deadline fails too.
  *
  * Every transition is re-drivable: what it must cause (a step's job sent, a
  * chord's callback, the error callback, the cancels) is keyed by a
@@ -169,10 +170,7 @@ export class WorkflowEngine implements WorkflowHook {
       if (meta.status === WorkflowStatus.RUNNING) await this.client.sendTask(DEADLINE_TASK, { workflowId }, { queue, delay: millis(earlyByMs + 1_000), trackStatus: false });
       return false;
     }
-    if (meta.status === WorkflowStatus.RUNNING) {
-      const error = { nodeId: meta.root, name: WorkflowDeadlineError.name, message: `workflow ${workflowId} did not finish by its deadline, ${new Date(meta.deadline).toISOString()}` };
-      await this.store.endWorkflow(workflowId, WorkflowStatus.FAILED, { error });
-    }
+    if (meta.status === WorkflowStatus.RUNNING) await this.store.endWorkflow(workflowId, WorkflowStatus.FAILED, { error: deadlineError(workflowId, meta) });
     return this.settleFailure(workflowId, (error) => error.name === WorkflowDeadlineError.name);
   }
 
@@ -279,6 +277,12 @@ export class WorkflowEngine implements WorkflowHook {
     // Refused when the node finished before: its group counted it then.
     await this.store.finishNode(workflowId, nodeId, result, parent?.kind === 'group' ? parent.id : undefined);
     if (parent === undefined) {
+      // Finishing past the deadline is failing it, however late the deadline check runs (a backlog can delay it).
+      if (meta.deadline !== undefined && this.store.now() > meta.deadline) {
+        await this.store.endWorkflow(workflowId, WorkflowStatus.FAILED, { error: deadlineError(workflowId, meta) });
+        await this.settleFailure(workflowId, (error) => error.name === WorkflowDeadlineError.name);
+        return;
+      }
       await this.store.endWorkflow(workflowId, WorkflowStatus.SUCCEEDED, { result });
       return;
     }
@@ -348,6 +352,10 @@ export class WorkflowEngine implements WorkflowHook {
       },
     );
   }
+}
+
+function deadlineError(workflowId: string, meta: WorkflowMeta): WorkflowError {
+  return { nodeId: meta.root, name: WorkflowDeadlineError.name, message: `workflow ${workflowId} did not finish by its deadline, ${new Date(meta.deadline ?? 0).toISOString()}` };
 }
 
 /** The node id the error callback's job id derives from. */

@@ -94,3 +94,17 @@ describe('prng', () => {
     expect(draws.every((d) => d >= 0 && d < 1)).toBe(true);
   });
 });
+
+describe('scripted faults on the same calls', () => {
+  it('counts every matching call for every entry, so later entries fire where they say', () => {
+    const injector = new FaultInjector({
+      seed: 1,
+      script: [
+        { command: 'GetItem', occurrence: 1, fault: 'lose-response' },
+        { command: 'GetItem', occurrence: 3, fault: 'fail' },
+      ],
+    });
+    const faults = injector.forInvocation('http', () => undefined);
+    expect([1, 2, 3, 4].map(() => faults.next('GetItem', 'http', {}))).toEqual(['lose-response', 'none', 'fail', 'none']);
+  });
+});
