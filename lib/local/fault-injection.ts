@@ -31,6 +31,7 @@
  */
 import type { AbsoluteLocation, FinalizeRequestHandlerOptions, FinalizeRequestMiddleware, MetadataBearer, Pluggable } from '@smithy/types';
 import { currentInvocation, type CallFault, type InvocationFaults } from './invocation-scope.js';
+import { mulberry32 } from '../util/prng.js';
 
 export type { CallFault, InvocationFaults };
 
@@ -90,17 +91,8 @@ export class EnvironmentKilledError extends Error {
   }
 }
 
-/** Mulberry32: a small, fast, seedable PRNG, good enough to pick faults. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** The PRNG every fault decision comes from (mulberry32). */
+export const prng = mulberry32;
 
 const RATE_NAMES = ['calls', 'kills', 'duplicates', 'delays'] as const;
 

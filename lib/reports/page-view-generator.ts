@@ -4,6 +4,7 @@
  * written.
  */
 import { days } from '../app/duration.js';
+import { mulberry32 } from '../util/prng.js';
 import type { PageView } from './page-views.js';
 
 /** The words URL segments are drawn from. No word contains another, so `contains(url, word)` matches whole segments. */
@@ -35,17 +36,7 @@ export interface GeneratePageViewsOptions {
   readonly now?: number;
 }
 
-/** mulberry32: a small, fast 32-bit PRNG; returns floats uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { mulberry32 };
 
 function checkRange(value: number, option: string, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
