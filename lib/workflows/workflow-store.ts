@@ -196,12 +196,12 @@ export class WorkflowStore {
    * send may never have happened, sends it again. False once the node ran on.
    */
   async markQueued(workflowId: string, nodeId: string, jobId: string, input: unknown): Promise<boolean> {
-    return this.update(workflowId, skOf(nodeId), 'SET #status = :queued, jobId = :jobId, #input = :input', {
+    // The job's input goes beside the node's own (its signature's), which a repeated activation resolves again.
+    return this.update(workflowId, skOf(nodeId), 'SET #status = :queued, jobId = :jobId, jobInput = :input', {
       // Admits a node not yet activated, and one queued for this same job (a
       // repeat, or this write retried by the SDK); rejects a node that finished,
       // failed or was cancelled: its job is not sent again.
       condition: '#status = :pending OR (#status = :queued AND jobId = :jobId)',
-      names: { '#input': 'input' },
       values: { ':queued': NodeStatus.QUEUED, ':pending': NodeStatus.PENDING, ':jobId': jobId, ':input': input ?? null },
     });
   }

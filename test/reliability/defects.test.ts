@@ -73,6 +73,13 @@ describe('a state transition is re-driven until its effect is known done', () =>
     expect(effects().get(marker)).toBe(1);
   });
 
+  it('sends a re-driven step with the input it was first given, not the previous result put first twice', async () => {
+    // Step 2 (the only rel.add the worker sends) gets [2, 2]; its re-send after the redelivery must too.
+    injector().addScript([{ command: 'SendMessage', functionId: 'worker', inputContains: add.name, times: 3, fault: 'throttle' }]);
+    const { workflowId } = await workflows.start(chain(s(add, [1, 1]), s(add, [2])));
+    expect(await ended(workflowId)).toMatchObject({ status: 'SUCCEEDED', result: 4 });
+  });
+
   it("sends a chord's callback again when its send failed after the group was marked done", async () => {
     const marker = randomUUID();
     injector().addScript([{ command: 'SendMessage', functionId: 'worker', inputContains: xsum.name, times: 3, fault: 'fail' }]);
