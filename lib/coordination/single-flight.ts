@@ -198,15 +198,16 @@ export class SingleFlight {
     const since = (item as FlightItem & { resentAt?: number }).resentAt ?? item.claimedAt ?? now;
     if (item.phase !== 'queued' || item.jobId === undefined || now - since < after) return;
     const claim = { key: item.key, token: item.token, jobId: item.jobId };
-    const outcome = await this.owned(claim, 'SET resentAt = :now', {
+    const resentBy = randomUUID();
+    const outcome = await this.owned(claim, 'SET resentAt = :now, resentBy = :resentBy', {
       // Admits the queued claim with this token when nobody re-sent its job in
       // the last interval; rejects every other request of the interval, and a
       // claim that was started or superseded meanwhile.
       condition: '#token = :token AND phase = :queued AND (attribute_not_exists(resentAt) OR resentAt <= :before)',
-      values: { ':queued': 'queued', ':now': now, ':before': now - after },
+      values: { ':queued': 'queued', ':now': now, ':before': now - after, ':resentBy': resentBy },
     });
     // Refused by this very write (the SDK retried it) counts as won.
-    if (!outcome.applied && (outcome.old as { resentAt?: number } | undefined)?.resentAt !== now) return;
+    if (!outcome.applied && (outcome.old as { resentBy?: string } | undefined)?.resentBy !== resentBy) return;
     await enqueue(claim).catch(() => undefined);
   }
 

@@ -82,15 +82,40 @@ describe('SingleFlight.request', () => {
     expect(await requester(flight, key, claims)()).toMatchObject({ state: 'ready', result: 'new', stale: false });
   });
 
-  it('heals a claim whose enqueue died: once its lease lapses the next request claims again with a newer token', async () => {
+  it('gives up a claim whose enqueue failed: the next request claims again at once, with a newer token', async () => {
+    const key = randomUUID();
+    const claims: FlightClaim[] = [];
+    const { flight } = clocked();
+    await expect(flight.request(key, policy, () => Promise.reject(new Error('SQS unreachable')))).rejects.toThrow('SQS unreachable');
+    expect(await requester(flight, key, claims)()).toMatchObject({ state: 'pending', claimed: true });
+    expect(claims.map((c) => c.token)).toEqual([2]);
+  });
+
+  it('re-sends the job of a claim left queued by a request that died, once redriveAfter passes, one request per interval', async () => {
     const key = randomUUID();
     const claims: FlightClaim[] = [];
     const { clock, flight } = clocked();
-    await expect(flight.request(key, policy, () => Promise.reject(new Error('SQS unreachable')))).rejects.toThrow('SQS unreachable');
+    await requester(flight, key, claims)();
+    // Nothing picks the job up (its send never happened): a request within the interval sends nothing.
+    clock.now += 5_000;
     expect(await requester(flight, key, claims)()).toMatchObject({ state: 'pending', claimed: false });
+    expect(claims).toHaveLength(1);
+    clock.now += 6_000;
+    await Promise.all([requester(flight, key, claims)(), requester(flight, key, claims)(), requester(flight, key, claims)()]);
+    // The same job (same id and token) is sent again, once.
+    expect(claims).toHaveLength(2);
+    expect(claims[1]).toEqual(claims[0]);
+  });
+
+  it('heals a claim whose run died: once its lease lapses the next request claims again with a newer token', async () => {
+    const key = randomUUID();
+    const claims: FlightClaim[] = [];
+    const { clock, flight } = clocked();
+    await requester(flight, key, claims)();
+    expect(await flight.start(claims[0] as FlightClaim, policy)).toBe(true);
     clock.now += 31_000;
     expect(await requester(flight, key, claims)()).toMatchObject({ state: 'pending', claimed: true });
-    expect(claims).toHaveLength(1);
+    expect(claims.map((c) => c.token)).toEqual([1, 2]);
   });
 
   it('rejects the result of a run whose lease lapsed and whose key was claimed again', async () => {
