@@ -76,7 +76,8 @@ export interface WorkerOptions {
  * failed the first time), so it must be idempotent.
  */
 export interface WorkflowHook {
-  succeeded(membership: WorkflowMembership, result: unknown): Promise<void>;
+  /** `again`: the outcome was reported before (a delivery found the job already done), and what follows it must be re-driven. */
+  succeeded(membership: WorkflowMembership, result: unknown, reported: { readonly again: boolean }): Promise<void>;
   failed(membership: WorkflowMembership, error: Error): Promise<void>;
 }
 
@@ -152,8 +153,9 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
 
   const member = envelope.workflow;
   if (member !== undefined && deps.hook !== undefined) {
-    if (outcome.kind === 'succeeded') await deps.hook.succeeded(member, outcome.result);
-    if (outcome.kind === 'skipped' && outcome.status === 'SUCCEEDED') await deps.hook.succeeded(member, outcome.result);
+    if (outcome.kind === 'succeeded') await deps.hook.succeeded(member, outcome.result, { again: false });
+    // Reported again: the first report may have died halfway, so the engine re-drives what follows.
+    if (outcome.kind === 'skipped' && outcome.status === 'SUCCEEDED') await deps.hook.succeeded(member, outcome.result, { again: true });
     if (outcome.kind === 'failed') await deps.hook.failed(member, outcome.error);
     if (outcome.kind === 'skipped' && outcome.status === 'FAILED') {
       await deps.hook.failed(member, Object.assign(new Error(outcome.lastError?.message ?? 'the job failed'), { name: outcome.lastError?.name ?? 'Error' }));

@@ -126,12 +126,12 @@ export class WorkflowEngine implements WorkflowHook {
     }
     // A repeated start reads the stored tree: its nodes, not this call's, say what is pending.
     const byId = created ? new Map(nodes.map((n) => [n.id, n])) : undefined;
-    await this.activate(workflowId, created ? root : await this.store.node(workflowId, stored.root), undefined, byId);
+    await this.activate(workflowId, created ? root : await this.store.node(workflowId, stored.root), undefined, !created, byId);
     return { workflowId };
   }
 
-  async succeeded(member: WorkflowMembership, result: unknown): Promise<void> {
-    await this.finish(member.workflowId, member.nodeId, result);
+  async succeeded(member: WorkflowMembership, result: unknown, reported?: { readonly again: boolean }): Promise<void> {
+    await this.finish(member.workflowId, member.nodeId, result, reported?.again ?? false);
   }
 
   async failed(member: WorkflowMembership, error: Error): Promise<void> {
@@ -231,7 +231,7 @@ export class WorkflowEngine implements WorkflowHook {
    * node queued earlier is sent again under the same job id (its first send
    * may never have happened); a node that ran on is left alone.
    */
-  private async activate(workflowId: string, node: NodeItem, previous: { value: unknown } | undefined, known?: Map<string, NodeItem>): Promise<void> {
+  private async activate(workflowId: string, node: NodeItem, previous: { value: unknown } | undefined, redrive: boolean, known?: Map<string, NodeItem>): Promise<void> {
     const child = async (id: string) => known?.get(id) ?? this.store.node(workflowId, id);
     switch (node.kind) {
       case 'task': {
@@ -243,28 +243,30 @@ export class WorkflowEngine implements WorkflowHook {
           return;
         }
         const jobId = memberJobId(workflowId, node.id);
-        if (!(await this.store.markQueued(workflowId, node.id, jobId, input))) return;
+        if (!(await this.store.markQueued(workflowId, node.id, jobId, input, redrive))) return;
         await this.client.sendTask(node.task ?? '', input, { queue: node.queue ?? TASK_DEFAULTS.queue, jobId, trackStatus: true, workflow: { workflowId, nodeId: node.id } });
         return;
       }
       case 'chain':
         if (!(await this.store.markRunning(workflowId, node.id))) return;
-        await this.activate(workflowId, await child(node.children[0] ?? ''), previous, known);
+        await this.activate(workflowId, await child(node.children[0] ?? ''), previous, redrive, known);
         return;
       case 'group':
         if (!(await this.store.markRunning(workflowId, node.id))) return;
-        await mapLimit(node.children, 10, async (id) => this.activate(workflowId, await child(id), previous, known));
+        await mapLimit(node.children, 10, async (id) => this.activate(workflowId, await child(id), previous, redrive, known));
         return;
     }
   }
 
   /**
-   * Records `nodeId`'s result and moves the tree on. Repeatable: each move
-   * after the node's own record (the next step, the group's completion, the
-   * parent's) is made again, so a repeat completes what an earlier call left
-   * undone.
+   * Records `nodeId`'s result and moves the tree on. A first report moves on
+   * only past the writes it made itself (of two members completing a group at
+   * once, one finishes the group and starts what follows). A report made again
+   * (`redrive`: a redelivery of a finished member's message, whose first report
+   * may have died halfway) makes every move after the node's own record again:
+   * the next step, the group's completion, the parent's.
    */
-  private async finish(workflowId: string, nodeId: string, result: unknown): Promise<void> {
+  private async finish(workflowId: string, nodeId: string, result: unknown, redrive: boolean): Promise<void> {
     const meta = await this.store.meta(workflowId);
     if (meta?.status !== WorkflowStatus.RUNNING) return; // ended: late results are ignored
     const node = await this.store.node(workflowId, nodeId);
@@ -274,8 +276,9 @@ export class WorkflowEngine implements WorkflowHook {
       await this.fail(workflowId, node, { name: 'ResultNotStorableError', message: `node ${nodeId}'s result cannot be stored: ${verdict.reason}` });
       return;
     }
-    // Refused when the node finished before: its group counted it then.
-    await this.store.finishNode(workflowId, nodeId, result, parent?.kind === 'group' ? parent.id : undefined);
+    // Refused when the node finished before (its group counted it then): by another caller, unless re-driving.
+    const finished = await this.store.finishNode(workflowId, nodeId, result, parent?.kind === 'group' ? parent.id : undefined);
+    if (!finished && !redrive) return;
     if (parent === undefined) {
       // Finishing past the deadline is failing it, however late the deadline check runs (a backlog can delay it).
       if (meta.deadline !== undefined && this.store.now() > meta.deadline) {
@@ -288,15 +291,15 @@ export class WorkflowEngine implements WorkflowHook {
     }
     if (parent.kind === 'chain') {
       const next = parent.children[node.index + 1];
-      if (next === undefined) await this.finish(workflowId, parent.id, result);
-      else await this.activate(workflowId, await this.store.node(workflowId, next), { value: result });
+      if (next === undefined) await this.finish(workflowId, parent.id, result, redrive);
+      else await this.activate(workflowId, await this.store.node(workflowId, next), { value: result }, redrive);
       return;
     }
     const group = await this.store.node(workflowId, parent.id);
     if ((group.done ?? 0) < group.children.length) return;
     // Complete: finished now, or before by a call whose follow-up (the chord's callback, say) may not have happened.
     const results = group.status === NodeStatus.SUCCEEDED ? group.result : await this.store.results(workflowId, group.children);
-    await this.finish(workflowId, group.id, results);
+    await this.finish(workflowId, group.id, results, redrive);
   }
 
   /** Fails `node` and its workflow (the first failure wins), then makes the failure's follow-ups happen. */

@@ -6,6 +6,9 @@
  * or a retried member never counts twice.
  */
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { applied, isConditionRefusal, isTransactionConflict } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { sleep } from '../util/sleep.js';
@@ -195,13 +198,17 @@ export class WorkflowStore {
    * QUEUED with that job already: an activation repeated by a redelivery, whose
    * send may never have happened, sends it again. False once the node ran on.
    */
-  async markQueued(workflowId: string, nodeId: string, jobId: string, input: unknown): Promise<boolean> {
+  async markQueued(workflowId: string, nodeId: string, jobId: string, input: unknown, redrive: boolean): Promise<boolean> {
     // The job's input goes beside the node's own (its signature's), which a repeated activation resolves again.
     return this.update(workflowId, skOf(nodeId), 'SET #status = :queued, jobId = :jobId, jobInput = :input', {
-      // Admits a node not yet activated, and one queued for this same job (a
-      // repeat, or this write retried by the SDK); rejects a node that finished,
-      // failed or was cancelled: its job is not sent again.
-      condition: '#status = :pending OR (#status = :queued AND jobId = :jobId)',
+      // Admits a node not yet activated and, when re-driving (a report repeated
+      // by a redelivery), one queued for this same job, whose send may never
+      // have happened. A first activation admits only PENDING, so of two
+      // callers activating the same step at once (two members completing a
+      // group together) one sends. Rejects a node that ran on, failed or was
+      // cancelled: its job is not sent again.
+      condition: redrive ? '#status = :pending OR (#status = :queued AND jobId = :jobId)' : '#status = :pending',
+      by: 'queuedBy',
       values: { ':queued': NodeStatus.QUEUED, ':pending': NodeStatus.PENDING, ':jobId': jobId, ':input': input ?? null },
     });
   }
@@ -222,18 +229,36 @@ export class WorkflowStore {
    * a duplicate completion, which must not count again.
    */
   async finishNode(workflowId: string, nodeId: string, result: unknown, groupParent: string | undefined): Promise<boolean> {
+    // Names this write, so that its own retry (its response lost) is told from another caller's.
+    const finishedBy = randomUUID();
     const finish = {
       TableName: this.state.name,
       Key: { pk: pkOf(workflowId), sk: skOf(nodeId) },
-      UpdateExpression: 'SET #status = :succeeded, #result = :result',
+      UpdateExpression: 'SET #status = :succeeded, #result = :result, finishedBy = :finishedBy',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
       // Admits a node still active (pending, queued or running); rejects one that
       // already succeeded (a duplicate delivery or a retried member), failed or
       // was cancelled.
       ConditionExpression: '#status IN (:pending, :queued, :running)',
       ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
-      ExpressionAttributeValues: { ':succeeded': NodeStatus.SUCCEEDED, ':result': result ?? null, ':pending': NodeStatus.PENDING, ':queued': NodeStatus.QUEUED, ':running': NodeStatus.RUNNING },
+      ExpressionAttributeValues: {
+        ':succeeded': NodeStatus.SUCCEEDED,
+        ':result': result ?? null,
+        ':pending': NodeStatus.PENDING,
+        ':queued': NodeStatus.QUEUED,
+        ':running': NodeStatus.RUNNING,
+        ':finishedBy': finishedBy,
+      },
     };
-    if (groupParent === undefined) return applied(this.state.db.send(new UpdateCommand(finish)));
+    if (groupParent === undefined) {
+      try {
+        await this.state.db.send(new UpdateCommand(finish));
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        return error.Item !== undefined && unmarshall(error.Item).finishedBy === finishedBy;
+      }
+    }
     const count = new TransactWriteCommand({
       TransactItems: [
         { Update: finish },
@@ -255,8 +280,21 @@ export class WorkflowStore {
     // is not a refusal (nothing was counted), so try again, with jitter. A
     // refusal means the member was counted already (node and counter move
     // together): by a duplicate delivery, or by this very transaction, retried
-    // by the SDK after its response was lost.
-    return this.transact(count);
+    // by the SDK after its response was lost (told apart by `finishedBy`).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.state.db.send(count);
+        return true;
+      } catch (error) {
+        if (isTransactionConflict(error) && attempt < TRANSACTION_RETRIES) {
+          await sleep(Math.random() * 25 * 2 ** attempt);
+          continue;
+        }
+        if (!isConditionRefusal(error) || !(error instanceof TransactionCanceledException)) throw error;
+        const old = error.CancellationReasons?.[0]?.Item;
+        return old !== undefined && unmarshall(old).finishedBy === finishedBy;
+      }
+    }
   }
 
   /** Marks an active node FAILED with its error; false if it had already ended. */
@@ -291,22 +329,35 @@ export class WorkflowStore {
     });
   }
 
+  /**
+   * One conditional update. With `by`, the update also sets `by.attribute` to
+   * a random id, and a refusal whose item carries that id is this very write,
+   * retried by the SDK after its response was lost: it counts as applied.
+   */
   private async update(
     workflowId: string,
     sk: string,
     expression: string,
-    spec: { condition: string; values: Record<string, unknown>; names?: Record<string, string> },
+    spec: { condition: string; values: Record<string, unknown>; names?: Record<string, string>; by?: string },
   ): Promise<boolean> {
-    return applied(this.state.db.send(
-      new UpdateCommand({
-        TableName: this.state.name,
-        Key: { pk: pkOf(workflowId), sk },
-        UpdateExpression: expression,
-        ConditionExpression: spec.condition,
-        ExpressionAttributeNames: { '#status': 'status', ...spec.names },
-        ExpressionAttributeValues: spec.values,
-      }),
-    ));
+    const id = randomUUID();
+    try {
+      await this.state.db.send(
+        new UpdateCommand({
+          TableName: this.state.name,
+          Key: { pk: pkOf(workflowId), sk },
+          UpdateExpression: spec.by === undefined ? expression : `${expression}, ${spec.by} = :by`,
+          ConditionExpression: spec.condition,
+          ExpressionAttributeNames: { '#status': 'status', ...spec.names },
+          ExpressionAttributeValues: { ...spec.values, ...(spec.by !== undefined && { ':by': id }) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return spec.by !== undefined && error.Item !== undefined && unmarshall(error.Item)[spec.by] === id;
+    }
   }
 }
 
