@@ -196,14 +196,15 @@ export class SingleFlight {
   private async redriveIfStuck(item: FlightItem, policy: FlightPolicy, now: number, enqueue: (claim: FlightClaim) => Promise<void>): Promise<void> {
     const after = (policy.redriveAfter ?? FLIGHT_DEFAULTS.redriveAfter).milliseconds;
     const since = (item as FlightItem & { resentAt?: number }).resentAt ?? item.claimedAt ?? now;
-    if (item.phase !== 'queued' || item.jobId === undefined || now - since < after) return;
+    if (item.phase !== 'queued' || item.jobId === undefined || (item as FlightItem & { startedBy?: string }).startedBy !== undefined || now - since < after) return;
     const claim = { key: item.key, token: item.token, jobId: item.jobId };
     const resentBy = randomUUID();
     const outcome = await this.owned(claim, 'SET resentAt = :now, resentBy = :resentBy', {
-      // Admits the queued claim with this token when nobody re-sent its job in
-      // the last interval; rejects every other request of the interval, and a
-      // claim that was started or superseded meanwhile.
-      condition: '#token = :token AND phase = :queued AND (attribute_not_exists(resentAt) OR resentAt <= :before)',
+      // Admits the queued claim with this token, never started (a claim queued
+      // again for its job's retry waits for that retry), when nobody re-sent its
+      // job in the last interval; rejects every other request of the interval,
+      // and a claim that was started or superseded meanwhile.
+      condition: '#token = :token AND phase = :queued AND attribute_not_exists(startedBy) AND (attribute_not_exists(resentAt) OR resentAt <= :before)',
       values: { ':queued': 'queued', ':now': now, ':before': now - after, ':resentBy': resentBy },
     });
     // Refused by this very write (the SDK retried it) counts as won.

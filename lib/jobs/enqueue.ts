@@ -216,7 +216,13 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
       const failed: { index: number; jobId: string; code: string; message: string }[] = [];
       for (const batch of batches(prepared)) {
         const created = new Set<string>();
-        await Promise.all(batch.flatMap(({ p }) => (p.job ? [store.create(p.job).then((isNew) => isNew && created.add(p.envelope.jobId))] : [])));
+        const creates = await Promise.allSettled(batch.flatMap(({ p }) => (p.job ? [store.create(p.job).then((isNew) => isNew && created.add(p.envelope.jobId))] : [])));
+        const createFailed = creates.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+        if (createFailed !== undefined) {
+          // Nothing of this batch is sent: no record may describe a job that does not exist.
+          await Promise.all([...created].map((jobId) => store.discard(jobId)));
+          throw createFailed.reason;
+        }
         const result = await sqsClient()
           .send(
             new SendMessageBatchCommand({

@@ -105,7 +105,7 @@ function startTask(report: AnyReport): FlightTask<ComputeRequest, unknown>['task
       // can show the chord's progress. It derives from the claim: a redelivery of
       // this job (its first try may have died after the start was recorded)
       // starts the same workflow again, which only re-sends what is pending.
-      const workflowId = refreshWorkflowId(key, token);
+      const workflowId = refreshWorkflowId(key, token, job.jobId);
       if (!(await flight.start(claim, policy, { runRef: workflowId }))) return { skipped: 'stale-claim' as const };
       const w = report.window(request.params as never, request.asOf);
       const days = partitionsOf(w);
@@ -142,7 +142,12 @@ export function reportFlight(report: AnyReport): FlightTask<ComputeRequest, unkn
 
 export const reportWorkflowTasks: readonly AnyTask[] = [partitionTask, finishTask, failedTask];
 
-/** The id of the workflow that computes claim `token` of `key`: the same on every delivery of the claim's job. */
-function refreshWorkflowId(key: string, token: number): string {
-  return `refresh-${createHash('sha256').update(`${key}\0${token}`).digest('hex').slice(0, 32)}`;
+/**
+ * The id of the workflow that computes claim `token` of `key`: the same on
+ * every delivery (and re-send) of the claim's job, whose id is part of it. A
+ * token alone is not enough: once the flight item expires, tokens start again
+ * at 1 while old workflows are still kept.
+ */
+function refreshWorkflowId(key: string, token: number, jobId: string): string {
+  return `refresh-${createHash('sha256').update(`${key}\0${token}\0${jobId}`).digest('hex').slice(0, 32)}`;
 }

@@ -25,7 +25,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { days, millis, type Duration } from '../app/duration.js';
-import { storability } from '../aws/item-size.js';
+import { DYNAMODB_MAX_ITEM_BYTES, storability } from '../aws/item-size.js';
 import { jobs as defaultJobs, type JobClient } from '../jobs/enqueue.js';
 import type { WorkflowMembership } from '../jobs/envelope.js';
 import { JobNotCancellableError, JobNotFoundError } from '../jobs/errors.js';
@@ -243,7 +243,7 @@ export class WorkflowEngine implements WorkflowHook {
           return;
         }
         const jobId = memberJobId(workflowId, node.id);
-        if (!(await this.store.markQueued(workflowId, node.id, jobId, input, redrive))) return;
+        if (!(await this.store.markQueued(workflowId, node.id, jobId, redrive))) return;
         await this.client.sendTask(node.task ?? '', input, { queue: node.queue ?? TASK_DEFAULTS.queue, jobId, trackStatus: true, workflow: { workflowId, nodeId: node.id } });
         return;
       }
@@ -271,7 +271,10 @@ export class WorkflowEngine implements WorkflowHook {
     if (meta?.status !== WorkflowStatus.RUNNING) return; // ended: late results are ignored
     const node = await this.store.node(workflowId, nodeId);
     const parent = node.parent === undefined ? undefined : await this.store.node(workflowId, node.parent);
-    const verdict = storability(result, 'result', MAX_RESULT_BYTES);
+    // The result shares the node's item with its other attributes (its signature's input, say).
+    const { result: _old, ...rest } = node;
+    const others = storability(rest, 'node', Number.POSITIVE_INFINITY);
+    const verdict = storability(result, 'result', Math.min(MAX_RESULT_BYTES, DYNAMODB_MAX_ITEM_BYTES - (others.storable ? others.bytes : 0) - 1024));
     if (!verdict.storable) {
       await this.fail(workflowId, node, { name: 'ResultNotStorableError', message: `node ${nodeId}'s result cannot be stored: ${verdict.reason}` });
       return;

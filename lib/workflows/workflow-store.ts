@@ -198,9 +198,9 @@ export class WorkflowStore {
    * QUEUED with that job already: an activation repeated by a redelivery, whose
    * send may never have happened, sends it again. False once the node ran on.
    */
-  async markQueued(workflowId: string, nodeId: string, jobId: string, input: unknown, redrive: boolean): Promise<boolean> {
-    // The job's input goes beside the node's own (its signature's), which a repeated activation resolves again.
-    return this.update(workflowId, skOf(nodeId), 'SET #status = :queued, jobId = :jobId, jobInput = :input', {
+  async markQueued(workflowId: string, nodeId: string, jobId: string, redrive: boolean): Promise<boolean> {
+    // The node keeps its signature's input (a repeated activation resolves it again); the job carries the resolved one.
+    return this.update(workflowId, skOf(nodeId), 'SET #status = :queued, jobId = :jobId', {
       // Admits a node not yet activated and, when re-driving (a report repeated
       // by a redelivery), one queued for this same job, whose send may never
       // have happened. A first activation admits only PENDING, so of two
@@ -209,7 +209,7 @@ export class WorkflowStore {
       // cancelled: its job is not sent again.
       condition: redrive ? '#status = :pending OR (#status = :queued AND jobId = :jobId)' : '#status = :pending',
       by: 'queuedBy',
-      values: { ':queued': NodeStatus.QUEUED, ':pending': NodeStatus.PENDING, ':jobId': jobId, ':input': input ?? null },
+      values: { ':queued': NodeStatus.QUEUED, ':pending': NodeStatus.PENDING, ':jobId': jobId },
     });
   }
 
@@ -313,6 +313,7 @@ export class WorkflowStore {
       // Admits a node waiting to run (pending, or queued but not picked up);
       // rejects a running or finished one, which is left to end on its own.
       condition: '#status IN (:pending, :queued)',
+      by: 'cancelledBy',
       values: { ':cancelled': NodeStatus.CANCELLED, ':pending': NodeStatus.PENDING, ':queued': NodeStatus.QUEUED },
     });
   }

@@ -107,6 +107,19 @@ describe('SingleFlight.request', () => {
     expect(claims[1]).toEqual(claims[0]);
   });
 
+  it('does not re-send a claim queued again for its retry: the retry waits for its backoff', async () => {
+    const key = randomUUID();
+    const claims: FlightClaim[] = [];
+    const { clock, flight } = clocked();
+    await requester(flight, key, claims)();
+    const claim = claims[0] as FlightClaim;
+    expect(await flight.start(claim, policy)).toBe(true);
+    await flight.fail(claim, policy, { name: 'Error', message: 'try again' }, false, 20_000);
+    clock.now += 11_000;
+    expect(await requester(flight, key, claims)()).toMatchObject({ state: 'pending', phase: 'queued', claimed: false });
+    expect(claims).toHaveLength(1);
+  });
+
   it('heals a claim whose run died: once its lease lapses the next request claims again with a newer token', async () => {
     const key = randomUUID();
     const claims: FlightClaim[] = [];
