@@ -5,7 +5,6 @@
  * (`EFFECT#<key>` counters) for exactly-once effects, which commit with their
  * idempotency record (`onceWrite`).
  */
-import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { millis, seconds } from '../../lib/app/duration.js';
@@ -16,6 +15,7 @@ import { jobs } from '../../lib/jobs/enqueue.js';
 import { NonRetryableError } from '../../lib/jobs/errors.js';
 import { defineTask } from '../../lib/jobs/task.js';
 import { invocationAlive } from '../../lib/local/invocation-scope.js';
+import { derivedId } from '../../lib/util/derived-id.js';
 import { sleep } from '../../lib/util/sleep.js';
 
 const WITNESS = Symbol.for('ferry.bench.chaos-witness');
@@ -98,10 +98,7 @@ export const CHILDREN = 4;
 export const childKey = (parentKey: string, i: number) => `${parentKey}/${i}`;
 
 /** A job id that is the same on every run of the spawner: its redelivery re-sends the same children. */
-function childJobId(parentKey: string, i: number): string {
-  const hex = createHash('sha256').update(childKey(parentKey, i)).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
+const childJobId = (parentKey: string, i: number) => derivedId('chaos-child', childKey(parentKey, i));
 
 /** Enqueues its children (exactly-once jobs) from inside a worker: the enqueue path under faults. */
 export const spawner = defineTask({

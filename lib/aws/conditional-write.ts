@@ -4,6 +4,11 @@
  * propagate, to be retried).
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { sleep } from '../util/sleep.js';
+
+/** Transactions cancelled by a conflict with another transaction tried again before the error goes up. */
+const TRANSACTION_RETRIES = 8;
 
 /**
  * True when `error` means a condition refused the write: a
@@ -32,5 +37,25 @@ export async function applied(write: Promise<unknown>): Promise<boolean> {
   } catch (error) {
     if (isConditionRefusal(error)) return false;
     throw error;
+  }
+}
+
+/**
+ * Sends a transaction; one that collided with another transaction on the
+ * same items (nothing applied) is sent again, with jitter. Returns undefined
+ * when it applied, or the refusal (`CancellationReasons` name the items whose
+ * condition failed, with their `ALL_OLD` item when asked) for the caller to
+ * tell its own earlier write from another's. Other errors propagate.
+ */
+export async function transactWrite(db: DynamoDBDocumentClient, write: TransactWriteCommand): Promise<TransactionCanceledException | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.send(write);
+      return undefined;
+    } catch (error) {
+      if (isConditionRefusal(error)) return error as TransactionCanceledException;
+      if (!isTransactionConflict(error) || attempt >= TRANSACTION_RETRIES) throw error;
+      await sleep(Math.random() * 25 * 2 ** attempt);
+    }
   }
 }

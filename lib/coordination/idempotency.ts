@@ -7,15 +7,15 @@
  * once per user.)
  */
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { applied, isTransactionConflict } from '../aws/conditional-write.js';
+import { applied, transactWrite } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, days, minutes } from '../app/duration.js';
 import { DYNAMODB_MAX_ITEM_BYTES, storability } from '../aws/item-size.js';
 import { ResultNotStorableError } from '../jobs/errors.js';
-import { sleep } from '../util/sleep.js';
+import { retrying } from '../util/retrying.js';
 
 /** Room the record's own attributes take beside the result. */
 const RECORD_RESERVE_BYTES = 1024;
@@ -119,9 +119,9 @@ export async function once<T>(key: string, fn: () => Promise<T>, options: OnceOp
   const outcome = verdict.storable
     ? { expression: 'SET #status = :completed, #result = :result, #ttl = :ttl REMOVE inProgressUntil', values: { ':result': result ?? null } }
     : { expression: 'SET #status = :completed, unstorable = :unstorable, #ttl = :ttl REMOVE inProgressUntil', values: { ':unstorable': verdict.reason } };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await db.send(
+  await retrying(
+    () =>
+      db.send(
         new UpdateCommand({
           TableName: table,
           Key,
@@ -135,13 +135,9 @@ export async function once<T>(key: string, fn: () => Promise<T>, options: OnceOp
             : { '#status': 'status', '#ttl': IDEMPOTENCY_ITEM.ttl, '#run': 'run' },
           ExpressionAttributeValues: { ':completed': 'COMPLETED', ':ttl': rememberUntil, ':run': run, ...outcome.values },
         }),
-      );
-      break;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || attempt >= COMPLETION_WRITE_TRIES) throw error;
-      await sleep(100 * 2 ** attempt * (0.5 + Math.random() / 2));
-    }
-  }
+      ),
+    { tries: COMPLETION_WRITE_TRIES, again: (error) => !(error instanceof ConditionalCheckFailedException) },
+  );
   if (!verdict.storable) throw new ResultNotStorableError(options.resultName ?? key, verdict.reason);
   return { result, ran: true };
 }
@@ -187,20 +183,10 @@ export async function onceWrite(key: string, items: readonly TransactItem[], opt
       ...items,
     ],
   });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await state.db.send(write);
-      return { ran: true };
-    } catch (error) {
-      if (isTransactionConflict(error) && attempt < 8) {
-        await sleep(Math.random() * 25 * 2 ** attempt);
-        continue;
-      }
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const record = error.CancellationReasons?.[0];
-      if (record?.Code !== 'ConditionalCheckFailed') throw error;
-      const old = record.Item === undefined ? {} : unmarshall(record.Item);
-      return { ran: old.run === run };
-    }
-  }
+  const refusal = await transactWrite(state.db, write);
+  if (refusal === undefined) return { ran: true };
+  // Refused by an effect item's own condition: the effect is the caller's to explain.
+  const record = refusal.CancellationReasons?.[0];
+  if (record?.Code !== 'ConditionalCheckFailed') throw refusal;
+  return { ran: (record.Item === undefined ? {} : unmarshall(record.Item)).run === run };
 }

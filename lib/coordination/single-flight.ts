@@ -51,6 +51,11 @@ export interface FlightItem {
   readonly retryAt?: number;
   /** Set by the run that started: an id its progress can be followed by (a workflow's id, say). */
   readonly runRef?: string;
+  /** Names the start of the current claim's run (a start recognises its own retried write by it); absent until it starts. */
+  readonly startedBy?: string;
+  /** When the current claim's job was last re-sent, and by which request (see `redriveAfter`). */
+  readonly resentAt?: number;
+  readonly resentBy?: string;
 }
 
 /** What a request learns, in one read (and, at most, one write). */
@@ -195,8 +200,8 @@ export class SingleFlight {
    */
   private async redriveIfStuck(item: FlightItem, policy: FlightPolicy, now: number, enqueue: (claim: FlightClaim) => Promise<void>): Promise<void> {
     const after = (policy.redriveAfter ?? FLIGHT_DEFAULTS.redriveAfter).milliseconds;
-    const since = (item as FlightItem & { resentAt?: number }).resentAt ?? item.claimedAt ?? now;
-    if (item.phase !== 'queued' || item.jobId === undefined || (item as FlightItem & { startedBy?: string }).startedBy !== undefined || now - since < after) return;
+    const since = item.resentAt ?? item.claimedAt ?? now;
+    if (item.phase !== 'queued' || item.jobId === undefined || item.startedBy !== undefined || now - since < after) return;
     const claim = { key: item.key, token: item.token, jobId: item.jobId };
     const resentBy = randomUUID();
     const outcome = await this.owned(claim, 'SET resentAt = :now, resentBy = :resentBy', {
@@ -208,7 +213,7 @@ export class SingleFlight {
       values: { ':queued': 'queued', ':now': now, ':before': now - after, ':resentBy': resentBy },
     });
     // Refused by this very write (the SDK retried it) counts as won.
-    if (!outcome.applied && (outcome.old as { resentBy?: string } | undefined)?.resentBy !== resentBy) return;
+    if (!outcome.applied && outcome.old?.resentBy !== resentBy) return;
     await enqueue(claim).catch(() => undefined);
   }
 
@@ -403,7 +408,7 @@ export class SingleFlight {
     claim: FlightClaim,
     update: string,
     spec: { condition: string; values: Record<string, unknown>; names?: Record<string, string> },
-  ): Promise<{ applied: boolean; old?: FlightItem & { startedBy?: string } }> {
+  ): Promise<{ applied: boolean; old?: FlightItem }> {
     try {
       await this.state.db.send(
         new UpdateCommand({

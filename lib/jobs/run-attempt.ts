@@ -13,7 +13,7 @@ import { parseTaskInput, type AnyTask } from './task.js';
 import { once } from '../coordination/idempotency.js';
 import { millis } from '../app/duration.js';
 import { DYNAMODB_MAX_ITEM_BYTES, storability } from '../aws/item-size.js';
-import { sleep } from '../util/sleep.js';
+import { retrying } from '../util/retrying.js';
 
 /** Room a stored result leaves in its item for the record's other attributes (a job's, a workflow node's). */
 const RECORD_RESERVE_BYTES = 16 * 1024;
@@ -146,22 +146,8 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
   return { kind: 'succeeded', result };
 }
 
-/**
- * Writes an attempt's outcome, trying again (with backoff) when DynamoDB
- * cannot be reached or throttles beyond the SDK's own retries. If it still
- * fails the error goes up and SQS delivers the message again.
- */
-async function persistOutcome(write: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await write();
-      return;
-    } catch (error) {
-      if (attempt >= OUTCOME_WRITE_TRIES) throw error;
-      await sleep(100 * 2 ** attempt * (0.5 + Math.random() / 2));
-    }
-  }
-}
+/** Writes an attempt's outcome, beyond the SDK's own retries; if it still fails the error goes up and SQS delivers the message again. */
+const persistOutcome = (write: () => Promise<void>) => retrying(write, { tries: OUTCOME_WRITE_TRIES });
 
 /**
  * Runs `fn`; after `timeoutMs` aborts its signal and, once `fn` settles or

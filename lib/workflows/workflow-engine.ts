@@ -23,7 +23,8 @@
  * delivery of its message, and keeps the message until the report went
  * through, so one lost call never strands a workflow. (See docs/reliability.md.)
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { derivedId } from '../util/derived-id.js';
 import { days, millis, type Duration } from '../app/duration.js';
 import { DYNAMODB_MAX_ITEM_BYTES, storability } from '../aws/item-size.js';
 import { jobs as defaultJobs, type JobClient } from '../jobs/enqueue.js';
@@ -369,9 +370,7 @@ const ERROR_CALLBACK_NODE = 'on-error';
 
 /** The job id of a workflow's node: the same at every activation, so a repeated send is the same job. */
 export function memberJobId(workflowId: string, nodeId: string): string {
-  const hex = createHash('sha256').update(`ferry-workflow\0${workflowId}\0${nodeId}`).digest('hex');
-  // Shaped as a UUID (version 8: custom), as other job ids are.
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return derivedId('ferry-workflow', workflowId, nodeId);
 }
 
 /** The tree as node items, root first. Ids are paths: `r`, `r.0`, `r.0.3`. */

@@ -7,9 +7,9 @@
  */
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { applied, isConditionRefusal, isTransactionConflict } from '../aws/conditional-write.js';
+import { applied, transactWrite } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { sleep } from '../util/sleep.js';
 
@@ -63,8 +63,6 @@ export interface NodeItem {
 const META = 'META';
 const pkOf = (workflowId: string) => `WF#${workflowId}`;
 const skOf = (nodeId: string) => `NODE#${nodeId}`;
-/** Conflicting transactions on a group's counter retried before the error goes up (and SQS redelivers). */
-const TRANSACTION_RETRIES = 8;
 
 export class WorkflowStore {
   private readonly state: StateTable;
@@ -97,7 +95,8 @@ export class WorkflowStore {
           Put: { TableName: this.state.name, Item, ConditionExpression: 'attribute_not_exists(pk)' },
         })),
       });
-      await this.transact(write);
+      // Refused: the chunk was written by an earlier start of the same tree.
+      await transactWrite(this.state.db, write);
     }
     return applied(
       this.state.db.send(
@@ -109,20 +108,6 @@ export class WorkflowStore {
         }),
       ),
     );
-  }
-
-  /** Sends a transaction; a condition refusal counts as done (see callers), a conflict with another transaction is tried again. */
-  private async transact(write: TransactWriteCommand): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.state.db.send(write);
-        return true;
-      } catch (error) {
-        if (isConditionRefusal(error)) return false;
-        if (!isTransactionConflict(error) || attempt >= TRANSACTION_RETRIES) throw error;
-        await sleep(Math.random() * 25 * 2 ** attempt);
-      }
-    }
   }
 
   async meta(workflowId: string): Promise<WorkflowMeta | undefined> {
@@ -276,25 +261,14 @@ export class WorkflowStore {
       ],
     });
     // Members of one group finishing at once collide on the group's item:
-    // DynamoDB cancels all but one transaction with TransactionConflict. That
-    // is not a refusal (nothing was counted), so try again, with jitter. A
-    // refusal means the member was counted already (node and counter move
-    // together): by a duplicate delivery, or by this very transaction, retried
-    // by the SDK after its response was lost (told apart by `finishedBy`).
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.state.db.send(count);
-        return true;
-      } catch (error) {
-        if (isTransactionConflict(error) && attempt < TRANSACTION_RETRIES) {
-          await sleep(Math.random() * 25 * 2 ** attempt);
-          continue;
-        }
-        if (!isConditionRefusal(error) || !(error instanceof TransactionCanceledException)) throw error;
-        const old = error.CancellationReasons?.[0]?.Item;
-        return old !== undefined && unmarshall(old).finishedBy === finishedBy;
-      }
-    }
+    // DynamoDB cancels all but one transaction with TransactionConflict, which
+    // transactWrite sends again. A refusal means the member was counted already
+    // (node and counter move together): by another caller, or by this very
+    // transaction, retried by the SDK after its response was lost (told apart
+    // by `finishedBy`).
+    const refusal = await transactWrite(this.state.db, count);
+    const old = refusal?.CancellationReasons?.[0]?.Item;
+    return refusal === undefined || (old !== undefined && unmarshall(old).finishedBy === finishedBy);
   }
 
   /** Marks an active node FAILED with its error; false if it had already ended. */
