@@ -11,15 +11,20 @@ let installed = false;
 function install(): void {
   if (installed) return;
   installed = true;
-  const bump = (key: string) => totals.set(key, (totals.get(key) ?? 0) + 1);
+  const bump = (key: string, by = 1) => totals.set(key, (totals.get(key) ?? 0) + by);
   const count = (service: string) => (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
     const key = `${service}:${(context.commandName ?? '?').replace(/Command$/, '')}`;
     bump(key);
+    if (WRITES.includes(key)) bump(ITEMS_WRITTEN, itemsOf(key, (args as { input?: Record<string, unknown> }).input ?? {}));
     try {
       return await next(args);
     } catch (error) {
       // A conditional write that lost still costs a write request (DynamoDB bills it).
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') bump(`${key}:rejected`);
+      // A transaction cancelled for a collision with another one (sent again by Ferry): the cost of contention.
+      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+      if (reasons.some((r) => r.Code === 'TransactionConflict')) bump(`${key}:conflict`);
+      else if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) bump(`${key}:rejected`);
       throw error;
     }
   };
@@ -28,6 +33,14 @@ function install(): void {
 }
 
 const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems'];
+const ITEMS_WRITTEN = 'dynamodb:items-written';
+
+/** Items a write request writes (or tries to): one, a batch's requests, a transaction's items. */
+function itemsOf(key: string, input: Record<string, unknown>): number {
+  if (key === 'dynamodb:TransactWriteItems') return (input.TransactItems as unknown[] | undefined)?.length ?? 0;
+  if (key === 'dynamodb:BatchWriteItem') return Object.values((input.RequestItems as Record<string, unknown[]> | undefined) ?? {}).reduce((n, r) => n + r.length, 0);
+  return 1;
+}
 
 export class CallCounter {
   private readonly baseline: Map<string, number>;
@@ -50,6 +63,21 @@ export class CallCounter {
   /** DynamoDB write requests since this counter was created, including conditional writes that were rejected. */
   dynamoWrites(): number {
     return this.get(...WRITES);
+  }
+
+  /** Items the DynamoDB write requests wrote or tried to (a transaction of three items counts three). */
+  dynamoItemsWritten(): number {
+    return this.get(ITEMS_WRITTEN);
+  }
+
+  /** Transactions cancelled because they collided with another transaction on an item. */
+  transactionConflicts(): number {
+    return this.get('dynamodb:TransactWriteItems:conflict');
+  }
+
+  /** All DynamoDB requests since this counter was created. */
+  dynamoCalls(): number {
+    return this.get(...[...totals.keys()].filter((k) => k.startsWith('dynamodb:') && k !== ITEMS_WRITTEN && !k.endsWith(':rejected') && !k.endsWith(':conflict')));
   }
 
   /** DynamoDB writes that changed something: write requests less rejected conditional writes. */

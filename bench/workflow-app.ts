@@ -4,8 +4,27 @@ import { defineApp } from '../lib/app/define-app.js';
 import { seconds } from '../lib/app/duration.js';
 import { defineTask } from '../lib/jobs/task.js';
 
-export const add = defineTask({ name: 'bench.add', queue: 'jobs', input: z.tuple([z.number(), z.number()]), run: async ([a, b]) => a + b });
-export const xsum = defineTask({ name: 'bench.xsum', queue: 'jobs', input: z.array(z.number()), run: async (v) => v.reduce((a, b) => a + b, 0) });
+/** How many times each task ran in this process (the bench runs the worker in-process): a member run twice would show here. */
+export const executions = { add: 0, xsum: 0 };
+
+export const add = defineTask({
+  name: 'bench.add',
+  queue: 'jobs',
+  input: z.tuple([z.number(), z.number()]),
+  run: async ([a, b]) => {
+    executions.add++;
+    return a + b;
+  },
+});
+export const xsum = defineTask({
+  name: 'bench.xsum',
+  queue: 'jobs',
+  input: z.array(z.number()),
+  run: async (v) => {
+    executions.xsum++;
+    return v.reduce((a, b) => a + b, 0);
+  },
+});
 
 export const benchApp = defineApp({
   name: 'bench-workflows',

@@ -1,9 +1,14 @@
 /**
- * `npm run bench:workflows`: a chord of 100 `add` members and an `xsum`
+ * `npm run bench:workflows`: a chord of N `add` members and an `xsum`
  * callback on the local runtime (fauxqs, DynamoDB Local, Ferry's worker and
- * workflow engine), several times. Counts DynamoDB writes and SQS calls per
- * member (the workflow's own records included) and times the chord, against
- * a baseline of the same 101 jobs enqueued directly, with no workflow.
+ * workflow engine), at N = 100, 1,000 and 10,000 (`BENCH_MEMBERS=100,1000`).
+ * Counts every DynamoDB write request and SQS call per member (the
+ * workflow's own records, the event source mapping's receives and deletes,
+ * refused and conflicting requests included), the items those requests
+ * wrote, the transactions cancelled by conflicts, and times the chord;
+ * checks the result exactly (the sum of 2i for i < N) and that each task ran
+ * exactly as often as it should. Baseline, in the same run: the same N tracked
+ * jobs enqueued with `enqueueMany`, with no workflow around them.
  */
 import { createJobClient } from '../lib/jobs/enqueue.js';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime.js';
@@ -11,15 +16,59 @@ import { chord, s } from '../lib/workflows/canvas.js';
 import { CallCounter } from './call-counter.js';
 import { drained } from './queue-drain.js';
 import { Figures, percentile } from './figures.js';
-import { add, benchApp, xsum } from './workflow-app.js';
+import { add, benchApp, executions, xsum } from './workflow-app.js';
 import { workflows } from './workflow-entry.js';
 
-const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 100);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SIZES = (process.env.BENCH_MEMBERS ?? '100,1000,10000').split(',').map(Number);
+/** Runs per size: three of the small chord, one of the larger ones, unless BENCH_RUNS says. */
+const runsOf = (members: number) => Number(process.env.BENCH_RUNS ?? (members <= 100 ? 3 : 1));
 
 async function mappingCalls(runtime: LocalRuntime): Promise<number> {
   const q = (await runtime.stats()).queues.jobs;
   return (q?.receiveCalls ?? 0) + (q?.deleteCalls ?? 0);
+}
+
+interface Cost {
+  writes: number;
+  items: number;
+  sqs: number;
+  conflicts: number;
+  ddbCalls: number;
+}
+
+/** Counts what `work` costs, the event source mapping's calls included. */
+async function measure(runtime: LocalRuntime, work: () => Promise<void>): Promise<Cost & { ms: number }> {
+  await drained(runtime, 'jobs');
+  const calls = new CallCounter();
+  const mappingBefore = await mappingCalls(runtime);
+  const started = performance.now();
+  await work();
+  const ms = performance.now() - started;
+  await drained(runtime, 'jobs');
+  return {
+    ms,
+    writes: calls.dynamoWrites(),
+    items: calls.dynamoItemsWritten(),
+    sqs: calls.sqsCalls() + (await mappingCalls(runtime)) - mappingBefore,
+    conflicts: calls.transactionConflicts(),
+    ddbCalls: calls.dynamoCalls(),
+  };
+}
+
+async function chordRun(members: number): Promise<void> {
+  const before = { ...executions };
+  const { workflowId } = await workflows.start(chord(Array.from({ length: members }, (_, i) => s(add, [i, i])), s(xsum)));
+  for (;;) {
+    const view = await workflows.status(workflowId);
+    if (view.status !== 'RUNNING') {
+      const expected = members * (members - 1);
+      if (view.status !== 'SUCCEEDED' || view.result !== expected) throw new Error(`chord ended ${view.status} with ${String(view.result)}, expected ${expected}`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const ran = { add: executions.add - before.add, xsum: executions.xsum - before.xsum };
+  if (ran.add !== members || ran.xsum !== 1) throw new Error(`chord of ${members} ran add ${ran.add} times and xsum ${ran.xsum} times`);
 }
 
 async function main(): Promise<void> {
@@ -28,49 +77,35 @@ async function main(): Promise<void> {
   const figures = new Figures('workflows');
   const runtime = await startLocalRuntime({ app: benchApp, httpPort: 0, prefix: `bench-${process.pid}`, log: () => undefined });
   try {
-    const members = MEMBERS + 1; // the callback is a member too
-    const walls: number[] = [];
-    let writes = 0;
-    let sqsCalls = 0;
-    for (let run = 0; run < RUNS; run++) {
-      await drained(runtime, 'jobs');
-      const calls = new CallCounter();
-      const mappingBefore = await mappingCalls(runtime);
-      const started = performance.now();
-      const { workflowId } = await workflows.start(chord(Array.from({ length: MEMBERS }, (_, i) => s(add, [i, i])), s(xsum)));
-      for (;;) {
-        const view = await workflows.get(workflowId);
-        if (view.status !== 'RUNNING') {
-          const expected = MEMBERS * (MEMBERS - 1);
-          if (view.status !== 'SUCCEEDED' || view.result !== expected) throw new Error(`chord ended ${view.status} with ${String(view.result)}, expected ${expected}`);
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      walls.push(performance.now() - started);
-      await drained(runtime, 'jobs');
-      writes += calls.dynamoWrites();
-      sqsCalls += calls.sqsCalls() + (await mappingCalls(runtime)) - mappingBefore;
+    const counts = 'every request, refused and conflicting ones included; a TransactWriteItems counts once (DynamoDB bills each of its items at twice the capacity: see ddb_items_written_per_member)';
+    for (const size of SIZES) {
+      const members = size + 1; // the callback is a member too
+      const runs = runsOf(size);
+      const costs: (Cost & { ms: number })[] = [];
+      for (let run = 0; run < runs; run++) costs.push(await measure(runtime, () => chordRun(size)));
+      const per = (pick: (c: Cost) => number) => costs.reduce((n, c) => n + pick(c), 0) / runs / members;
+      const walls = costs.map((c) => c.ms).sort((a, b) => a - b);
+      const wall = percentile(walls, 50);
+      const labels = { members: size, runs, checked: 'result exact; add ran once per member, xsum once' };
+      figures.report('ddb_writes_per_member', per((c) => c.writes), 'writes', { ...labels, counts });
+      figures.report('ddb_items_written_per_member', per((c) => c.items), 'items', labels);
+      figures.report('sqs_calls_per_member', per((c) => c.sqs), 'calls', labels);
+      figures.report('transaction_conflicts_per_member', per((c) => c.conflicts), 'conflicts', labels);
+      figures.report('wall_ms', wall, 'ms', { ...labels, stat: 'median' });
+      figures.report('wall_ms_per_member', wall / size, 'ms', { ...labels, stat: 'median' });
+      figures.report('ddb_requests_per_s', (per((c) => c.ddbCalls) * members * runs) / (costs.reduce((n, c) => n + c.ms, 0) / 1000), 'req/s', { ...labels, reached: 'DynamoDB Local, reads and writes' });
+      figures.report('sqs_requests_per_s', (per((c) => c.sqs) * members * runs) / (costs.reduce((n, c) => n + c.ms, 0) / 1000), 'req/s', { ...labels, reached: 'fauxqs' });
+
+      // Baseline: the same tracked jobs, enqueued in batches, with no workflow around them.
+      const jobs = createJobClient();
+      const base = await measure(runtime, async () => {
+        await jobs.enqueueMany(add, Array.from({ length: size }, (_, i) => [i, i] as [number, number]));
+        await jobs.enqueue(xsum, [1, 2]);
+      });
+      const baseline = { members: size, baseline: 'the same tracked jobs, enqueueMany, no workflow' };
+      figures.report('ddb_writes_per_member', base.writes / members, 'writes', { ...baseline, counts });
+      figures.report('sqs_calls_per_member', base.sqs / members, 'calls', baseline);
     }
-
-    // Baseline: the same 101 tracked jobs, enqueued in batches, with no workflow around them.
-    await drained(runtime, 'jobs');
-    const calls = new CallCounter();
-    const mappingBefore = await mappingCalls(runtime);
-    const jobs = createJobClient();
-    await jobs.enqueueMany(add, Array.from({ length: MEMBERS }, (_, i) => [i, i] as [number, number]));
-    await jobs.enqueue(xsum, [1, 2]);
-    await drained(runtime, 'jobs');
-    const baselineWrites = calls.dynamoWrites() / members;
-    const baselineSqs = (calls.sqsCalls() + (await mappingCalls(runtime)) - mappingBefore) / members;
-
-    walls.sort((a, b) => a - b);
-    const counts = 'write requests; a TransactWriteItems of two items counts once (DynamoDB bills each of its items at twice the capacity)';
-    figures.report('ddb_writes_per_member', writes / RUNS / members, 'writes', { members, runs: RUNS, counts });
-    figures.report('sqs_calls_per_member', sqsCalls / RUNS / members, 'calls', { members, runs: RUNS });
-    figures.report(`chord_${MEMBERS}_wall_ms`, percentile(walls, 50), 'ms', { members, runs: RUNS, stat: 'median' });
-    figures.report('ddb_writes_per_member', baselineWrites, 'writes', { members, baseline: 'the same tracked jobs without a workflow', counts });
-    figures.report('sqs_calls_per_member', baselineSqs, 'calls', { members, baseline: 'the same tracked jobs without a workflow' });
     figures.table();
   } finally {
     await runtime.stop();

@@ -4,22 +4,30 @@
  * duplicate deliveries cannot run an attempt twice or overwrite a later state.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { applied } from '../aws/conditional-write.js';
+import { applied, transactWrite } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { randomUUID } from 'node:crypto';
+import { mapLimit } from '../util/map-limit.js';
 import { JobIdInUseError, JobNotCancellableError, JobNotFoundError } from './errors.js';
 import {
   JobStatus,
   NOT_FOUND,
   type ClaimResult,
+  type CompletionWrite,
   type JobError,
   type JobLookup,
   type JobRecord,
   type JobStore,
   type NewJob,
+  type SuccessRecorded,
 } from './job-state.js';
+
+/** Items of one TransactWriteItems: DynamoDB's limit. */
+const TRANSACTION_ITEMS = 100;
+/** Transactions of `createMany` in flight at once. */
+const CREATE_CHUNKS_IN_FLIGHT = 4;
 
 /** Key and attribute names of job items, in one place. */
 export const JOB_ITEM = {
@@ -45,30 +53,34 @@ export class DynamoJobStore implements JobStore {
     return Math.ceil((this.state.now() + ttlMs) / 1000);
   }
 
+  private newItem(job: NewJob): Record<string, unknown> {
+    return {
+      ...this.key(job.jobId),
+      jobId: job.jobId,
+      task: job.task,
+      queue: job.queue,
+      status: JobStatus.QUEUED,
+      attempts: 0,
+      maxAttempts: job.maxAttempts,
+      enqueuedAt: job.enqueuedAt,
+      traceId: job.traceId,
+      [JOB_ITEM.ttl]: this.expiresAt(job.ttlMs),
+    };
+  }
+
   async create(job: NewJob): Promise<boolean> {
     try {
       await this.state.db.send(
-      new PutCommand({
-        TableName: this.state.name,
-        Item: {
-          ...this.key(job.jobId),
-          jobId: job.jobId,
-          task: job.task,
-          queue: job.queue,
-          status: JobStatus.QUEUED,
-          attempts: 0,
-          maxAttempts: job.maxAttempts,
-          enqueuedAt: job.enqueuedAt,
-          traceId: job.traceId,
-          [JOB_ITEM.ttl]: this.expiresAt(job.ttlMs),
-        },
-        // Admits only a new job id, never overwriting a record. Refused: the
-        // record of this job exists (this create's first try, its response lost;
-        // or the job enqueued again under its id), which is kept as it stands;
-        // or the id names another task's job, a bug upstream.
-        ConditionExpression: 'attribute_not_exists(pk)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
+        new PutCommand({
+          TableName: this.state.name,
+          Item: this.newItem(job),
+          // Admits only a new job id, never overwriting a record. Refused: the
+          // record of this job exists (this create's first try, its response lost;
+          // or the job enqueued again under its id), which is kept as it stands;
+          // or the id names another task's job, a bug upstream.
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
       );
       return true;
     } catch (error) {
@@ -77,6 +89,34 @@ export class DynamoJobStore implements JobStore {
       if (existing.task !== job.task) throw new JobIdInUseError(job.jobId, String(existing.task));
       return false;
     }
+  }
+
+  /**
+   * One transaction of conditional puts per 100 jobs: a chunk is written whole
+   * or not at all. A chunk refused because some of its records exist (jobs
+   * enqueued again under their ids: a re-drive) is written again job by job,
+   * so each job learns whether this call created it.
+   */
+  async createMany(jobs: readonly NewJob[]): Promise<boolean[]> {
+    const chunks: NewJob[][] = [];
+    for (let i = 0; i < jobs.length; i += TRANSACTION_ITEMS) chunks.push(jobs.slice(i, i + TRANSACTION_ITEMS));
+    const perChunk = await mapLimit(chunks, CREATE_CHUNKS_IN_FLIGHT, async (chunk) => {
+      if (chunk.length === 1) return [await this.create(chunk[0] as NewJob)];
+      const refusal = await transactWrite(
+        this.state.db,
+        new TransactWriteCommand({
+          TransactItems: chunk.map((job) => ({
+            // Admits only a new job id, as create() does; refused, the chunk is written again job by job.
+            Put: { TableName: this.state.name, Item: this.newItem(job), ConditionExpression: 'attribute_not_exists(pk)' },
+          })),
+        }),
+      );
+      if (refusal === undefined) return chunk.map(() => true);
+      const created: boolean[] = [];
+      for (const job of chunk) created.push(await this.create(job));
+      return created;
+    });
+    return perChunk.flat();
   }
 
   async discard(jobId: string): Promise<void> {
@@ -148,12 +188,33 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  async succeed(jobId: string, attempt: number, result: unknown, ttlMs: number): Promise<void> {
-    await this.finishAttempt(jobId, attempt, {
-      UpdateExpression: 'SET #status = :succeeded, finishedAt = :now, #result = :result, #ttl = :ttl REMOVE leaseUntil, lastError',
+  async succeed(jobId: string, attempt: number, result: unknown, ttlMs: number, also: readonly CompletionWrite[] = []): Promise<SuccessRecorded> {
+    const set = 'SET #status = :succeeded, finishedAt = :now, #result = :result, #ttl = :ttl';
+    const success = {
+      UpdateExpression: `${set} REMOVE leaseUntil, lastError`,
       ExpressionAttributeNames: { '#result': 'result', '#ttl': JOB_ITEM.ttl },
       ExpressionAttributeValues: { ':succeeded': JobStatus.SUCCEEDED, ':result': result ?? null, ':ttl': this.expiresAt(ttlMs) },
+    };
+    if (also.length === 0) return (await this.finishAttempt(jobId, attempt, success)) ? 'together' : 'refused';
+    // Names this write, so that its own retry (its response lost) is told from another caller's.
+    const finishedBy = randomUUID();
+    const update = this.attemptUpdate(jobId, attempt, {
+      ...success,
+      UpdateExpression: `${set}, finishedBy = :finishedBy REMOVE leaseUntil, lastError`,
+      ExpressionAttributeValues: { ...success.ExpressionAttributeValues, ':finishedBy': finishedBy },
     });
+    const refusal = await transactWrite(
+      this.state.db,
+      new TransactWriteCommand({ TransactItems: [{ Update: { ...update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }, ...also] }),
+    );
+    if (refusal === undefined) return 'together';
+    const job = refusal.CancellationReasons?.[0];
+    if (job?.Code === 'ConditionalCheckFailed') {
+      // The job's own condition: this very transaction, applied before with its response lost, or superseded.
+      return job.Item !== undefined && unmarshall(job.Item).finishedBy === finishedBy ? 'together' : 'refused';
+    }
+    // Only `also` was refused (the workflow moved on without this member: cancelled, failed): the success stands alone.
+    return (await this.finishAttempt(jobId, attempt, success)) ? 'alone' : 'refused';
   }
 
   async fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date, cause: 'non-retryable' | 'attempts-exhausted' = 'attempts-exhausted'): Promise<void> {
@@ -181,31 +242,27 @@ export class DynamoJobStore implements JobStore {
    * that claimed this attempt may record its outcome. A delivery whose lease
    * lapsed and whose job was claimed again by a later attempt writes nothing.
    */
-  private async finishAttempt(
-    jobId: string,
-    attempt: number,
-    update: { UpdateExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> },
-  ): Promise<void> {
+  private async finishAttempt(jobId: string, attempt: number, update: AttemptUpdate): Promise<boolean> {
     // Refused: superseded, a later attempt owns the record; nothing to write.
-    await applied(
-      this.state.db.send(
-      new UpdateCommand({
-        TableName: this.state.name,
-        Key: this.key(jobId),
-        UpdateExpression: update.UpdateExpression,
-        // Admits the RUNNING attempt this caller claimed; rejects a later
-        // attempt's claim, a cancelled or finished job, and a missing record.
-        ConditionExpression: '#status = :running AND attempts = :attempt',
-        ExpressionAttributeNames: { '#status': 'status', ...update.ExpressionAttributeNames },
-        ExpressionAttributeValues: {
-          ':running': JobStatus.RUNNING,
-          ':attempt': attempt,
-          ':now': new Date(this.state.now()).toISOString(),
-          ...update.ExpressionAttributeValues,
-        },
-      }),
-    ),
-    );
+    return applied(this.state.db.send(new UpdateCommand(this.attemptUpdate(jobId, attempt, update))));
+  }
+
+  private attemptUpdate(jobId: string, attempt: number, update: AttemptUpdate) {
+    return {
+      TableName: this.state.name,
+      Key: this.key(jobId),
+      UpdateExpression: update.UpdateExpression,
+      // Admits the RUNNING attempt this caller claimed; rejects a later
+      // attempt's claim, a cancelled or finished job, and a missing record.
+      ConditionExpression: '#status = :running AND attempts = :attempt',
+      ExpressionAttributeNames: { '#status': 'status', ...update.ExpressionAttributeNames },
+      ExpressionAttributeValues: {
+        ':running': JobStatus.RUNNING,
+        ':attempt': attempt,
+        ':now': new Date(this.state.now()).toISOString(),
+        ...update.ExpressionAttributeValues,
+      },
+    };
   }
 
   async markDeadLettered(jobId: string): Promise<void> {
@@ -279,7 +336,13 @@ export class DynamoJobStore implements JobStore {
   }
 }
 
+interface AttemptUpdate {
+  readonly UpdateExpression: string;
+  readonly ExpressionAttributeNames?: Record<string, string>;
+  readonly ExpressionAttributeValues: Record<string, unknown>;
+}
+
 function toRecord(item: Record<string, unknown>): JobRecord {
-  const { pk: _pk, sk: _sk, [JOB_ITEM.ttl]: _ttl, claimId: _claimId, ...record } = item;
+  const { pk: _pk, sk: _sk, [JOB_ITEM.ttl]: _ttl, claimId: _claimId, finishedBy: _finishedBy, ...record } = item;
   return record as unknown as JobRecord;
 }

@@ -12,6 +12,7 @@ import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs
 import { sqsClient } from '../aws/clients.js';
 import { queueUrl } from '../app/resource-env.js';
 import type { Duration } from '../app/duration.js';
+import { mapLimit } from '../util/map-limit.js';
 import { sleep } from '../util/sleep.js';
 import { encodeEnvelope, MAX_SQS_DELAY_SECONDS, newEnvelope, SQS_MAX_MESSAGE_BYTES, type JobEnvelope, type WorkflowMembership } from './envelope.js';
 import { EnqueueBatchError, InvalidEnqueueOptionError } from './errors.js';
@@ -105,10 +106,23 @@ export interface JobClient {
   enqueueMany<I, R, P>(task: Task<I, R, P>, inputs: readonly I[], options?: Omit<EnqueueOptions, 'dedupKey'>): Promise<EnqueuedJob[]>;
   /** Sends by task name. Validates input when the client's registry knows the task; otherwise the worker does. */
   sendTask(name: string, input: unknown, options?: EnqueueOptions): Promise<EnqueuedJob>;
+  /**
+   * Sends many jobs by task name, each with its own options (queue, job id,
+   * workflow), as `enqueueMany` does: the records in as few writes as the
+   * store allows, the messages by SendMessageBatch, per queue.
+   */
+  sendTasks(entries: readonly TaskSend[]): Promise<EnqueuedJob[]>;
   /** The job's status record, or `{ status: 'NOT_FOUND' }`: an unknown id is never reported as pending. */
   getJob(jobId: string): Promise<JobLookup>;
   /** Cancels a job that has not started running; its worker will skip it. */
   cancel(jobId: string): Promise<JobRecord>;
+}
+
+/** One job of {@link JobClient.sendTasks}. */
+export interface TaskSend {
+  readonly name: string;
+  readonly input: unknown;
+  readonly options?: Omit<EnqueueOptions, 'dedupKey' | 'dedupWindow'>;
 }
 
 interface Prepared {
@@ -204,6 +218,51 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     }
   }
 
+  /**
+   * Records, then sends, message batch by message batch: a batch's records in
+   * one `createMany`, its messages in one SendMessageBatch. What this call
+   * created for a message that was not sent is discarded again.
+   */
+  async function sendPrepared(prepared: readonly Prepared[]): Promise<EnqueuedJob[]> {
+    const sent: { index: number; job: EnqueuedJob }[] = [];
+    const failed: { index: number; jobId: string; code: string; message: string }[] = [];
+    const toCreate = prepared.flatMap((p) => (p.job ? [p.job] : []));
+    // Records first, many to a write request; nothing is sent before they stand.
+    const isNew = await store.createMany(toCreate);
+    const created = new Set(toCreate.filter((_, i) => isNew[i]).map((j) => j.jobId));
+    const discard = (jobIds: Iterable<string>) => Promise.all([...jobIds].map((jobId) => store.discard(jobId)));
+    const pending = new Set(created);
+    try {
+      await mapLimit(batches(prepared), BATCHES_IN_FLIGHT, async (batch) => {
+        const result = await sqsClient().send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl(batch[0]?.p.queue ?? ''),
+            Entries: batch.map(({ p, index }) => ({ Id: String(index), MessageBody: p.body, DelaySeconds: p.delaySeconds })),
+          }),
+        );
+        const refused = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
+        for (const { p, index } of batch) {
+          pending.delete(p.envelope.jobId);
+          const f = refused.get(String(index));
+          if (f === undefined) {
+            sent.push({ index, job: { jobId: p.envelope.jobId, queue: p.queue, tracked: p.job !== undefined, deduplicated: false } });
+          } else {
+            if (created.has(p.envelope.jobId)) await store.discard(p.envelope.jobId);
+            failed.push({ index, jobId: p.envelope.jobId, code: f.Code ?? 'Unknown', message: f.Message ?? '' });
+          }
+        }
+      });
+    } catch (error) {
+      // The batches not known sent: no record this call made may describe a job that does not exist.
+      await discard(pending);
+      throw error;
+    }
+    // In the order given, whichever batch went first.
+    const inOrder = sent.sort((a, b) => a.index - b.index).map((s) => s.job);
+    if (failed.length > 0) throw new EnqueueBatchError(failed.sort((a, b) => a.index - b.index), inOrder.map((j) => j.jobId));
+    return inOrder;
+  }
+
   return {
     enqueue: (task, input, o = {}) => sendOne(task as AnyTask, task.name, input, o),
     getJob: (jobId) => store.get(jobId),
@@ -212,62 +271,38 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     enqueueMany: async (task, inputs, o = {}) => {
       const prepared = inputs.map((input) => prepare(task as AnyTask, task.name, input, o));
       if (eager()) return Promise.all(prepared.map((p) => runEagerly(task as AnyTask, p)));
-      const sent: EnqueuedJob[] = [];
-      const failed: { index: number; jobId: string; code: string; message: string }[] = [];
-      for (const batch of batches(prepared)) {
-        const created = new Set<string>();
-        const creates = await Promise.allSettled(batch.flatMap(({ p }) => (p.job ? [store.create(p.job).then((isNew) => isNew && created.add(p.envelope.jobId))] : [])));
-        const createFailed = creates.find((c): c is PromiseRejectedResult => c.status === 'rejected');
-        if (createFailed !== undefined) {
-          // Nothing of this batch is sent: no record may describe a job that does not exist.
-          await Promise.all([...created].map((jobId) => store.discard(jobId)));
-          throw createFailed.reason;
-        }
-        const result = await sqsClient()
-          .send(
-            new SendMessageBatchCommand({
-              QueueUrl: queueUrl(batch[0]?.p.queue ?? ''),
-              Entries: batch.map(({ p, index }) => ({ Id: String(index), MessageBody: p.body, DelaySeconds: p.delaySeconds })),
-            }),
-          )
-          .catch(async (error: unknown) => {
-            // Nothing of this batch is known sent: no record may describe a job that does not exist.
-            await Promise.all([...created].map((jobId) => store.discard(jobId)));
-            throw error;
-          });
-        const refused = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
-        for (const { p, index } of batch) {
-          const f = refused.get(String(index));
-          if (f === undefined) {
-            sent.push({ jobId: p.envelope.jobId, queue: p.queue, tracked: p.job !== undefined, deduplicated: false });
-          } else {
-            if (p.job && created.has(p.job.jobId)) await store.discard(p.job.jobId);
-            failed.push({ index, jobId: p.envelope.jobId, code: f.Code ?? 'Unknown', message: f.Message ?? '' });
-          }
-        }
-      }
-      if (failed.length > 0) throw new EnqueueBatchError(failed, sent.map((s) => s.jobId));
-      return sent;
+      return sendPrepared(prepared);
+    },
+    sendTasks: async (entries) => {
+      const prepared = entries.map((e) => prepare(options.registry?.get(e.name), e.name, e.input, e.options ?? {}));
+      if (eager()) return Promise.all(prepared.map((p) => runEagerly(options.registry?.get(p.envelope.task), p)));
+      return sendPrepared(prepared);
     },
   };
 }
 
-/** Groups messages for SendMessageBatch: at most 10 entries and 1 MiB of bodies per call. */
+/** SendMessageBatch calls of one `enqueueMany` or `sendTasks` in flight at once. */
+const BATCHES_IN_FLIGHT = 8;
+
+/** Groups messages for SendMessageBatch: one queue, at most 10 entries and 1 MiB of bodies per call. */
 function batches(prepared: readonly Prepared[]): { p: Prepared; index: number }[][] {
   const out: { p: Prepared; index: number }[][] = [];
-  let current: { p: Prepared; index: number }[] = [];
-  let bytes = 0;
+  const open = new Map<string, { entries: { p: Prepared; index: number }[]; bytes: number }>();
   prepared.forEach((p, index) => {
     const size = Buffer.byteLength(p.body, 'utf8');
-    if (current.length === 10 || (current.length > 0 && bytes + size > SQS_MAX_MESSAGE_BYTES)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
+    let current = open.get(p.queue);
+    if (current !== undefined && (current.entries.length === 10 || current.bytes + size > SQS_MAX_MESSAGE_BYTES)) {
+      out.push(current.entries);
+      current = undefined;
     }
-    current.push({ p, index });
-    bytes += size;
+    if (current === undefined) {
+      current = { entries: [], bytes: 0 };
+      open.set(p.queue, current);
+    }
+    current.entries.push({ p, index });
+    current.bytes += size;
   });
-  if (current.length > 0) out.push(current);
+  for (const { entries } of open.values()) if (entries.length > 0) out.push(entries);
   return out;
 }
 

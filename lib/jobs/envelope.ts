@@ -60,6 +60,13 @@ export interface JobEnvelope<Input = unknown> {
 export interface WorkflowMembership {
   readonly workflowId: string;
   readonly nodeId: string;
+  /**
+   * For a member of a group: the group, how many members it has, and this
+   * member's place in it (which counter shard its completion adds to).
+   */
+  readonly group?: { readonly id: string; readonly size: number; readonly index: number };
+  /** The most bytes of result the member's node can hold beside its other attributes. */
+  readonly resultRoom?: number;
 }
 
 /** A message body that is not a valid envelope: it can never succeed, so it is poison. */
@@ -172,11 +179,20 @@ export function decodeEnvelope(body: string): JobEnvelope {
   if (workflow !== undefined && (!isId(workflow.workflowId) || !isId(workflow.nodeId))) {
     throw new EnvelopeDecodeError(`field "workflow" must hold ids of 1 to ${MAX_ID_BYTES} bytes`);
   }
+  const { group, resultRoom } = (workflow ?? {}) as { group?: { id?: unknown; size?: unknown; index?: unknown }; resultRoom?: unknown };
+  if (group !== undefined && (typeof group !== 'object' || group === null || !isId(group.id) || !isCount(group.size) || !isCount(group.index) || (group.index as number) >= (group.size as number))) {
+    throw new EnvelopeDecodeError('field "workflow.group" must be { id: string, size: whole number, index: whole number below size }');
+  }
+  if (resultRoom !== undefined && !isCount(resultRoom)) throw new EnvelopeDecodeError('field "workflow.resultRoom" must be a whole number >= 0');
   return record as unknown as JobEnvelope;
 }
 
 function isIsoTime(value: unknown): boolean {
   return typeof value === 'string' && ISO_TIME.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+function isCount(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function isId(value: unknown): boolean {

@@ -2,6 +2,14 @@
  * Job status: the record a tracked job keeps, its statuses, and the store
  * contract. `dynamo-job-store.ts` implements it on DynamoDB.
  */
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * A write committed together with a job's success, in one transaction (a
+ * workflow member's node and its group's counter): both happen or neither.
+ * DynamoDB transaction items, in the document client's form.
+ */
+export type CompletionWrite = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export const JobStatus = {
   QUEUED: 'QUEUED',
@@ -44,6 +52,9 @@ export interface JobRecord {
   readonly traceId: string;
 }
 
+/** What {@link JobStore.succeed} wrote. */
+export type SuccessRecorded = 'together' | 'alone' | 'refused';
+
 export type JobLookup = JobRecord | { readonly jobId: string; readonly status: typeof NOT_FOUND };
 
 /** What a worker's claim of an attempt found. */
@@ -72,11 +83,23 @@ export interface JobStore {
    * throws JobIdInUseError when the id names a job of another task.
    */
   create(job: NewJob): Promise<boolean>;
+  /**
+   * {@link create} for many jobs, in as few write requests as the store allows
+   * (DynamoDB: one transaction per 100); per job, whether this call created it.
+   */
+  createMany(jobs: readonly NewJob[]): Promise<boolean[]>;
   /** Removes a record whose message could not be sent, so no QUEUED record outlives a job that never existed. */
   discard(jobId: string): Promise<void>;
   /** Claims attempt `attempt` for a run of at most `leaseMs`; creates the record if it is missing. */
   claim(job: NewJob, attempt: number, leaseMs: number): Promise<ClaimResult>;
-  succeed(jobId: string, attempt: number, result: unknown, ttlMs: number): Promise<void>;
+  /**
+   * Records attempt `attempt`'s success, with `also` in the same transaction.
+   * `together`: the success and `also` were recorded (now, or by this very
+   * write before, its response lost); `alone`: `also` was refused by its own
+   * conditions, and the success was recorded without it; `refused`: a later
+   * attempt owns the record, or the job had ended, and nothing was written.
+   */
+  succeed(jobId: string, attempt: number, result: unknown, ttlMs: number, also?: readonly CompletionWrite[]): Promise<SuccessRecorded>;
   /** Records a failed attempt: FAILED (for `cause`) when `final`, else QUEUED again until `nextAttemptAt`. */
   fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date, cause?: 'non-retryable' | 'attempts-exhausted'): Promise<void>;
   /** Records that a FAILED job's dead letter was sent. */

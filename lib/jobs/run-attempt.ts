@@ -7,7 +7,7 @@
 import type { Context } from 'aws-lambda';
 import type { JobEnvelope } from './envelope.js';
 import { ResultNotStorableError, TaskTimeoutError } from './errors.js';
-import type { JobStatus, JobStore, NewJob } from './job-state.js';
+import type { CompletionWrite, JobStatus, JobStore, NewJob } from './job-state.js';
 import { decideRetry } from './retry-policy.js';
 import { parseTaskInput, type AnyTask } from './task.js';
 import { once } from '../coordination/idempotency.js';
@@ -42,7 +42,8 @@ export function assertStorableResult(task: string, result: unknown): void {
 }
 
 export type AttemptOutcome =
-  | { readonly kind: 'succeeded'; readonly result: unknown }
+  /** `completed`: the request's completion writes were committed with the success. */
+  | { readonly kind: 'succeeded'; readonly result: unknown; readonly completed: boolean }
   /** The job had ended (a duplicate delivery) or was cancelled: nothing ran. */
   | {
       readonly kind: 'skipped';
@@ -70,6 +71,12 @@ export interface AttemptRequest {
   /** The job status store; used only when the envelope says the job is tracked. */
   readonly store: JobStore;
   readonly eager: boolean;
+  /**
+   * Writes to commit in one transaction with a tracked job's success (a
+   * workflow member's node and its group's counter); none for an empty list.
+   * @default none
+   */
+  readonly completion?: (result: unknown) => readonly CompletionWrite[];
   readonly lambda?: Context;
   readonly random?: () => number;
 }
@@ -142,12 +149,14 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
     if (tracked) await persistOutcome(() => store.fail(envelope.jobId, attempt, summary, true, undefined, decision.reason));
     return { kind: 'failed', error, cause: decision.reason };
   }
-  if (tracked) await persistOutcome(() => store.succeed(envelope.jobId, attempt, result, task.resultTtlMs));
-  return { kind: 'succeeded', result };
+  if (!tracked) return { kind: 'succeeded', result, completed: false };
+  const also = request.completion?.(result) ?? [];
+  const recorded = await persistOutcome(() => store.succeed(envelope.jobId, attempt, result, task.resultTtlMs, also));
+  return { kind: 'succeeded', result, completed: also.length > 0 && recorded === 'together' };
 }
 
 /** Writes an attempt's outcome, beyond the SDK's own retries; if it still fails the error goes up and SQS delivers the message again. */
-const persistOutcome = (write: () => Promise<void>) => retrying(write, { tries: OUTCOME_WRITE_TRIES });
+const persistOutcome = <T>(write: () => Promise<T>) => retrying(write, { tries: OUTCOME_WRITE_TRIES });
 
 /**
  * Runs `fn`; after `timeoutMs` aborts its signal and, once `fn` settles or

@@ -28,7 +28,7 @@ import { queueUrl, queueUrlEnvName } from '../app/resource-env.js';
 import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, MAX_SQS_DELAY_SECONDS, type JobEnvelope, type WorkflowMembership } from './envelope.js';
 import { sendToDeadLetterQueue, type DeadLetterReason } from './dead-letter.js';
 import { UnknownTaskError } from './errors.js';
-import type { JobStore } from './job-state.js';
+import type { CompletionWrite, JobStore } from './job-state.js';
 import { DynamoJobStore } from './dynamo-job-store.js';
 import { runAttempt, type AttemptOutcome } from './run-attempt.js';
 import { defineTask, type AnyTask } from './task.js';
@@ -76,8 +76,19 @@ export interface WorkerOptions {
  * failed the first time), so it must be idempotent.
  */
 export interface WorkflowHook {
-  /** `again`: the outcome was reported before (a delivery found the job already done), and what follows it must be re-driven. */
-  succeeded(membership: WorkflowMembership, result: unknown, reported: { readonly again: boolean }): Promise<void>;
+  /**
+   * Writes that record the member's completion in its workflow, committed in
+   * one transaction with the job's success (so a member costs no write of its
+   * own to report); an empty list when they cannot be (the result does not
+   * fit the member's node), and the hook is told of the success after it.
+   */
+  completionWrites?(membership: WorkflowMembership, result: unknown): readonly CompletionWrite[];
+  /**
+   * `again`: the outcome was reported before (a delivery found the job already
+   * done), and what follows it must be re-driven. `completed`: the
+   * completion writes were committed with the job's success, by this delivery.
+   */
+  succeeded(membership: WorkflowMembership, result: unknown, reported: { readonly again: boolean; readonly completed?: boolean }): Promise<void>;
   failed(membership: WorkflowMembership, error: Error): Promise<void>;
 }
 
@@ -148,12 +159,14 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
   const attempt = envelope.attempt + receiveCount - 1;
   const timeoutMs = Math.max(1, Math.min(task.timeoutMs, lambda.getRemainingTimeInMillis() - INVOCATION_MARGIN_MS));
   const started = Date.now();
-  const outcome = await runAttempt({ task, envelope, queue, attempt, timeoutMs, store: deps.store, eager: false, lambda });
+  const member = envelope.workflow;
+  const hook = deps.hook;
+  const completion = member !== undefined && hook?.completionWrites !== undefined ? (result: unknown) => hook.completionWrites?.(member, result) ?? [] : undefined;
+  const outcome = await runAttempt({ task, envelope, queue, attempt, timeoutMs, store: deps.store, eager: false, lambda, ...(completion && { completion }) });
   deps.log(outcomeEntry(envelope, queue, attempt, outcome, Date.now() - started));
 
-  const member = envelope.workflow;
   if (member !== undefined && deps.hook !== undefined) {
-    if (outcome.kind === 'succeeded') await deps.hook.succeeded(member, outcome.result, { again: false });
+    if (outcome.kind === 'succeeded') await deps.hook.succeeded(member, outcome.result, { again: false, completed: outcome.completed });
     // Reported again: the first report may have died halfway, so the engine re-drives what follows.
     if (outcome.kind === 'skipped' && outcome.status === 'SUCCEEDED') await deps.hook.succeeded(member, outcome.result, { again: true });
     if (outcome.kind === 'failed') await deps.hook.failed(member, outcome.error);

@@ -27,15 +27,16 @@ import { randomUUID } from 'node:crypto';
 import { derivedId } from '../util/derived-id.js';
 import { days, millis, type Duration } from '../app/duration.js';
 import { DYNAMODB_MAX_ITEM_BYTES, storability } from '../aws/item-size.js';
-import { jobs as defaultJobs, type JobClient } from '../jobs/enqueue.js';
-import type { WorkflowMembership } from '../jobs/envelope.js';
+import { jobs as defaultJobs, type JobClient, type TaskSend } from '../jobs/enqueue.js';
+import { PayloadTooLargeError, type WorkflowMembership } from '../jobs/envelope.js';
+import type { CompletionWrite } from '../jobs/job-state.js';
 import { JobNotCancellableError, JobNotFoundError } from '../jobs/errors.js';
 import { MAX_RESULT_BYTES } from '../jobs/run-attempt.js';
 import { TASK_DEFAULTS } from '../jobs/task.js';
 import type { WorkflowHook } from '../jobs/worker.js';
 import { mapLimit } from '../util/map-limit.js';
 import { inputFor, type Canvas, type Signature } from './canvas.js';
-import { NodeStatus, WorkflowStatus, WorkflowStore, type NodeItem, type WorkflowError, type WorkflowMeta } from './workflow-store.js';
+import { NodeStatus, shardOf, WorkflowStatus, WorkflowStore, type NodeItem, type ShardOf, type WorkflowError, type WorkflowMeta } from './workflow-store.js';
 
 export const DEADLINE_TASK = 'ferry.workflow-deadline';
 
@@ -88,6 +89,15 @@ export interface WorkflowView {
   readonly tree: NodeView;
 }
 
+export interface WorkflowStatusView {
+  readonly workflowId: string;
+  readonly status: WorkflowStatus;
+  readonly result?: unknown;
+  /** The result is a large group's: read it with `get`. */
+  readonly resultInMembers?: true;
+  readonly error?: WorkflowError;
+}
+
 export interface TaskProgress {
   readonly total: number;
   readonly succeeded: number;
@@ -131,8 +141,24 @@ export class WorkflowEngine implements WorkflowHook {
     return { workflowId };
   }
 
-  async succeeded(member: WorkflowMembership, result: unknown, reported?: { readonly again: boolean }): Promise<void> {
-    await this.finish(member.workflowId, member.nodeId, result, reported?.again ?? false);
+  completionWrites(member: WorkflowMembership, result: unknown): readonly CompletionWrite[] {
+    // A message from before memberships carried their node's room: the engine records the result itself.
+    if (member.resultRoom === undefined) return [];
+    // A result the node cannot hold is not recorded with the job: finish() fails the workflow with the reason.
+    if (!storability(result, 'result', member.resultRoom).storable) return [];
+    const counter = member.group && shardOf(member.group.id, member.group.size, member.group.index);
+    return this.store.completionWrites(member.workflowId, member.nodeId, result, counter);
+  }
+
+  async succeeded(member: WorkflowMembership, result: unknown, reported?: { readonly again: boolean; readonly completed?: boolean }): Promise<void> {
+    const again = reported?.again ?? false;
+    if (reported?.completed === true && member.group !== undefined) {
+      // Recorded and counted with the job's success: what is left is the group's (no read of the group's node, whose member list can be long).
+      if ((await this.store.meta(member.workflowId))?.status !== WorkflowStatus.RUNNING) return;
+      await this.afterMember(member.workflowId, shardOf(member.group.id, member.group.size, member.group.index), again);
+      return;
+    }
+    await this.finish(member.workflowId, member.nodeId, result, again, reported?.completed ?? false);
   }
 
   async failed(member: WorkflowMembership, error: Error): Promise<void> {
@@ -196,20 +222,42 @@ export class WorkflowEngine implements WorkflowHook {
     return counts;
   }
 
+  /**
+   * The workflow's status, with its result or error, from one read of its
+   * META item (no node is read): what to poll. A result kept in a large
+   * group's members is left out (`resultInMembers`); `get` assembles it.
+   */
+  async status(workflowId: string): Promise<WorkflowStatusView> {
+    const meta = await this.store.meta(workflowId);
+    if (meta === undefined) throw new WorkflowNotFoundError(`no workflow ${workflowId} is known`);
+    return {
+      workflowId,
+      status: meta.status,
+      ...(meta.status === WorkflowStatus.SUCCEEDED && (meta.resultInMembers === true ? { resultInMembers: true } : { result: meta.result })),
+      ...(meta.error && { error: meta.error }),
+    };
+  }
+
   async get(workflowId: string): Promise<WorkflowView> {
     const meta = await this.store.meta(workflowId);
     if (meta === undefined) throw new WorkflowNotFoundError(`no workflow ${workflowId} is known`);
     const nodes = new Map((await this.store.nodes(workflowId)).map((n) => [n.id, n]));
-    const view = (id: string): NodeView => {
+    const node = (id: string): NodeItem => {
       const n = nodes.get(id);
       if (n === undefined) throw new Error(`workflow ${workflowId} lost node ${id}`);
+      return n;
+    };
+    // A group's results stay in its members.
+    const resultOf = (n: NodeItem): unknown => (n.kind === 'group' ? n.children.map((id) => resultOf(node(id))) : n.result);
+    const view = (id: string): NodeView => {
+      const n = node(id);
       return {
         id: n.id,
         kind: n.kind,
         status: n.status,
         ...(n.task !== undefined && { task: n.task }),
-        ...(n.jobId !== undefined && { jobId: n.jobId }),
-        ...(n.status === NodeStatus.SUCCEEDED && { result: n.result }),
+        ...(n.kind === 'task' && { jobId: memberJobId(workflowId, n.id) }),
+        ...(n.status === NodeStatus.SUCCEEDED && { result: resultOf(n) }),
         ...(n.error && { error: n.error }),
         children: n.children.map(view),
       };
@@ -219,7 +267,7 @@ export class WorkflowEngine implements WorkflowHook {
     return {
       workflowId,
       status: meta.status,
-      ...(meta.status === WorkflowStatus.SUCCEEDED && { result: meta.result }),
+      ...(meta.status === WorkflowStatus.SUCCEEDED && { result: meta.resultInMembers === true ? resultOf(node(meta.root)) : meta.result }),
       ...(meta.error && { error: meta.error }),
       ...(meta.deadline !== undefined && { deadline: new Date(meta.deadline).toISOString() }),
       progress: { total: tasks.length, succeeded: count(NodeStatus.SUCCEEDED), failed: count(NodeStatus.FAILED), cancelled: count(NodeStatus.CANCELLED) },
@@ -228,61 +276,101 @@ export class WorkflowEngine implements WorkflowHook {
   }
 
   /**
-   * Starts `node` with the previous step's result, if any. Repeatable: a task
-   * node queued earlier is sent again under the same job id (its first send
-   * may never have happened); a node that ran on is left alone.
+   * Starts `node` with the previous step's result, if any: marks the chains
+   * and groups it opens RUNNING and sends every task it reaches at once (a
+   * group's members: job records many to a write, messages by
+   * SendMessageBatch). Repeatable: re-driven (`redrive`), a task still pending
+   * is sent again under the same job id (its first send may never have
+   * happened); a node that ran on is left alone.
    */
   private async activate(workflowId: string, node: NodeItem, previous: { value: unknown } | undefined, redrive: boolean, known?: Map<string, NodeItem>): Promise<void> {
+    const nodes = node.kind === 'task' || known !== undefined ? known : new Map((await this.store.nodes(workflowId)).map((n) => [n.id, n]));
+    const sends: { node: NodeItem; send: TaskSend }[] = [];
+    if (!(await this.collect(workflowId, node, previous, redrive, nodes, undefined, sends))) return;
+    try {
+      await this.client.sendTasks(sends.map((s) => s.send));
+    } catch (error) {
+      if (!(error instanceof PayloadTooLargeError)) throw error;
+      // A step's input (a chord callback's list of results, say) over SQS's limit can never be sent: the workflow fails with the reason.
+      const culprit = sends.find((s) => s.send.name === error.task)?.node ?? node;
+      await this.fail(workflowId, culprit, { name: error.name, message: error.message });
+    }
+  }
+
+  /** Walks what `node` starts, into `sends`; false when an input could not be made (the workflow has failed). */
+  private async collect(
+    workflowId: string,
+    node: NodeItem,
+    previous: { value: unknown } | undefined,
+    redrive: boolean,
+    known: Map<string, NodeItem> | undefined,
+    group: { readonly id: string; readonly size: number; readonly index: number } | undefined,
+    sends: { node: NodeItem; send: TaskSend }[],
+  ): Promise<boolean> {
     const child = async (id: string) => known?.get(id) ?? this.store.node(workflowId, id);
     switch (node.kind) {
       case 'task': {
+        // Ran on (finished, failed or cancelled): nothing to send.
+        if (node.status !== NodeStatus.PENDING && node.status !== NodeStatus.QUEUED) return true;
         let input: unknown;
         try {
           input = inputFor(node as unknown as Signature, previous);
         } catch (error) {
           await this.fail(workflowId, node, { name: (error as Error).name, message: (error as Error).message });
-          return;
+          return false;
         }
-        const jobId = memberJobId(workflowId, node.id);
-        if (!(await this.store.markQueued(workflowId, node.id, jobId, redrive))) return;
-        await this.client.sendTask(node.task ?? '', input, { queue: node.queue ?? TASK_DEFAULTS.queue, jobId, trackStatus: true, workflow: { workflowId, nodeId: node.id } });
-        return;
+        const { result: _none, ...rest } = node;
+        const others = storability(rest, 'node', Number.POSITIVE_INFINITY);
+        const resultRoom = Math.max(0, Math.min(MAX_RESULT_BYTES, DYNAMODB_MAX_ITEM_BYTES - (others.storable ? others.bytes : 0) - 1024));
+        const workflow: WorkflowMembership = { workflowId, nodeId: node.id, resultRoom, ...(group && { group }) };
+        sends.push({ node, send: { name: node.task ?? '', input, options: { queue: node.queue ?? TASK_DEFAULTS.queue, jobId: memberJobId(workflowId, node.id), trackStatus: true, workflow } } });
+        return true;
       }
       case 'chain':
-        if (!(await this.store.markRunning(workflowId, node.id))) return;
-        await this.activate(workflowId, await child(node.children[0] ?? ''), previous, redrive, known);
-        return;
-      case 'group':
-        if (!(await this.store.markRunning(workflowId, node.id))) return;
-        await mapLimit(node.children, 10, async (id) => this.activate(workflowId, await child(id), previous, redrive, known));
-        return;
+        if (!(await this.store.markRunning(workflowId, node.id, redrive))) return true;
+        return this.collect(workflowId, await child(node.children[0] ?? ''), previous, redrive, known, undefined, sends);
+      case 'group': {
+        if (!(await this.store.markRunning(workflowId, node.id, redrive))) return true;
+        const size = node.children.length;
+        for (const [index, id] of node.children.entries()) {
+          if (!(await this.collect(workflowId, await child(id), previous, redrive, known, { id: node.id, size, index }, sends))) return false;
+        }
+        return true;
+      }
     }
   }
 
   /**
    * Records `nodeId`'s result and moves the tree on. A first report moves on
-   * only past the writes it made itself (of two members completing a group at
-   * once, one finishes the group and starts what follows). A report made again
-   * (`redrive`: a redelivery of a finished member's message, whose first report
-   * may have died halfway) makes every move after the node's own record again:
-   * the next step, the group's completion, the parent's.
+   * only past the writes it made itself (`completed`: a task member's node and
+   * shard were recorded with its job's success; of two members completing a
+   * group at once, one finishes the group and starts what follows). A report
+   * made again (`redrive`: a redelivery of a finished member's message, whose
+   * first report may have died halfway) makes every move after the node's
+   * own record again: the next step, the group's completion, the parent's.
    */
-  private async finish(workflowId: string, nodeId: string, result: unknown, redrive: boolean): Promise<void> {
+  private async finish(workflowId: string, nodeId: string, result: unknown, redrive: boolean, completed = false): Promise<void> {
     const meta = await this.store.meta(workflowId);
     if (meta?.status !== WorkflowStatus.RUNNING) return; // ended: late results are ignored
     const node = await this.store.node(workflowId, nodeId);
     const parent = node.parent === undefined ? undefined : await this.store.node(workflowId, node.parent);
-    // The result shares the node's item with its other attributes (its signature's input, say).
-    const { result: _old, ...rest } = node;
-    const others = storability(rest, 'node', Number.POSITIVE_INFINITY);
-    const verdict = storability(result, 'result', Math.min(MAX_RESULT_BYTES, DYNAMODB_MAX_ITEM_BYTES - (others.storable ? others.bytes : 0) - 1024));
-    if (!verdict.storable) {
-      await this.fail(workflowId, node, { name: 'ResultNotStorableError', message: `node ${nodeId}'s result cannot be stored: ${verdict.reason}` });
-      return;
+    const counter = parent?.kind === 'group' ? shardOf(parent.id, parent.children.length, node.index) : undefined;
+    if (!completed) {
+      // A group's results stay in its members; any other node keeps its result beside its other attributes (its signature's input, say).
+      const keepResult = node.kind !== 'group';
+      if (keepResult) {
+        const { result: _old, ...rest } = node;
+        const others = storability(rest, 'node', Number.POSITIVE_INFINITY);
+        const verdict = storability(result, 'result', Math.min(MAX_RESULT_BYTES, DYNAMODB_MAX_ITEM_BYTES - (others.storable ? others.bytes : 0) - 1024));
+        if (!verdict.storable) {
+          await this.fail(workflowId, node, { name: 'ResultNotStorableError', message: `node ${nodeId}'s result cannot be stored: ${verdict.reason}` });
+          return;
+        }
+      }
+      // Refused when the node finished before (its shard counted it then): by another caller, unless re-driving.
+      const finished = await this.store.finishNode(workflowId, nodeId, result, counter, keepResult);
+      if (!finished && !redrive) return;
     }
-    // Refused when the node finished before (its group counted it then): by another caller, unless re-driving.
-    const finished = await this.store.finishNode(workflowId, nodeId, result, parent?.kind === 'group' ? parent.id : undefined);
-    if (!finished && !redrive) return;
     if (parent === undefined) {
       // Finishing past the deadline is failing it, however late the deadline check runs (a backlog can delay it).
       if (meta.deadline !== undefined && this.store.now() > meta.deadline) {
@@ -290,7 +378,9 @@ export class WorkflowEngine implements WorkflowHook {
         await this.settleFailure(workflowId, (error) => error.name === WorkflowDeadlineError.name);
         return;
       }
-      await this.store.endWorkflow(workflowId, WorkflowStatus.SUCCEEDED, { result });
+      // A result META cannot hold (a large group's) stays in the members: get() reads it from them.
+      const fits = storability(result, 'result', MAX_RESULT_BYTES).storable;
+      await this.store.endWorkflow(workflowId, WorkflowStatus.SUCCEEDED, fits ? { result } : { resultInMembers: true });
       return;
     }
     if (parent.kind === 'chain') {
@@ -299,11 +389,20 @@ export class WorkflowEngine implements WorkflowHook {
       else await this.activate(workflowId, await this.store.node(workflowId, next), { value: result }, redrive);
       return;
     }
-    const group = await this.store.node(workflowId, parent.id);
-    if ((group.done ?? 0) < group.children.length) return;
+    if (counter !== undefined) await this.afterMember(workflowId, counter, redrive);
+  }
+
+  /**
+   * After a group member was counted: when its shard is complete, closes the
+   * shard (every member that sees it complete does, once); when that closed
+   * the group's last shard, finishes the group with its members' results.
+   */
+  private async afterMember(workflowId: string, counter: ShardOf, redrive: boolean): Promise<void> {
+    if ((await this.store.shardCount(workflowId, counter)) < counter.members) return;
+    if ((await this.store.closeShard(workflowId, counter)) < counter.shards) return;
     // Complete: finished now, or before by a call whose follow-up (the chord's callback, say) may not have happened.
-    const results = group.status === NodeStatus.SUCCEEDED ? group.result : await this.store.results(workflowId, group.children);
-    await this.finish(workflowId, group.id, results, redrive);
+    const group = await this.store.node(workflowId, counter.group);
+    await this.finish(workflowId, group.id, await this.store.results(workflowId, group.children), redrive);
   }
 
   /** Fails `node` and its workflow (the first failure wins), then makes the failure's follow-ups happen. */
@@ -349,9 +448,9 @@ export class WorkflowEngine implements WorkflowHook {
       10,
       async (n) => {
         if (n.status !== NodeStatus.CANCELLED && !(await this.store.cancelNode(workflowId, n.id))) return;
-        if (n.jobId === undefined) return;
         try {
-          await this.client.cancel(n.jobId);
+          // Its job, if it was sent: the id derives from the node's.
+          await this.client.cancel(memberJobId(workflowId, n.id));
         } catch (error) {
           // Running or finished (left to end; its outcome is ignored), or never recorded: nothing to cancel.
           if (!(error instanceof JobNotCancellableError) && !(error instanceof JobNotFoundError)) throw error;

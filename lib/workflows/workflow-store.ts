@@ -1,15 +1,26 @@
 /**
- * Workflow state in DynamoDB: one META item per workflow and one item per
- * node of its tree (task, chain or group), all under `WF#<id>`. Every state
- * change is a conditional write, and a group member's completion and its
- * group's counter move together in one transaction, so a duplicate delivery
- * or a retried member never counts twice.
+ * Workflow state in DynamoDB: one META item per workflow, one item per node
+ * of its tree (task, chain or group) and a group's counter shards, all under
+ * `WF#<id>`. Every state change is a conditional write, and a group member's
+ * completion and its shard's count move together in one transaction (for a
+ * task member, the same transaction that records its job's success), so a
+ * duplicate delivery or a retried member never counts twice.
+ *
+ * Counting a large group: member `i` of `n` counts into shard `i % shards`
+ * (`shards = ceil(n / SHARD_MEMBERS)`), so members finishing at once touch
+ * different items and conflicts per member stay bounded however large the
+ * group. The member that completes a shard adds the shard's number to the
+ * group node's `closedShards` set (an idempotent write, one per shard); the
+ * write that closes the last shard finds the set complete, and the group
+ * finishes. A group's results stay in its members' items: none is copied
+ * into one item, so no 400 KB item bounds a group.
  */
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { applied, transactWrite } from '../aws/conditional-write.js';
+import type { CompletionWrite } from '../jobs/job-state.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { sleep } from '../util/sleep.js';
 
@@ -34,6 +45,8 @@ export interface WorkflowMeta {
   readonly deadline?: number;
   readonly finishedAt?: number;
   readonly result?: unknown;
+  /** The result is too large for this item: it is read from the root group's members. */
+  readonly resultInMembers?: boolean;
   readonly error?: WorkflowError;
   /** Task nodes in the tree: the denominator of progress. */
   readonly taskNodes: number;
@@ -56,13 +69,34 @@ export interface NodeItem {
   readonly jobId?: string;
   readonly result?: unknown;
   readonly error?: { readonly name: string; readonly message: string };
-  /** Groups: members that have succeeded. */
-  readonly done?: number;
+}
+
+/** Members per counter shard of a group (see the file comment). */
+export const SHARD_MEMBERS = 8;
+
+/** Where a group's member `index` (of `size`) counts its completion. */
+export interface ShardOf {
+  readonly group: string;
+  readonly shard: number;
+  /** Members that count into this shard. */
+  readonly members: number;
+  /** Shards of the group. */
+  readonly shards: number;
+}
+
+export function shardOf(group: string, size: number, index: number): ShardOf {
+  const shards = Math.ceil(size / SHARD_MEMBERS);
+  const shard = index % shards;
+  return { group, shard, shards, members: Math.floor((size - 1 - shard) / shards) + 1 };
 }
 
 const META = 'META';
 const pkOf = (workflowId: string) => `WF#${workflowId}`;
 const skOf = (nodeId: string) => `NODE#${nodeId}`;
+const shardSkOf = (groupId: string, shard: number) => `COUNT#${groupId}#${shard}`;
+
+/** How long a counter shard is kept (a few bytes each): longer than a workflow's records by default (7 days), unless given a longer `ttl`. */
+const SHARD_TTL_SECONDS = 90 * 24 * 3600;
 
 export class WorkflowStore {
   private readonly state: StateTable;
@@ -178,97 +212,119 @@ export class WorkflowStore {
   }
 
   /**
-   * PENDING → QUEUED with the job that runs the node (its id is the node's
-   * own, so every activation names the same job). True also when the node is
-   * QUEUED with that job already: an activation repeated by a redelivery, whose
-   * send may never have happened, sends it again. False once the node ran on.
+   * PENDING → RUNNING for a chain or group being started. A first start
+   * admits only PENDING, so of two callers starting the same step at once one
+   * sends its members; a re-drive (`redrive`) admits RUNNING too and goes on
+   * to the members still pending, whose sends may never have happened.
    */
-  async markQueued(workflowId: string, nodeId: string, jobId: string, redrive: boolean): Promise<boolean> {
-    // The node keeps its signature's input (a repeated activation resolves it again); the job carries the resolved one.
-    return this.update(workflowId, skOf(nodeId), 'SET #status = :queued, jobId = :jobId', {
-      // Admits a node not yet activated and, when re-driving (a report repeated
-      // by a redelivery), one queued for this same job, whose send may never
-      // have happened. A first activation admits only PENDING, so of two
-      // callers activating the same step at once (two members completing a
-      // group together) one sends. Rejects a node that ran on, failed or was
-      // cancelled: its job is not sent again.
-      condition: redrive ? '#status = :pending OR (#status = :queued AND jobId = :jobId)' : '#status = :pending',
-      by: 'queuedBy',
-      values: { ':queued': NodeStatus.QUEUED, ':pending': NodeStatus.PENDING, ':jobId': jobId },
-    });
-  }
-
-  /** PENDING → RUNNING for a chain or group being started; true also when it runs already (a repeated start goes on to its children). */
-  async markRunning(workflowId: string, nodeId: string): Promise<boolean> {
+  async markRunning(workflowId: string, nodeId: string, redrive: boolean): Promise<boolean> {
     return this.update(workflowId, skOf(nodeId), 'SET #status = :running', {
-      // Admits a node not yet started and one running (a repeat, or this write
-      // retried by the SDK); rejects one that ended.
-      condition: '#status IN (:pending, :running)',
+      // Admits a node not yet started, and when re-driving one running; rejects one that ended.
+      condition: redrive ? '#status IN (:pending, :running)' : '#status = :pending',
+      by: 'startedBy',
       values: { ':running': NodeStatus.RUNNING, ':pending': NodeStatus.PENDING },
     });
   }
 
   /**
-   * Records a node's result. When its parent is a group, the group's counter
-   * moves in the same transaction. False when the node had already finished:
-   * a duplicate completion, which must not count again.
+   * Records a node's result (a group's stays in its members: `keepResult`
+   * false). When its parent is a group, the node's shard counts it in the same
+   * transaction. False when the node had already finished: a duplicate
+   * completion, which must not count again.
    */
-  async finishNode(workflowId: string, nodeId: string, result: unknown, groupParent: string | undefined): Promise<boolean> {
+  async finishNode(workflowId: string, nodeId: string, result: unknown, counter: ShardOf | undefined, keepResult = true): Promise<boolean> {
     // Names this write, so that its own retry (its response lost) is told from another caller's.
     const finishedBy = randomUUID();
-    const finish = {
-      TableName: this.state.name,
-      Key: { pk: pkOf(workflowId), sk: skOf(nodeId) },
-      UpdateExpression: 'SET #status = :succeeded, #result = :result, finishedBy = :finishedBy',
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-      // Admits a node still active (pending, queued or running); rejects one that
-      // already succeeded (a duplicate delivery or a retried member), failed or
-      // was cancelled.
-      ConditionExpression: '#status IN (:pending, :queued, :running)',
-      ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
-      ExpressionAttributeValues: {
-        ':succeeded': NodeStatus.SUCCEEDED,
-        ':result': result ?? null,
-        ':pending': NodeStatus.PENDING,
-        ':queued': NodeStatus.QUEUED,
-        ':running': NodeStatus.RUNNING,
-        ':finishedBy': finishedBy,
-      },
-    };
-    if (groupParent === undefined) {
+    const [finish, count] = this.completion(workflowId, nodeId, keepResult ? { value: result } : undefined, counter, finishedBy);
+    const update = { ...finish?.Update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } as NonNullable<CompletionWrite['Update']>;
+    if (count === undefined) {
       try {
-        await this.state.db.send(new UpdateCommand(finish));
+        await this.state.db.send(new UpdateCommand(update));
         return true;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         return error.Item !== undefined && unmarshall(error.Item).finishedBy === finishedBy;
       }
     }
-    const count = new TransactWriteCommand({
-      TransactItems: [
-        { Update: finish },
-        {
-          Update: {
-            TableName: this.state.name,
-            Key: { pk: pkOf(workflowId), sk: skOf(groupParent) },
-            UpdateExpression: 'ADD done :one',
-            // Admits a running group; a finished or cancelled group counts nothing more.
-            ConditionExpression: '#status = :running',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':one': 1, ':running': NodeStatus.RUNNING },
-          },
-        },
-      ],
-    });
-    // Members of one group finishing at once collide on the group's item:
-    // DynamoDB cancels all but one transaction with TransactionConflict, which
-    // transactWrite sends again. A refusal means the member was counted already
-    // (node and counter move together): by another caller, or by this very
-    // transaction, retried by the SDK after its response was lost (told apart
-    // by `finishedBy`).
-    const refusal = await transactWrite(this.state.db, count);
+    // A refusal means the node was counted already (node and shard move
+    // together): by another caller, or by this very transaction, retried by
+    // the SDK after its response was lost (told apart by `finishedBy`).
+    const refusal = await transactWrite(this.state.db, new TransactWriteCommand({ TransactItems: [{ Update: update }, count] }));
     const old = refusal?.CancellationReasons?.[0]?.Item;
     return refusal === undefined || (old !== undefined && unmarshall(old).finishedBy === finishedBy);
+  }
+
+  /**
+   * The writes that record a task member's success, for its job's success
+   * transaction: its node SUCCEEDED with the result, and its shard's count.
+   */
+  completionWrites(workflowId: string, nodeId: string, result: unknown, counter: ShardOf | undefined): CompletionWrite[] {
+    return this.completion(workflowId, nodeId, { value: result }, counter, randomUUID());
+  }
+
+  private completion(workflowId: string, nodeId: string, result: { value: unknown } | undefined, counter: ShardOf | undefined, finishedBy: string): CompletionWrite[] {
+    const finish: CompletionWrite = {
+      Update: {
+        TableName: this.state.name,
+        Key: { pk: pkOf(workflowId), sk: skOf(nodeId) },
+        UpdateExpression: result === undefined ? 'SET #status = :succeeded, finishedBy = :finishedBy' : 'SET #status = :succeeded, #result = :result, finishedBy = :finishedBy',
+        // Admits a node still active (pending, queued or running); rejects one
+        // that already succeeded (a duplicate delivery or a retried member),
+        // failed or was cancelled.
+        ConditionExpression: '#status IN (:pending, :queued, :running)',
+        ExpressionAttributeNames: { '#status': 'status', ...(result !== undefined && { '#result': 'result' }) },
+        ExpressionAttributeValues: {
+          ':succeeded': NodeStatus.SUCCEEDED,
+          ...(result !== undefined && { ':result': result.value ?? null }),
+          ':pending': NodeStatus.PENDING,
+          ':queued': NodeStatus.QUEUED,
+          ':running': NodeStatus.RUNNING,
+          ':finishedBy': finishedBy,
+        },
+      },
+    };
+    if (counter === undefined) return [finish];
+    return [
+      finish,
+      {
+        Update: {
+          TableName: this.state.name,
+          Key: { pk: pkOf(workflowId), sk: shardSkOf(counter.group, counter.shard) },
+          // No condition: the node's own condition, in the same transaction, makes the count once per member.
+          UpdateExpression: 'ADD done :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+          ExpressionAttributeValues: { ':one': 1, ':expiresAt': Math.ceil(this.now() / 1000) + SHARD_TTL_SECONDS },
+        },
+      },
+    ];
+  }
+
+  /** Members counted in a shard so far (a consistent read). */
+  async shardCount(workflowId: string, counter: ShardOf): Promise<number> {
+    const { Item } = await this.state.db.send(
+      new GetCommand({ TableName: this.state.name, Key: { pk: pkOf(workflowId), sk: shardSkOf(counter.group, counter.shard) }, ConsistentRead: true }),
+    );
+    return typeof Item?.done === 'number' ? Item.done : 0;
+  }
+
+  /**
+   * Adds a complete shard to its group's `closedShards` and returns how many
+   * shards are closed. Idempotent (a set's ADD): a repeat, or two members
+   * that both saw the shard complete, close it once.
+   */
+  async closeShard(workflowId: string, counter: ShardOf): Promise<number> {
+    const { Attributes } = await this.state.db.send(
+      new UpdateCommand({
+        TableName: this.state.name,
+        Key: { pk: pkOf(workflowId), sk: skOf(counter.group) },
+        UpdateExpression: 'ADD closedShards :shard',
+        // Admits the group's node only (never creates an item).
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':shard': new Set([String(counter.shard)]) },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const closed = Attributes?.closedShards as Set<string> | undefined;
+    return closed?.size ?? 0;
   }
 
   /** Marks an active node FAILED with its error; false if it had already ended. */
@@ -293,14 +349,22 @@ export class WorkflowStore {
   }
 
   /** RUNNING → `status`, with the result or error. False if the workflow had already ended: the first ending wins. */
-  async endWorkflow(workflowId: string, status: Exclude<WorkflowStatus, 'RUNNING'>, outcome: { result?: unknown; error?: WorkflowError }): Promise<boolean> {
-    return this.update(workflowId, META, 'SET #status = :status, finishedAt = :now, #result = :result, #error = :error', {
+  async endWorkflow(workflowId: string, status: Exclude<WorkflowStatus, 'RUNNING'>, outcome: { result?: unknown; resultInMembers?: boolean; error?: WorkflowError }): Promise<boolean> {
+    const expression = `SET #status = :status, finishedAt = :now, #result = :result, #error = :error${outcome.resultInMembers === true ? ', resultInMembers = :true' : ''}`;
+    return this.update(workflowId, META, expression, {
       // Admits a running workflow; rejects one that already succeeded, failed,
       // was cancelled or timed out, so only one ending is recorded (and only
       // the caller that recorded it runs the error callback).
       condition: '#status = :running',
       names: { '#result': 'result', '#error': 'error' },
-      values: { ':status': status, ':running': WorkflowStatus.RUNNING, ':now': this.now(), ':result': outcome.result ?? null, ':error': outcome.error ?? null },
+      values: {
+        ':status': status,
+        ':running': WorkflowStatus.RUNNING,
+        ':now': this.now(),
+        ':result': outcome.result ?? null,
+        ':error': outcome.error ?? null,
+        ...(outcome.resultInMembers === true && { ':true': true }),
+      },
     });
   }
 

@@ -67,22 +67,26 @@ describe('a state transition is re-driven until its effect is known done', () =>
   it("sends a chain's next step again on the redelivery when its send failed on every SDK retry", async () => {
     const marker = randomUUID();
     // The worker's send of step 2 (its input names the marker) is throttled on all three SDK attempts.
-    injector().addScript([{ command: 'SendMessage', functionId: 'worker', inputContains: marker, times: 3, fault: 'throttle' }]);
+    injector().addScript([{ command: 'SendMessageBatch', functionId: 'worker', inputContains: marker, times: 3, fault: 'throttle' }]);
+    const throttled = injector().injected().throttle;
     const { workflowId } = await workflows.start(chain(s(add, [1, 1]), si(counted, { key: marker })));
     expect(await ended(workflowId)).toMatchObject({ status: 'SUCCEEDED', result: { key: marker } });
     expect(effects().get(marker)).toBe(1);
+    expect(injector().injected().throttle - throttled).toBe(3);
   });
 
   it('sends a re-driven step with the input it was first given, not the previous result put first twice', async () => {
     // Step 2 (the only rel.add the worker sends) gets [2, 2]; its re-send after the redelivery must too.
-    injector().addScript([{ command: 'SendMessage', functionId: 'worker', inputContains: add.name, times: 3, fault: 'throttle' }]);
+    injector().addScript([{ command: 'SendMessageBatch', functionId: 'worker', inputContains: add.name, times: 3, fault: 'throttle' }]);
+    const throttled = injector().injected().throttle;
     const { workflowId } = await workflows.start(chain(s(add, [1, 1]), s(add, [2])));
     expect(await ended(workflowId)).toMatchObject({ status: 'SUCCEEDED', result: 4 });
+    expect(injector().injected().throttle - throttled).toBe(3);
   });
 
   it("sends a chord's callback again when its send failed after the group was marked done", async () => {
     const marker = randomUUID();
-    injector().addScript([{ command: 'SendMessage', functionId: 'worker', inputContains: xsum.name, times: 3, fault: 'fail' }]);
+    injector().addScript([{ command: 'SendMessageBatch', functionId: 'worker', inputContains: xsum.name, times: 3, fault: 'fail' }]);
     const failedBefore = injector().injected().fail;
     const { workflowId } = await workflows.start(chord([s(add, [1, 2]), s(add, [3, 4]), s(add, [marker.length, 0])], s(xsum)));
     expect(await ended(workflowId)).toMatchObject({ status: 'SUCCEEDED', result: 10 + marker.length });
@@ -97,13 +101,24 @@ describe('a state transition is re-driven until its effect is known done', () =>
     await eventually('the error callback to run', async () => (effects().get(marker) === 1 ? true : undefined));
   });
 
-  it('starts the next step when the write that marks it queued was applied and its response lost', async () => {
+  it("starts the next step when a step's success, recorded with its node in one transaction, was applied and its response lost", async () => {
+    const first = randomUUID();
+    const second = randomUUID();
+    // The transaction recording step 1's success (its result names the marker) is applied; the SDK's retry of it is refused by that very write.
+    injector().addScript([{ command: 'TransactWriteItems', functionId: 'worker', inputContains: first, times: 1, fault: 'lose-response' }]);
+    const lost = injector().injected()['lose-response'];
+    const { workflowId } = await workflows.start(chain(si(counted, { key: first }), si(counted, { key: second })));
+    expect(await ended(workflowId)).toMatchObject({ status: 'SUCCEEDED', result: { key: second } });
+    expect(injector().injected()['lose-response'] - lost).toBe(1);
+    expect([effects().get(first), effects().get(second)]).toEqual([1, 1]);
+  });
+
+  it("closes a chord's group when the last member's success transaction was applied and its response lost", async () => {
     const marker = randomUUID();
-    // The mark of step 2 (its input names the marker) is applied; the SDK's retry of it is then refused by that very write.
-    injector().addScript([{ command: 'UpdateItem', functionId: 'worker', inputContains: marker, times: 1, fault: 'lose-response' }]);
-    const { workflowId } = await workflows.start(chain(s(add, [2, 2]), si(counted, { key: marker })));
+    injector().addScript([{ command: 'TransactWriteItems', functionId: 'worker', inputContains: marker, times: 1, fault: 'lose-response' }]);
+    const { workflowId } = await workflows.start(chord([si(counted, { key: marker }), s(add, [1, 2])], si(counted, { key: `${marker}-callback` })));
     expect(await ended(workflowId)).toMatchObject({ status: 'SUCCEEDED' });
-    expect(effects().get(marker)).toBe(1);
+    expect(effects().get(`${marker}-callback`)).toBe(1);
   });
 });
 

@@ -140,12 +140,25 @@ describe('exactness', () => {
     expect((await workflows.get(workflowId)).tree.children[1]).toMatchObject({ status: 'CANCELLED' });
   });
 
-  it('fails with an error naming the limit when a group\'s results exceed what one item can hold', async () => {
-    // Each member's result fits; the group's list of them does not.
+  it("keeps a group's results in its members: a group whose results exceed one item succeeds, its result read from them", async () => {
+    // Each member's result fits its node; the list of them would not fit one item.
     const { workflowId } = await workflows.start(group(s(big, [200_000]), s(big, [200_000])));
     const view = await ended(workflowId);
-    expect(view).toMatchObject({ status: 'FAILED', error: { name: 'ResultNotStorableError', nodeId: 'r' } });
-    expect(view.error?.message).toMatch(/node r's result cannot be stored: it takes [\d,]+ bytes as a DynamoDB attribute; at most [\d,]+ bytes fit in its item/);
+    expect(view.status).toBe('SUCCEEDED');
+    expect((view.result as string[]).map((r) => r.length)).toEqual([200_000, 200_000]);
+  });
+
+  it("fails with an error naming SQS's limit when a chord callback's input (its group's results) is over 1 MiB", async () => {
+    const { workflowId } = await workflows.start(chord([s(big, [380_000]), s(big, [380_000]), s(big, [380_000])], s(xsum)));
+    const view = await ended(workflowId);
+    expect(view).toMatchObject({ status: 'FAILED', error: { name: 'PayloadTooLargeError', nodeId: 'r.1', task: xsum.name } });
+    expect(view.error?.message).toMatch(/1,048,576|1048576/);
+  });
+
+  it('counts a 250-member chord exactly across its counter shards, and runs the callback once', async () => {
+    const { workflowId } = await workflows.start(chord(range(250).map((i) => s(add, [i, 1])), s(xsum)));
+    const view = await ended(workflowId, 60_000);
+    expect(view).toMatchObject({ status: 'SUCCEEDED', result: (250 * 249) / 2 + 250, progress: { total: 251, succeeded: 251 } });
   });
 
   it('reports progress as members finish', async () => {
