@@ -8,11 +8,14 @@
  * wrote, the transactions cancelled by conflicts, and times the chord;
  * checks the result exactly (the sum of 2i for i < N) and that each task ran
  * exactly as often as it should. Baseline, in the same run: the same N tracked
- * jobs enqueued with `enqueueMany`, with no workflow around them.
+ * jobs enqueued with `enqueueMany`, with no workflow around them; and, at 100
+ * and 1,000 members (`BENCH_ONE_COUNTER`), the same chord counting on one
+ * item per group, as before counter shards.
  */
 import { createJobClient } from '../lib/jobs/enqueue.js';
 import { startLocalRuntime, type LocalRuntime } from '../lib/local/runtime.js';
 import { chord, s } from '../lib/workflows/canvas.js';
+import { WorkflowEngine } from '../lib/workflows/workflow-engine.js';
 import { CallCounter } from './call-counter.js';
 import { drained } from './queue-drain.js';
 import { Figures, percentile } from './figures.js';
@@ -33,6 +36,7 @@ interface Cost {
   items: number;
   sqs: number;
   conflicts: number;
+  overlaps: number;
   ddbCalls: number;
 }
 
@@ -51,13 +55,19 @@ async function measure(runtime: LocalRuntime, work: () => Promise<void>): Promis
     items: calls.dynamoItemsWritten(),
     sqs: calls.sqsCalls() + (await mappingCalls(runtime)) - mappingBefore,
     conflicts: calls.transactionConflicts(),
+    overlaps: calls.transactionOverlaps(),
     ddbCalls: calls.dynamoCalls(),
   };
 }
 
-async function chordRun(members: number): Promise<void> {
+/** Starts chords on one counter item per group, as before shards: the contention baseline. */
+const oneCounter = new WorkflowEngine(undefined, undefined, { membersPerShard: Number.POSITIVE_INFINITY });
+/** Sizes the one-counter baseline runs at (it adds a run per size). */
+const ONE_COUNTER_SIZES = (process.env.BENCH_ONE_COUNTER ?? '100,1000').split(',').map(Number);
+
+async function chordRun(members: number, starter: WorkflowEngine = workflows): Promise<void> {
   const before = { ...executions };
-  const { workflowId } = await workflows.start(chord(Array.from({ length: members }, (_, i) => s(add, [i, i])), s(xsum)));
+  const { workflowId } = await starter.start(chord(Array.from({ length: members }, (_, i) => s(add, [i, i])), s(xsum)));
   for (;;) {
     const view = await workflows.status(workflowId);
     if (view.status !== 'RUNNING') {
@@ -90,11 +100,21 @@ async function main(): Promise<void> {
       figures.report('ddb_writes_per_member', per((c) => c.writes), 'writes', { ...labels, counts });
       figures.report('ddb_items_written_per_member', per((c) => c.items), 'items', labels);
       figures.report('sqs_calls_per_member', per((c) => c.sqs), 'calls', labels);
-      figures.report('transaction_conflicts_per_member', per((c) => c.conflicts), 'conflicts', labels);
+      figures.report('transaction_conflicts_per_member', per((c) => c.conflicts), 'conflicts', { ...labels, counts: 'cancelled by DynamoDB Local, which runs transactions one at a time: none' });
+      figures.report('transaction_overlaps_per_member', per((c) => c.overlaps), 'transactions', { ...labels, counts: 'sent while another transaction on one of their items was in flight: what AWS may cancel' });
       figures.report('wall_ms', wall, 'ms', { ...labels, stat: 'median' });
       figures.report('wall_ms_per_member', wall / size, 'ms', { ...labels, stat: 'median' });
       figures.report('ddb_requests_per_s', (per((c) => c.ddbCalls) * members * runs) / (costs.reduce((n, c) => n + c.ms, 0) / 1000), 'req/s', { ...labels, reached: 'DynamoDB Local, reads and writes' });
       figures.report('sqs_requests_per_s', (per((c) => c.sqs) * members * runs) / (costs.reduce((n, c) => n + c.ms, 0) / 1000), 'req/s', { ...labels, reached: 'fauxqs' });
+
+      if (ONE_COUNTER_SIZES.includes(size)) {
+        // Contention baseline: the same chord counting on one item, as before shards.
+        const one = await measure(runtime, () => chordRun(size, oneCounter));
+        const base = { members: size, baseline: 'the same chord on one counter item (membersPerShard: Infinity)' };
+        figures.report('ddb_writes_per_member', one.writes / members, 'writes', base);
+        figures.report('transaction_overlaps_per_member', one.overlaps / members, 'transactions', base);
+        figures.report('wall_ms', one.ms, 'ms', base);
+      }
 
       // Baseline: the same tracked jobs, enqueued in batches, with no workflow around them.
       const jobs = createJobClient();

@@ -61,10 +61,11 @@ export interface WorkflowMembership {
   readonly workflowId: string;
   readonly nodeId: string;
   /**
-   * For a member of a group: the group, how many members it has, and this
-   * member's place in it (which counter shard its completion adds to).
+   * For a member of a group: the group, how many members it has, this
+   * member's place in it and the group's number of counter shards (which
+   * shard its completion adds to).
    */
-  readonly group?: { readonly id: string; readonly size: number; readonly index: number };
+  readonly group?: { readonly id: string; readonly size: number; readonly index: number; readonly shards: number };
   /** The most bytes of result the member's node can hold beside its other attributes. */
   readonly resultRoom?: number;
 }
@@ -179,9 +180,20 @@ export function decodeEnvelope(body: string): JobEnvelope {
   if (workflow !== undefined && (!isId(workflow.workflowId) || !isId(workflow.nodeId))) {
     throw new EnvelopeDecodeError(`field "workflow" must hold ids of 1 to ${MAX_ID_BYTES} bytes`);
   }
-  const { group, resultRoom } = (workflow ?? {}) as { group?: { id?: unknown; size?: unknown; index?: unknown }; resultRoom?: unknown };
-  if (group !== undefined && (typeof group !== 'object' || group === null || !isId(group.id) || !isCount(group.size) || !isCount(group.index) || (group.index as number) >= (group.size as number))) {
-    throw new EnvelopeDecodeError('field "workflow.group" must be { id: string, size: whole number, index: whole number below size }');
+  const { group, resultRoom } = (workflow ?? {}) as { group?: { id?: unknown; size?: unknown; index?: unknown; shards?: unknown }; resultRoom?: unknown };
+  if (
+    group !== undefined &&
+    (typeof group !== 'object' ||
+      group === null ||
+      !isId(group.id) ||
+      !isCount(group.size) ||
+      !isCount(group.index) ||
+      !isCount(group.shards) ||
+      (group.index as number) >= (group.size as number) ||
+      (group.shards as number) < 1 ||
+      (group.shards as number) > (group.size as number))
+  ) {
+    throw new EnvelopeDecodeError('field "workflow.group" must be { id: string, size: whole number, index: whole number below size, shards: 1 to size }');
   }
   if (resultRoom !== undefined && !isCount(resultRoom)) throw new EnvelopeDecodeError('field "workflow.resultRoom" must be a whole number >= 0');
   return record as unknown as JobEnvelope;

@@ -36,7 +36,7 @@ import { TASK_DEFAULTS } from '../jobs/task.js';
 import type { WorkflowHook } from '../jobs/worker.js';
 import { mapLimit } from '../util/map-limit.js';
 import { inputFor, type Canvas, type Signature } from './canvas.js';
-import { NodeStatus, shardOf, WorkflowStatus, WorkflowStore, type NodeItem, type ShardOf, type WorkflowError, type WorkflowMeta } from './workflow-store.js';
+import { MEMBERS_PER_SHARD, NodeStatus, shardOf, WorkflowStatus, WorkflowStore, type NodeItem, type ShardOf, type WorkflowError, type WorkflowMeta } from './workflow-store.js';
 
 export const DEADLINE_TASK = 'ferry.workflow-deadline';
 
@@ -105,16 +105,34 @@ export interface TaskProgress {
   readonly cancelled: number;
 }
 
+export interface EngineOptions {
+  /**
+   * Members per counter shard of a group: a group of n members counts its
+   * completions on ceil(n / membersPerShard) items, so that members finishing
+   * at once seldom touch the same one. Fewer costs more shard closes (one
+   * write per shard); more, more contention. Recorded on each group when its
+   * workflow is created. `Infinity` counts every group on one item.
+   * @default 8
+   */
+  readonly membersPerShard?: number;
+}
+
 export class WorkflowEngine implements WorkflowHook {
+  private readonly membersPerShard: number;
+
   constructor(
     private readonly store: WorkflowStore = new WorkflowStore(),
     private readonly client: JobClient = defaultJobs,
-  ) {}
+    options: EngineOptions = {},
+  ) {
+    this.membersPerShard = options.membersPerShard ?? MEMBERS_PER_SHARD;
+    if (!(this.membersPerShard >= 1)) throw new RangeError(`membersPerShard must be at least 1 (got ${this.membersPerShard})`);
+  }
 
   /** Stores the tree and starts it. Returns the workflow's id at once; members run on the workers. */
   async start(canvas: Canvas, options: StartOptions = {}): Promise<{ workflowId: string }> {
     const workflowId = options.workflowId ?? randomUUID();
-    const nodes = flatten(canvas);
+    const nodes = flatten(canvas, this.membersPerShard);
     const now = this.store.now();
     const root = nodes[0] as NodeItem;
     const meta: WorkflowMeta = {
@@ -146,7 +164,7 @@ export class WorkflowEngine implements WorkflowHook {
     if (member.resultRoom === undefined) return [];
     // A result the node cannot hold is not recorded with the job: finish() fails the workflow with the reason.
     if (!storability(result, 'result', member.resultRoom).storable) return [];
-    const counter = member.group && shardOf(member.group.id, member.group.size, member.group.index);
+    const counter = member.group && shardOf(member.group.id, member.group.size, member.group.index, member.group.shards);
     return this.store.completionWrites(member.workflowId, member.nodeId, result, counter);
   }
 
@@ -155,7 +173,7 @@ export class WorkflowEngine implements WorkflowHook {
     if (reported?.completed === true && member.group !== undefined) {
       // Recorded and counted with the job's success: what is left is the group's (no read of the group's node, whose member list can be long).
       if ((await this.store.meta(member.workflowId))?.status !== WorkflowStatus.RUNNING) return;
-      await this.afterMember(member.workflowId, shardOf(member.group.id, member.group.size, member.group.index), again);
+      await this.afterMember(member.workflowId, shardOf(member.group.id, member.group.size, member.group.index, member.group.shards), again);
       return;
     }
     await this.finish(member.workflowId, member.nodeId, result, again, reported?.completed ?? false);
@@ -304,7 +322,7 @@ export class WorkflowEngine implements WorkflowHook {
     previous: { value: unknown } | undefined,
     redrive: boolean,
     known: Map<string, NodeItem> | undefined,
-    group: { readonly id: string; readonly size: number; readonly index: number } | undefined,
+    group: NonNullable<WorkflowMembership['group']> | undefined,
     sends: { node: NodeItem; send: TaskSend }[],
   ): Promise<boolean> {
     const child = async (id: string) => known?.get(id) ?? this.store.node(workflowId, id);
@@ -332,8 +350,9 @@ export class WorkflowEngine implements WorkflowHook {
       case 'group': {
         if (!(await this.store.markRunning(workflowId, node.id, redrive))) return true;
         const size = node.children.length;
+        const shards = shardsOf(node);
         for (const [index, id] of node.children.entries()) {
-          if (!(await this.collect(workflowId, await child(id), previous, redrive, known, { id: node.id, size, index }, sends))) return false;
+          if (!(await this.collect(workflowId, await child(id), previous, redrive, known, { id: node.id, size, index, shards }, sends))) return false;
         }
         return true;
       }
@@ -354,7 +373,7 @@ export class WorkflowEngine implements WorkflowHook {
     if (meta?.status !== WorkflowStatus.RUNNING) return; // ended: late results are ignored
     const node = await this.store.node(workflowId, nodeId);
     const parent = node.parent === undefined ? undefined : await this.store.node(workflowId, node.parent);
-    const counter = parent?.kind === 'group' ? shardOf(parent.id, parent.children.length, node.index) : undefined;
+    const counter = parent?.kind === 'group' ? shardOf(parent.id, parent.children.length, node.index, shardsOf(parent)) : undefined;
     if (!completed) {
       // A group's results stay in its members; any other node keeps its result beside its other attributes (its signature's input, say).
       const keepResult = node.kind !== 'group';
@@ -464,6 +483,11 @@ function deadlineError(workflowId: string, meta: WorkflowMeta): WorkflowError {
   return { nodeId: meta.root, name: WorkflowDeadlineError.name, message: `workflow ${workflowId} did not finish by its deadline, ${new Date(meta.deadline ?? 0).toISOString()}` };
 }
 
+/** A group's counter shards, as recorded at its creation (one when none was recorded). */
+function shardsOf(group: NodeItem): number {
+  return group.shards ?? 1;
+}
+
 /** The node id the error callback's job id derives from. */
 const ERROR_CALLBACK_NODE = 'on-error';
 
@@ -473,7 +497,7 @@ export function memberJobId(workflowId: string, nodeId: string): string {
 }
 
 /** The tree as node items, root first. Ids are paths: `r`, `r.0`, `r.0.3`. */
-function flatten(canvas: Canvas): NodeItem[] {
+function flatten(canvas: Canvas, membersPerShard: number): NodeItem[] {
   const out: NodeItem[] = [];
   const walk = (c: Canvas, id: string, parent: string | undefined, index: number): void => {
     const base = { id, status: NodeStatus.PENDING, index, ...(parent !== undefined && { parent }) };
@@ -483,7 +507,7 @@ function flatten(canvas: Canvas): NodeItem[] {
     }
     const kids = c.kind === 'chain' ? c.steps : c.members;
     const children = kids.map((_, i) => `${id}.${i}`);
-    out.push({ ...base, kind: c.kind, children, ...(c.kind === 'group' && { done: 0 }) });
+    out.push({ ...base, kind: c.kind, children, ...(c.kind === 'group' && { shards: Math.max(1, Math.ceil(children.length / membersPerShard)) }) });
     kids.forEach((k, i) => walk(k, `${id}.${i}`, id, i));
   };
   walk(canvas, 'r', undefined, 0);

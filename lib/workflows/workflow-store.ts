@@ -7,7 +7,8 @@
  * duplicate delivery or a retried member never counts twice.
  *
  * Counting a large group: member `i` of `n` counts into shard `i % shards`
- * (`shards = ceil(n / SHARD_MEMBERS)`), so members finishing at once touch
+ * (`shards = ceil(n / membersPerShard)`, recorded on the group's node when the
+ * workflow is created), so members finishing at once touch
  * different items and conflicts per member stay bounded however large the
  * group. The member that completes a shard adds the shard's number to the
  * group node's `closedShards` set (an idempotent write, one per shard); the
@@ -69,10 +70,12 @@ export interface NodeItem {
   readonly jobId?: string;
   readonly result?: unknown;
   readonly error?: { readonly name: string; readonly message: string };
+  /** Groups: counter shards (see the file comment). */
+  readonly shards?: number;
 }
 
-/** Members per counter shard of a group (see the file comment). */
-export const SHARD_MEMBERS = 8;
+/** Members per counter shard of a group, by default (see the file comment). */
+export const MEMBERS_PER_SHARD = 8;
 
 /** Where a group's member `index` (of `size`) counts its completion. */
 export interface ShardOf {
@@ -84,8 +87,7 @@ export interface ShardOf {
   readonly shards: number;
 }
 
-export function shardOf(group: string, size: number, index: number): ShardOf {
-  const shards = Math.ceil(size / SHARD_MEMBERS);
+export function shardOf(group: string, size: number, index: number, shards: number): ShardOf {
   const shard = index % shards;
   return { group, shard, shards, members: Math.floor((size - 1 - shard) / shards) + 1 };
 }
