@@ -325,6 +325,23 @@ describe('decodeEnvelope', () => {
     expect(decodeEnvelope(body({ workflow: { workflowId: 'w', nodeId: 'n1' } })).workflow).toEqual({ workflowId: 'w', nodeId: 'n1' });
   });
 
+  it.each([
+    ['an index past the group', { id: 'g', size: 3, index: 3, shards: 1 }],
+    ['no shards', { id: 'g', size: 3, index: 0, shards: 0 }],
+    ['more shards than members', { id: 'g', size: 3, index: 0, shards: 4 }],
+    ['a fractional size', { id: 'g', size: 2.5, index: 0, shards: 1 }],
+    ['an empty group id', { id: '', size: 3, index: 0, shards: 1 }],
+    ['no shard count', { id: 'g', size: 3, index: 0 }],
+  ])('refuses a workflow membership whose group has %s', (_what, group) => {
+    expectDecodeError(body({ workflow: { workflowId: 'w', nodeId: 'n1', group } }), 'field "workflow.group" must be { id: string, size: whole number, index: whole number below size, shards: 1 to size }');
+  });
+
+  it("keeps a membership's group and result room, and refuses a negative room", () => {
+    const workflow = { workflowId: 'w', nodeId: 'r.0.2', group: { id: 'r.0', size: 3, index: 2, shards: 1 }, resultRoom: 1000 };
+    expect(decodeEnvelope(body({ workflow })).workflow).toEqual(workflow);
+    expectDecodeError(body({ workflow: { ...workflow, resultRoom: -1 } }), 'field "workflow.resultRoom" must be a whole number >= 0');
+  });
+
   it('reports the first problem in field order', () => {
     expectDecodeError(body({ task: '', attempt: 0, tracked: 'yes' }), 'field "task" must be a non-empty string');
   });
