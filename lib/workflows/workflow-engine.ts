@@ -171,8 +171,8 @@ export class WorkflowEngine implements WorkflowHook {
   async succeeded(member: WorkflowMembership, result: unknown, reported?: { readonly again: boolean; readonly completed?: boolean }): Promise<void> {
     const again = reported?.again ?? false;
     if (reported?.completed === true && member.group !== undefined) {
-      // Recorded and counted with the job's success: what is left is the group's (no read of the group's node, whose member list can be long).
-      if ((await this.store.meta(member.workflowId))?.status !== WorkflowStatus.RUNNING) return;
+      // Recorded and counted with the job's success: what is left is the group's (no read of the group's
+      // node, whose member list can be long, nor of META: finishing the group checks the workflow runs).
       await this.afterMember(member.workflowId, shardOf(member.group.id, member.group.size, member.group.index, member.group.shards), again);
       return;
     }
