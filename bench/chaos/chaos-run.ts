@@ -351,7 +351,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
       dead_letters_without_reason: withoutReason.length,
       items_stuck: stuck.length,
       faults_injected: faults?.total ?? 0,
-      faults_by_kind: faults?.injected ?? { throttle: 0, fail: 0, 'lose-response': 0, kill: 0, duplicate: 0, delay: 0 },
+      faults_by_kind: faults?.injected ?? { throttle: 0, fail: 0, conflict: 0, 'lose-response': 0, kill: 0, duplicate: 0, delay: 0 },
       effects_repeated_at_least_once: repeated,
       report_bursts: reports.bursts,
       report_wrong_result: reports.wrong,

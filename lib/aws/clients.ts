@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { MetadataBearer, Pluggable } from '@smithy/types';
+import { conflictRetry } from './conflict-retry.js';
 
 let sqs: SQSClient | undefined;
 let dynamodb: DynamoDBClient | undefined;
@@ -52,7 +53,11 @@ export function sqsClient(): SQSClient {
 }
 
 export function dynamoDbClient(): DynamoDBClient {
-  dynamodb ??= withPlugins(new DynamoDBClient({}));
+  if (dynamodb === undefined) {
+    dynamodb = new DynamoDBClient({});
+    dynamodb.middlewareStack.use(conflictRetry);
+    withPlugins(dynamodb);
+  }
   return dynamodb;
 }
 

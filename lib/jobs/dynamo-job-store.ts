@@ -3,7 +3,7 @@
  * moved between statuses only by conditional writes, so concurrent or
  * duplicate deliveries cannot run an attempt twice or overwrite a later state.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { applied, transactWrite } from '../aws/conditional-write.js';
@@ -15,7 +15,7 @@ import {
   JobStatus,
   NOT_FOUND,
   type ClaimResult,
-  type CompletionWrite,
+  type CompletionWrites,
   type JobError,
   type JobLookup,
   type JobRecord,
@@ -94,29 +94,52 @@ export class DynamoJobStore implements JobStore {
   /**
    * One transaction of conditional puts per 100 jobs: a chunk is written whole
    * or not at all. A chunk refused because some of its records exist (jobs
-   * enqueued again under their ids: a re-drive) is written again job by job,
-   * so each job learns whether this call created it.
+   * enqueued again under their ids: a re-drive), or naming a job twice, is
+   * written again job by job, so each job learns whether this call created it.
+   * If any chunk fails, the records this call created are discarded again and
+   * the error goes up: none is left for a job that will not be sent.
    */
   async createMany(jobs: readonly NewJob[]): Promise<boolean[]> {
     const chunks: NewJob[][] = [];
     for (let i = 0; i < jobs.length; i += TRANSACTION_ITEMS) chunks.push(jobs.slice(i, i + TRANSACTION_ITEMS));
-    const perChunk = await mapLimit(chunks, CREATE_CHUNKS_IN_FLIGHT, async (chunk) => {
-      if (chunk.length === 1) return [await this.create(chunk[0] as NewJob)];
-      const refusal = await transactWrite(
-        this.state.db,
-        new TransactWriteCommand({
-          TransactItems: chunk.map((job) => ({
-            // Admits only a new job id, as create() does; refused, the chunk is written again job by job.
-            Put: { TableName: this.state.name, Item: this.newItem(job), ConditionExpression: 'attribute_not_exists(pk)' },
-          })),
-        }),
-      );
-      if (refusal === undefined) return chunk.map(() => true);
-      const created: boolean[] = [];
-      for (const job of chunk) created.push(await this.create(job));
-      return created;
+    const created = new Set<string>();
+    let failure: { error: unknown } | undefined;
+    const perChunk = await mapLimit(chunks, CREATE_CHUNKS_IN_FLIGHT, async (chunk): Promise<boolean[]> => {
+      if (failure !== undefined) return [];
+      try {
+        const isNew = await this.createChunk(chunk);
+        chunk.forEach((job, i) => isNew[i] && created.add(job.jobId));
+        return isNew;
+      } catch (error) {
+        failure ??= { error };
+        return [];
+      }
     });
+    if (failure !== undefined) {
+      await Promise.all([...created].map((jobId) => this.discard(jobId)));
+      throw failure.error;
+    }
     return perChunk.flat();
+  }
+
+  private async createChunk(chunk: readonly NewJob[]): Promise<boolean[]> {
+    const one = async () => {
+      const isNew: boolean[] = [];
+      for (const job of chunk) isNew.push(await this.create(job));
+      return isNew;
+    };
+    // One item may appear in a transaction only once.
+    if (chunk.length === 1 || new Set(chunk.map((j) => j.jobId)).size < chunk.length) return one();
+    const refusal = await transactWrite(
+      this.state.db,
+      new TransactWriteCommand({
+        TransactItems: chunk.map((job) => ({
+          // Admits only a new job id, as create() does; refused, the chunk is written again job by job.
+          Put: { TableName: this.state.name, Item: this.newItem(job), ConditionExpression: 'attribute_not_exists(pk)' },
+        })),
+      }),
+    );
+    return refusal === undefined ? chunk.map(() => true) : one();
   }
 
   async discard(jobId: string): Promise<void> {
@@ -188,32 +211,39 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  async succeed(jobId: string, attempt: number, result: unknown, ttlMs: number, also: readonly CompletionWrite[] = []): Promise<SuccessRecorded> {
+  async succeed(jobId: string, attempt: number, result: unknown, ttlMs: number, together?: CompletionWrites): Promise<SuccessRecorded> {
     const set = 'SET #status = :succeeded, finishedAt = :now, #result = :result, #ttl = :ttl';
     const success = {
       UpdateExpression: `${set} REMOVE leaseUntil, lastError`,
       ExpressionAttributeNames: { '#result': 'result', '#ttl': JOB_ITEM.ttl },
       ExpressionAttributeValues: { ':succeeded': JobStatus.SUCCEEDED, ':result': result ?? null, ':ttl': this.expiresAt(ttlMs) },
     };
-    if (also.length === 0) return (await this.finishAttempt(jobId, attempt, success)) ? 'together' : 'refused';
-    // Names this write, so that its own retry (its response lost) is told from another caller's.
-    const finishedBy = randomUUID();
+    if (together === undefined || together.writes.length === 0) return (await this.finishAttempt(jobId, attempt, success)) ? 'together' : 'refused';
     const update = this.attemptUpdate(jobId, attempt, {
       ...success,
+      // `finishedBy` names this attempt's write, the same on every try of it, so a refusal by its own earlier try is told from another's.
       UpdateExpression: `${set}, finishedBy = :finishedBy REMOVE leaseUntil, lastError`,
-      ExpressionAttributeValues: { ...success.ExpressionAttributeValues, ':finishedBy': finishedBy },
+      ExpressionAttributeValues: { ...success.ExpressionAttributeValues, ':finishedBy': together.writeId },
     });
-    const refusal = await transactWrite(
-      this.state.db,
-      new TransactWriteCommand({ TransactItems: [{ Update: { ...update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }, ...also] }),
-    );
+    let refusal: TransactionCanceledException | undefined;
+    try {
+      refusal = await transactWrite(
+        this.state.db,
+        new TransactWriteCommand({ TransactItems: [{ Update: { ...update, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }, ...together.writes] }),
+      );
+    } catch (error) {
+      // A write of `together` DynamoDB cannot store (an item over 400 KB): the success stands alone, and the caller learns why from its own records.
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      if (!reasons.slice(1).some((r) => r.Code === 'ValidationError') || (reasons[0]?.Code ?? 'None') !== 'None') throw error;
+      return (await this.finishAttempt(jobId, attempt, success)) ? 'alone' : 'refused';
+    }
     if (refusal === undefined) return 'together';
     const job = refusal.CancellationReasons?.[0];
     if (job?.Code === 'ConditionalCheckFailed') {
-      // The job's own condition: this very transaction, applied before with its response lost, or superseded.
-      return job.Item !== undefined && unmarshall(job.Item).finishedBy === finishedBy ? 'together' : 'refused';
+      // The job's own condition: this attempt's write, applied before with its response lost, or superseded.
+      return job.Item !== undefined && unmarshall(job.Item).finishedBy === together.writeId ? 'together' : 'refused';
     }
-    // Only `also` was refused (the workflow moved on without this member: cancelled, failed): the success stands alone.
+    // Only `together` was refused (the workflow moved on without this member: cancelled, failed): the success stands alone.
     return (await this.finishAttempt(jobId, attempt, success)) ? 'alone' : 'refused';
   }
 

@@ -8,7 +8,7 @@
  * your own database transaction commits, never inside it: a worker may pick
  * the job up before a rolled-back transaction would have been visible.
  */
-import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../aws/clients.js';
 import { queueUrl } from '../app/resource-env.js';
 import type { Duration } from '../app/duration.js';
@@ -227,36 +227,40 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     const sent: { index: number; job: EnqueuedJob }[] = [];
     const failed: { index: number; jobId: string; code: string; message: string }[] = [];
     const toCreate = prepared.flatMap((p) => (p.job ? [p.job] : []));
-    // Records first, many to a write request; nothing is sent before they stand.
+    // Records first, many to a write request; nothing is sent before they stand (createMany keeps none if it fails).
     const isNew = await store.createMany(toCreate);
     const created = new Set(toCreate.filter((_, i) => isNew[i]).map((j) => j.jobId));
-    const discard = (jobIds: Iterable<string>) => Promise.all([...jobIds].map((jobId) => store.discard(jobId)));
-    const pending = new Set(created);
-    try {
-      await mapLimit(batches(prepared), BATCHES_IN_FLIGHT, async (batch) => {
-        const result = await sqsClient().send(
+    const unsent = new Set(created);
+    let failure: { error: unknown } | undefined;
+    await mapLimit(batches(prepared), BATCHES_IN_FLIGHT, async (batch) => {
+      // After a batch's call failed, no further batch starts; those in flight finish first.
+      if (failure !== undefined) return;
+      let result: SendMessageBatchCommandOutput;
+      try {
+        result = await sqsClient().send(
           new SendMessageBatchCommand({
             QueueUrl: queueUrl(batch[0]?.p.queue ?? ''),
             Entries: batch.map(({ p, index }) => ({ Id: String(index), MessageBody: p.body, DelaySeconds: p.delaySeconds })),
           }),
         );
-        const refused = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
-        for (const { p, index } of batch) {
-          pending.delete(p.envelope.jobId);
-          const f = refused.get(String(index));
-          if (f === undefined) {
-            sent.push({ index, job: { jobId: p.envelope.jobId, queue: p.queue, tracked: p.job !== undefined, deduplicated: false } });
-          } else {
-            if (created.has(p.envelope.jobId)) await store.discard(p.envelope.jobId);
-            failed.push({ index, jobId: p.envelope.jobId, code: f.Code ?? 'Unknown', message: f.Message ?? '' });
-          }
+      } catch (error) {
+        failure ??= { error };
+        return;
+      }
+      const refused = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
+      for (const { p, index } of batch) {
+        const f = refused.get(String(index));
+        if (f === undefined) {
+          unsent.delete(p.envelope.jobId);
+          sent.push({ index, job: { jobId: p.envelope.jobId, queue: p.queue, tracked: p.job !== undefined, deduplicated: false } });
+        } else {
+          failed.push({ index, jobId: p.envelope.jobId, code: f.Code ?? 'Unknown', message: f.Message ?? '' });
         }
-      });
-    } catch (error) {
-      // The batches not known sent: no record this call made may describe a job that does not exist.
-      await discard(pending);
-      throw error;
-    }
+      }
+    });
+    // No record this call made may describe a job whose message is not known sent.
+    await Promise.all([...unsent].map((jobId) => store.discard(jobId)));
+    if (failure !== undefined) throw failure.error;
     // In the order given, whichever batch went first.
     const inOrder = sent.sort((a, b) => a.index - b.index).map((s) => s.job);
     if (failed.length > 0) throw new EnqueueBatchError(failed.sort((a, b) => a.index - b.index), inOrder.map((j) => j.jobId));

@@ -52,6 +52,12 @@ export interface JobRecord {
   readonly traceId: string;
 }
 
+/** Writes committed with a job's success, and the id that tells this attempt's write from another's (the same on every try of it). */
+export interface CompletionWrites {
+  readonly writes: readonly CompletionWrite[];
+  readonly writeId: string;
+}
+
 /** What {@link JobStore.succeed} wrote. */
 export type SuccessRecorded = 'together' | 'alone' | 'refused';
 
@@ -93,13 +99,14 @@ export interface JobStore {
   /** Claims attempt `attempt` for a run of at most `leaseMs`; creates the record if it is missing. */
   claim(job: NewJob, attempt: number, leaseMs: number): Promise<ClaimResult>;
   /**
-   * Records attempt `attempt`'s success, with `also` in the same transaction.
-   * `together`: the success and `also` were recorded (now, or by this very
-   * write before, its response lost); `alone`: `also` was refused by its own
-   * conditions, and the success was recorded without it; `refused`: a later
-   * attempt owns the record, or the job had ended, and nothing was written.
+   * Records attempt `attempt`'s success, with `together.writes` in the same
+   * transaction. `together`: the success and those writes were recorded (now,
+   * or by an earlier call with the same `writeId`, its response lost); `alone`:
+   * the writes were refused by their own conditions (or could not be stored),
+   * and the success was recorded without them; `refused`: a later attempt owns
+   * the record, or the job had ended, and nothing was written.
    */
-  succeed(jobId: string, attempt: number, result: unknown, ttlMs: number, also?: readonly CompletionWrite[]): Promise<SuccessRecorded>;
+  succeed(jobId: string, attempt: number, result: unknown, ttlMs: number, together?: CompletionWrites): Promise<SuccessRecorded>;
   /** Records a failed attempt: FAILED (for `cause`) when `final`, else QUEUED again until `nextAttemptAt`. */
   fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date, cause?: 'non-retryable' | 'attempts-exhausted'): Promise<void>;
   /** Records that a FAILED job's dead letter was sent. */

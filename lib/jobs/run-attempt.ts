@@ -4,6 +4,7 @@
  * The SQS worker and eager mode both run jobs through this one function, so
  * they share validation, retry and error semantics.
  */
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { JobEnvelope } from './envelope.js';
 import { ResultNotStorableError, TaskTimeoutError } from './errors.js';
@@ -150,9 +151,11 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
     return { kind: 'failed', error, cause: decision.reason };
   }
   if (!tracked) return { kind: 'succeeded', result, completed: false };
-  const also = request.completion?.(result) ?? [];
-  const recorded = await persistOutcome(() => store.succeed(envelope.jobId, attempt, result, task.resultTtlMs, also));
-  return { kind: 'succeeded', result, completed: also.length > 0 && recorded === 'together' };
+  const writes = request.completion?.(result) ?? [];
+  // One id for every try of this attempt's success: a try refused by an earlier one's write (its response lost) knows it.
+  const together = { writes, writeId: randomUUID() };
+  const recorded = await persistOutcome(() => store.succeed(envelope.jobId, attempt, result, task.resultTtlMs, together));
+  return { kind: 'succeeded', result, completed: writes.length > 0 && recorded === 'together' };
 }
 
 /** Writes an attempt's outcome, beyond the SDK's own retries; if it still fails the error goes up and SQS delivers the message again. */

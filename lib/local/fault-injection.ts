@@ -12,6 +12,7 @@
  * |---|---|---|
  * | `throttle` | an AWS call inside an invocation | `ThrottlingException` / `ProvisionedThroughputExceededException` before it applies; the SDK backs off and retries |
  * | `fail` | an AWS call inside an invocation | a 500 before it applies; the SDK retries |
+ * | `conflict` | a DynamoDB write (scripted only) | before it applies, what DynamoDB answers when another transaction holds the item: `TransactionConflictException` for a single-item write (which the SDK does not retry), a `TransactionCanceledException` with a `TransactionConflict` reason for a transaction; DynamoDB Local, which runs transactions one at a time, never does |
  * | `lose-response` | an AWS call inside an invocation | the call **is applied**, then the connection resets; the SDK sends it again |
  * | `kill` | an invocation, at its N-th AWS call | the environment dies there (before or after that call applies): nothing it started runs on, the invocation fails |
  * | `duplicate` | an SQS message | delivered a second time, to another invocation |
@@ -36,7 +37,7 @@ import { mulberry32 } from '../util/prng.js';
 export type { CallFault, InvocationFaults };
 
 /** The kinds of fault, as counted. */
-export const FAULT_KINDS = ['throttle', 'fail', 'lose-response', 'kill', 'duplicate', 'delay'] as const;
+export const FAULT_KINDS = ['throttle', 'fail', 'conflict', 'lose-response', 'kill', 'duplicate', 'delay'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** A fault a test asks for at a given call: the `occurrence`-th call of `command` (by `functionId`, if given) gets it, `times` calls in a row. */
@@ -51,7 +52,7 @@ export interface ScriptedFault {
   readonly occurrence?: number;
   /** How many matching calls in a row get it: 3 outlasts the SDK's default retries. @default 1 */
   readonly times?: number;
-  readonly fault: 'throttle' | 'fail' | 'lose-response' | 'kill-before' | 'kill-after';
+  readonly fault: 'throttle' | 'fail' | 'conflict' | 'lose-response' | 'kill-before' | 'kill-after';
 }
 
 export interface FaultPlan {
@@ -153,7 +154,7 @@ function operationOf(commandName: string): string {
  */
 export class FaultInjector {
   private readonly random: () => number;
-  private readonly counts: Record<FaultKind, number> = { throttle: 0, fail: 0, 'lose-response': 0, kill: 0, duplicate: 0, delay: 0 };
+  private readonly counts: Record<FaultKind, number> = { throttle: 0, fail: 0, conflict: 0, 'lose-response': 0, kill: 0, duplicate: 0, delay: 0 };
   private readonly script: ScriptedFault[];
   private readonly scriptSeen: number[];
 
@@ -293,6 +294,9 @@ export class FaultInjector {
         case 'fail':
           this.count('fail');
           throw serverError(service);
+        case 'conflict':
+          this.count('conflict');
+          throw conflicted(command, args.input);
         case 'lose-response':
           this.count('lose-response');
           await next(args);
@@ -331,6 +335,24 @@ function serverError(service: string): Error {
     name: 'InternalServerError',
     $fault: 'server' as const,
     $metadata: { httpStatusCode: 500 },
+  });
+}
+
+/** Another transaction holds an item of the call: nothing was applied. */
+function conflicted(command: string, input: unknown): Error {
+  if (command === 'TransactWriteItems') {
+    const items = ((input as { TransactItems?: unknown[] } | undefined)?.TransactItems ?? []).length;
+    return Object.assign(new Error('Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict] (injected)'), {
+      name: 'TransactionCanceledException',
+      $fault: 'client' as const,
+      $metadata: { httpStatusCode: 400 },
+      CancellationReasons: Array.from({ length: items }, (_, i) => (i === 0 ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' } : { Code: 'None' })),
+    });
+  }
+  return Object.assign(new Error('Transaction is ongoing for the item (injected)'), {
+    name: 'TransactionConflictException',
+    $fault: 'client' as const,
+    $metadata: { httpStatusCode: 400 },
   });
 }
 

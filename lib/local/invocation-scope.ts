@@ -25,7 +25,7 @@ export interface Invocation {
 }
 
 /** What an invocation's call may get (fault-injection.ts). */
-export type CallFault = 'none' | 'throttle' | 'fail' | 'lose-response' | 'kill-before' | 'kill-after';
+export type CallFault = 'none' | 'throttle' | 'fail' | 'conflict' | 'lose-response' | 'kill-before' | 'kill-after';
 
 /** The faults of one invocation (one execution environment's life while it runs); see fault-injection.ts. */
 export interface InvocationFaults {

@@ -28,7 +28,7 @@ import { derivedId } from '../util/derived-id.js';
 import { days, millis, type Duration } from '../app/duration.js';
 import { DYNAMODB_MAX_ITEM_BYTES, storability } from '../aws/item-size.js';
 import { jobs as defaultJobs, type JobClient, type TaskSend } from '../jobs/enqueue.js';
-import { PayloadTooLargeError, type WorkflowMembership } from '../jobs/envelope.js';
+import { PayloadTooLargeError, SQS_MAX_MESSAGE_BYTES, type WorkflowMembership } from '../jobs/envelope.js';
 import type { CompletionWrite } from '../jobs/job-state.js';
 import { JobNotCancellableError, JobNotFoundError } from '../jobs/errors.js';
 import { MAX_RESULT_BYTES } from '../jobs/run-attempt.js';
@@ -36,7 +36,7 @@ import { TASK_DEFAULTS } from '../jobs/task.js';
 import type { WorkflowHook } from '../jobs/worker.js';
 import { mapLimit } from '../util/map-limit.js';
 import { inputFor, type Canvas, type Signature } from './canvas.js';
-import { MEMBERS_PER_SHARD, NodeStatus, shardOf, WorkflowStatus, WorkflowStore, type NodeItem, type ShardOf, type WorkflowError, type WorkflowMeta } from './workflow-store.js';
+import { MEMBERS_PER_SHARD, NodeStatus, ResultsTooLargeError, shardOf, WorkflowStatus, WorkflowStore, type NodeItem, type ShardOf, type WorkflowError, type WorkflowMeta } from './workflow-store.js';
 
 export const DEADLINE_TASK = 'ferry.workflow-deadline';
 
@@ -322,7 +322,7 @@ export class WorkflowEngine implements WorkflowHook {
     previous: { value: unknown } | undefined,
     redrive: boolean,
     known: Map<string, NodeItem> | undefined,
-    group: NonNullable<WorkflowMembership['group']> | undefined,
+    group: NonNullable<WorkflowMembership['group']> | 'legacy' | undefined,
     sends: { node: NodeItem; send: TaskSend }[],
   ): Promise<boolean> {
     const child = async (id: string) => known?.get(id) ?? this.store.node(workflowId, id);
@@ -339,8 +339,10 @@ export class WorkflowEngine implements WorkflowHook {
         }
         const { result: _none, ...rest } = node;
         const others = storability(rest, 'node', Number.POSITIVE_INFINITY);
-        const resultRoom = Math.max(0, Math.min(MAX_RESULT_BYTES, DYNAMODB_MAX_ITEM_BYTES - (others.storable ? others.bytes : 0) - 1024));
-        const workflow: WorkflowMembership = { workflowId, nodeId: node.id, resultRoom, ...(group && { group }) };
+        const resultRoom = Math.max(0, Math.min(MAX_RESULT_BYTES, DYNAMODB_MAX_ITEM_BYTES - (others.storable ? others.bytes : 0) - itemOverhead(workflowId, node.id)));
+        // A member of a group created before shards reports no room: the engine records and counts it after the job's success.
+        const workflow: WorkflowMembership =
+          group === 'legacy' ? { workflowId, nodeId: node.id } : { workflowId, nodeId: node.id, resultRoom, ...(group && { group }) };
         sends.push({ node, send: { name: node.task ?? '', input, options: { queue: node.queue ?? TASK_DEFAULTS.queue, jobId: memberJobId(workflowId, node.id), trackStatus: true, workflow } } });
         return true;
       }
@@ -350,9 +352,10 @@ export class WorkflowEngine implements WorkflowHook {
       case 'group': {
         if (!(await this.store.markRunning(workflowId, node.id, redrive))) return true;
         const size = node.children.length;
-        const shards = shardsOf(node);
         for (const [index, id] of node.children.entries()) {
-          if (!(await this.collect(workflowId, await child(id), previous, redrive, known, { id: node.id, size, index, shards }, sends))) return false;
+          // A group created before shards is counted by the engine after the job's success (see counterOf).
+          const group = node.shards === undefined ? ('legacy' as const) : { id: node.id, size, index, shards: node.shards };
+          if (!(await this.collect(workflowId, await child(id), previous, redrive, known, group, sends))) return false;
         }
         return true;
       }
@@ -373,14 +376,14 @@ export class WorkflowEngine implements WorkflowHook {
     if (meta?.status !== WorkflowStatus.RUNNING) return; // ended: late results are ignored
     const node = await this.store.node(workflowId, nodeId);
     const parent = node.parent === undefined ? undefined : await this.store.node(workflowId, node.parent);
-    const counter = parent?.kind === 'group' ? shardOf(parent.id, parent.children.length, node.index, shardsOf(parent)) : undefined;
+    const counter = parent?.kind === 'group' ? counterOf(parent, node.index) : undefined;
     if (!completed) {
       // A group's results stay in its members; any other node keeps its result beside its other attributes (its signature's input, say).
       const keepResult = node.kind !== 'group';
       if (keepResult) {
         const { result: _old, ...rest } = node;
         const others = storability(rest, 'node', Number.POSITIVE_INFINITY);
-        const verdict = storability(result, 'result', Math.min(MAX_RESULT_BYTES, DYNAMODB_MAX_ITEM_BYTES - (others.storable ? others.bytes : 0) - 1024));
+        const verdict = storability(result, 'result', Math.min(MAX_RESULT_BYTES, DYNAMODB_MAX_ITEM_BYTES - (others.storable ? others.bytes : 0) - itemOverhead(workflowId, nodeId)));
         if (!verdict.storable) {
           await this.fail(workflowId, node, { name: 'ResultNotStorableError', message: `node ${nodeId}'s result cannot be stored: ${verdict.reason}` });
           return;
@@ -397,9 +400,8 @@ export class WorkflowEngine implements WorkflowHook {
         await this.settleFailure(workflowId, (error) => error.name === WorkflowDeadlineError.name);
         return;
       }
-      // A result META cannot hold (a large group's) stays in the members: get() reads it from them.
-      const fits = storability(result, 'result', MAX_RESULT_BYTES).storable;
-      await this.store.endWorkflow(workflowId, WorkflowStatus.SUCCEEDED, fits ? { result } : { resultInMembers: true });
+      // A root group's result stays in its members (get() assembles it); any other fits META, as it fit its node.
+      await this.store.endWorkflow(workflowId, WorkflowStatus.SUCCEEDED, node.kind === 'group' ? { resultInMembers: true } : { result });
       return;
     }
     if (parent.kind === 'chain') {
@@ -421,8 +423,22 @@ export class WorkflowEngine implements WorkflowHook {
     if ((await this.store.closeShard(workflowId, counter)) < counter.shards) return;
     // Complete: finished now, or before by a call whose follow-up (the chord's callback, say) may not have happened.
     const group = await this.store.node(workflowId, counter.group);
-    await this.finish(workflowId, group.id, await this.store.results(workflowId, group.children), redrive);
+    // The workflow's own result, when the group is the root: left in the members, for get() to assemble, rather than read here.
+    if (group.parent === undefined) {
+      await this.finish(workflowId, group.id, undefined, redrive);
+      return;
+    }
+    let results: unknown[];
+    try {
+      results = await this.store.results(workflowId, group.children, SQS_MAX_MESSAGE_BYTES);
+    } catch (error) {
+      if (!(error instanceof ResultsTooLargeError)) throw error;
+      await this.fail(workflowId, group, { name: error.name, message: error.message });
+      return;
+    }
+    await this.finish(workflowId, group.id, results, redrive);
   }
+
 
   /** Fails `node` and its workflow (the first failure wins), then makes the failure's follow-ups happen. */
   private async fail(workflowId: string, node: NodeItem, error: { name: string; message: string }): Promise<void> {
@@ -456,9 +472,10 @@ export class WorkflowEngine implements WorkflowHook {
   }
 
   /**
-   * Cancels every member that has not started, and the jobs already queued
-   * for them. Repeatable: nodes cancelled before have their jobs cancelled
-   * again (a cancel of a cancelled job is a no-op).
+   * Cancels every member that has not started: its job first (queued, or
+   * never sent), then its node. A member whose job runs already (or ended) is
+   * left to end, its node as it is; its outcome is ignored. Repeatable: a
+   * node cancelled before has its job cancelled again (a no-op once done).
    */
   private async cancelPending(workflowId: string): Promise<void> {
     const nodes = await this.store.nodes(workflowId);
@@ -466,14 +483,16 @@ export class WorkflowEngine implements WorkflowHook {
       nodes.filter((n) => n.kind === 'task' && (n.status === NodeStatus.PENDING || n.status === NodeStatus.QUEUED || n.status === NodeStatus.CANCELLED)),
       10,
       async (n) => {
-        if (n.status !== NodeStatus.CANCELLED && !(await this.store.cancelNode(workflowId, n.id))) return;
         try {
           // Its job, if it was sent: the id derives from the node's.
           await this.client.cancel(memberJobId(workflowId, n.id));
         } catch (error) {
-          // Running or finished (left to end; its outcome is ignored), or never recorded: nothing to cancel.
-          if (!(error instanceof JobNotCancellableError) && !(error instanceof JobNotFoundError)) throw error;
+          // Running or finished: not pending, so its node stays as it is.
+          if (error instanceof JobNotCancellableError) return;
+          // Never recorded: not sent (yet); the node's cancel keeps a late activation from sending it.
+          if (!(error instanceof JobNotFoundError)) throw error;
         }
+        if (n.status !== NodeStatus.CANCELLED) await this.store.cancelNode(workflowId, n.id);
       },
     );
   }
@@ -483,9 +502,19 @@ function deadlineError(workflowId: string, meta: WorkflowMeta): WorkflowError {
   return { nodeId: meta.root, name: WorkflowDeadlineError.name, message: `workflow ${workflowId} did not finish by its deadline, ${new Date(meta.deadline ?? 0).toISOString()}` };
 }
 
-/** A group's counter shards, as recorded at its creation (one when none was recorded). */
-function shardsOf(group: NodeItem): number {
-  return group.shards ?? 1;
+/**
+ * What a node's item holds beyond its attributes as NodeItem: its keys
+ * (`WF#<workflow>`, `NODE#<node>`), `expiresAt`, the ids its writes leave
+ * (`finishedBy`, `startedBy`, `cancelledBy`) and their names, with room to spare.
+ */
+function itemOverhead(workflowId: string, nodeId: string): number {
+  return 2 * Buffer.byteLength(workflowId, 'utf8') + 2 * Buffer.byteLength(nodeId, 'utf8') + 1024;
+}
+
+/** Where member `index` of `group` counts: its shard, or for a group created before shards, the group's own `done`. */
+function counterOf(group: NodeItem, index: number): ShardOf {
+  if (group.shards === undefined) return { group: group.id, shard: 0, shards: 1, members: group.children.length, legacy: true };
+  return shardOf(group.id, group.children.length, index, group.shards);
 }
 
 /** The node id the error callback's job id derives from. */

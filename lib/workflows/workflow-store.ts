@@ -85,6 +85,12 @@ export interface ShardOf {
   readonly members: number;
   /** Shards of the group. */
   readonly shards: number;
+  /**
+   * A group created before counter shards (no `shards` on its node): counted,
+   * as it was then, in `done` on the group's own node, so a workflow in flight
+   * across the deploy of this version still finishes.
+   */
+  readonly legacy?: true;
 }
 
 export function shardOf(group: string, size: number, index: number, shards: number): ShardOf {
@@ -99,6 +105,17 @@ const shardSkOf = (groupId: string, shard: number) => `COUNT#${groupId}#${shard}
 
 /** How long a counter shard is kept (a few bytes each): longer than a workflow's records by default (7 days), unless given a longer `ttl`. */
 const SHARD_TTL_SECONDS = 90 * 24 * 3600;
+
+/** A group's results, read to pass to the next step, are more than the step's message can carry. */
+export class ResultsTooLargeError extends Error {
+  override readonly name = 'ResultsTooLargeError';
+  constructor(workflowId: string, budgetBytes: number) {
+    super(
+      `workflow ${workflowId}: a group's results are over ${budgetBytes.toLocaleString('en-US')} bytes as JSON, more than the next step's message can carry (SQS: 1 MiB); ` +
+        'return ids from the members and let the next step read the data',
+    );
+  }
+}
 
 export class WorkflowStore {
   private readonly state: StateTable;
@@ -124,12 +141,22 @@ export class WorkflowStore {
     if ((await this.meta(meta.workflowId)) !== undefined) return false;
     const expiresAt = Math.ceil(meta.createdAt / 1000) + ttlSeconds;
     const items = nodes.map((n) => ({ pk: pkOf(meta.workflowId), sk: skOf(n.id), ...n, expiresAt }));
-    for (const chunk of transactionChunks(items)) {
+    // Each group's counter shards, at zero: a shard left by an earlier workflow of the same id (past its TTL, not yet deleted) starts again.
+    const shards = nodes.flatMap((n) => Array.from({ length: n.kind === 'group' ? (n.shards ?? 0) : 0 }, (_, shard) => ({ pk: pkOf(meta.workflowId), sk: shardSkOf(n.id, shard), done: 0, expiresAt })));
+    const nowSeconds = Math.floor(this.now() / 1000);
+    for (const chunk of transactionChunks([...items, ...shards])) {
       const write = new TransactWriteCommand({
-        TransactItems: chunk.map((Item) => ({
-          // Admits a node not written yet; refused, the chunk was written by an earlier start.
-          Put: { TableName: this.state.name, Item, ConditionExpression: 'attribute_not_exists(pk)' },
-        })),
+        TransactItems: chunk.map((Item) =>
+          String(Item.sk).startsWith('COUNT#')
+            ? {
+                // Admits a shard not written yet, or one past its TTL; refused (live), the chunk was written by an earlier start.
+                Put: { TableName: this.state.name, Item, ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now', ExpressionAttributeValues: { ':now': nowSeconds } },
+              }
+            : {
+                // Admits a node not written yet; refused, the chunk was written by an earlier start.
+                Put: { TableName: this.state.name, Item, ConditionExpression: 'attribute_not_exists(pk)' },
+              },
+        ),
       });
       // Refused: the chunk was written by an earlier start of the same tree.
       await transactWrite(this.state.db, write);
@@ -196,21 +223,43 @@ export class WorkflowStore {
     return out;
   }
 
-  /** The results of `nodeIds`, in that order. */
-  async results(workflowId: string, nodeIds: readonly string[]): Promise<unknown[]> {
-    const byId = new Map<string, unknown>();
-    for (let i = 0; i < nodeIds.length; i += 100) {
-      let keys: Record<string, unknown>[] = nodeIds.slice(i, i + 100).map((id) => ({ pk: pkOf(workflowId), sk: skOf(id) }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        const { Responses, UnprocessedKeys } = await this.state.db.send(
-          new BatchGetCommand({ RequestItems: { [this.state.name]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, #result', ExpressionAttributeNames: { '#result': 'result' } } } }),
-        );
-        for (const item of Responses?.[this.state.name] ?? []) byId.set(String(item.id), item.result);
-        keys = (UnprocessedKeys?.[this.state.name]?.Keys ?? []) as Record<string, unknown>[];
-        if (keys.length > 0) await sleep(Math.random() * 50 * 2 ** attempt);
+  /**
+   * The results of `nodeIds`, in that order; a group among them gives the list
+   * of its members' results (a group keeps none of its own). Reads stop with
+   * {@link ResultsTooLargeError} once the results pass `budgetBytes` (as
+   * JSON): a list that large could not travel to the next step anyway.
+   */
+  async results(workflowId: string, nodeIds: readonly string[], budgetBytes = Number.POSITIVE_INFINITY): Promise<unknown[]> {
+    let spent = 0;
+    const read = async (ids: readonly string[]): Promise<unknown[]> => {
+      const byId = new Map<string, { kind?: string; result?: unknown; children?: string[] }>();
+      for (let i = 0; i < ids.length; i += 100) {
+        let keys: Record<string, unknown>[] = ids.slice(i, i + 100).map((id) => ({ pk: pkOf(workflowId), sk: skOf(id) }));
+        for (let attempt = 0; keys.length > 0; attempt++) {
+          const { Responses, UnprocessedKeys } = await this.state.db.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.state.name]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'id, #kind, #result, children', ExpressionAttributeNames: { '#kind': 'kind', '#result': 'result' } },
+              },
+            }),
+          );
+          for (const item of Responses?.[this.state.name] ?? []) {
+            if (item.kind !== 'group') spent += Buffer.byteLength(JSON.stringify(item.result ?? null), 'utf8');
+            if (spent > budgetBytes) throw new ResultsTooLargeError(workflowId, budgetBytes);
+            byId.set(String(item.id), item);
+          }
+          keys = (UnprocessedKeys?.[this.state.name]?.Keys ?? []) as Record<string, unknown>[];
+          if (keys.length > 0) await sleep(Math.min(1_000, Math.random() * 50 * 2 ** attempt));
+        }
       }
-    }
-    return nodeIds.map((id) => byId.get(id));
+      const out: unknown[] = [];
+      for (const id of ids) {
+        const item = byId.get(id);
+        out.push(item?.kind === 'group' ? await read(item.children ?? []) : item?.result);
+      }
+      return out;
+    };
+    return read(nodeIds);
   }
 
   /**
@@ -286,6 +335,22 @@ export class WorkflowStore {
       },
     };
     if (counter === undefined) return [finish];
+    if (counter.legacy === true) {
+      return [
+        finish,
+        {
+          Update: {
+            TableName: this.state.name,
+            Key: { pk: pkOf(workflowId), sk: skOf(counter.group) },
+            UpdateExpression: 'ADD done :one',
+            // Admits a running group; a finished or cancelled group counts nothing more.
+            ConditionExpression: '#status = :running',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':one': 1, ':running': NodeStatus.RUNNING },
+          },
+        },
+      ];
+    }
     return [
       finish,
       {
@@ -302,8 +367,9 @@ export class WorkflowStore {
 
   /** Members counted in a shard so far (a consistent read). */
   async shardCount(workflowId: string, counter: ShardOf): Promise<number> {
+    const sk = counter.legacy === true ? skOf(counter.group) : shardSkOf(counter.group, counter.shard);
     const { Item } = await this.state.db.send(
-      new GetCommand({ TableName: this.state.name, Key: { pk: pkOf(workflowId), sk: shardSkOf(counter.group, counter.shard) }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.state.name, Key: { pk: pkOf(workflowId), sk }, ConsistentRead: true, ProjectionExpression: 'done' }),
     );
     return typeof Item?.done === 'number' ? Item.done : 0;
   }
@@ -314,6 +380,7 @@ export class WorkflowStore {
    * that both saw the shard complete, close it once.
    */
   async closeShard(workflowId: string, counter: ShardOf): Promise<number> {
+    if (counter.legacy === true) return 1; // one counter, complete when its count is
     const { Attributes } = await this.state.db.send(
       new UpdateCommand({
         TableName: this.state.name,
@@ -339,11 +406,11 @@ export class WorkflowStore {
     });
   }
 
-  /** Marks a node that has not started CANCELLED; false if it had started or ended. */
+  /** Marks a node that has not ended CANCELLED (its caller cancelled its job first, or found none); false if it had ended. */
   async cancelNode(workflowId: string, nodeId: string): Promise<boolean> {
     return this.update(workflowId, skOf(nodeId), 'SET #status = :cancelled', {
-      // Admits a node waiting to run (pending, or queued but not picked up);
-      // rejects a running or finished one, which is left to end on its own.
+      // Admits a node not yet ended (a task member stays PENDING until its job's
+      // success records it); rejects a finished or failed one, left as it ended.
       condition: '#status IN (:pending, :queued)',
       by: 'cancelledBy',
       values: { ':cancelled': NodeStatus.CANCELLED, ':pending': NodeStatus.PENDING, ':queued': NodeStatus.QUEUED },

@@ -122,6 +122,29 @@ describe('a state transition is re-driven until its effect is known done', () =>
   });
 });
 
+describe('a write that meets another transaction is sent again (DynamoDB Local never conflicts; the injector does)', () => {
+  it('claims a job whose claim met a transaction three times (TransactionConflictException, which the SDK does not retry)', async () => {
+    const jobId = randomUUID();
+    const marker = randomUUID();
+    injector().addScript([{ command: 'UpdateItem', functionId: 'worker', inputContains: jobId, times: 3, fault: 'conflict' }]);
+    const before = injector().injected().conflict;
+    await client.enqueue(counted, { key: marker }, { jobId });
+    expect(await finished(jobId)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(injector().injected().conflict - before).toBe(3);
+    expect(effects().get(marker)).toBe(1);
+  });
+
+  it("records a group member whose success transaction was cancelled by conflicts, and closes the chord's group", async () => {
+    const marker = randomUUID();
+    injector().addScript([{ command: 'TransactWriteItems', functionId: 'worker', inputContains: marker, times: 2, fault: 'conflict' }]);
+    const before = injector().injected().conflict;
+    const { workflowId } = await workflows.start(chord([si(counted, { key: marker }), s(add, [1, 2])], si(counted, { key: `${marker}-callback` })));
+    expect(await ended(workflowId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(injector().injected().conflict - before).toBe(2);
+    expect([effects().get(marker), effects().get(`${marker}-callback`)]).toEqual([1, 1]);
+  });
+});
+
 describe('a success that cannot be recorded does not run the task again', () => {
   it('fails a task whose result is not marshallable (a Date) for good, after one run, with the reason in the DLQ', async () => {
     const key = randomUUID();

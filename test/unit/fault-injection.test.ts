@@ -46,10 +46,11 @@ describe('FaultInjector', () => {
 
   it('injects call faults at about the stated rate, split between throttling, failures and lost responses', () => {
     const faults = new FaultInjector({ seed: 1, calls: 0.05 }).forInvocation('worker', () => undefined);
-    const seen = { none: 0, throttle: 0, fail: 0, 'lose-response': 0, 'kill-before': 0, 'kill-after': 0 };
+    const seen = { none: 0, throttle: 0, fail: 0, conflict: 0, 'lose-response': 0, 'kill-before': 0, 'kill-after': 0 };
     for (let i = 0; i < 20_000; i++) seen[faults.next('UpdateItem', 'worker', {})]++;
     expect(seen.none / 20_000).toBeCloseTo(0.95, 2);
     for (const kind of ['throttle', 'fail', 'lose-response'] as const) expect(seen[kind]).toBeGreaterThan(250);
+    expect(seen.conflict).toBe(0); // scripted only
   });
 
   it('gives a scripted fault to the matching calls only, as many times as asked', () => {

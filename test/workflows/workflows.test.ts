@@ -13,7 +13,7 @@ import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { chain, chord, chunks, group, map, s, si, starmap } from '../../lib/workflows/canvas.js';
 import type { WorkflowView } from '../../lib/workflows/workflow-engine.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
-import { add, addUnlessThirteen, big, nap, onWorkflowError, runs, xsum } from '../fixtures/job-tasks.js';
+import { add, addUnlessThirteen, big, echo, nap, onWorkflowError, runs, xsum } from '../fixtures/job-tasks.js';
 import { jobsApp } from '../fixtures/jobs-app.js';
 import { workflows } from '../fixtures/job-worker.js';
 
@@ -151,8 +151,13 @@ describe('exactness', () => {
   it("fails with an error naming SQS's limit when a chord callback's input (its group's results) is over 1 MiB", async () => {
     const { workflowId } = await workflows.start(chord([s(big, [380_000]), s(big, [380_000]), s(big, [380_000])], s(xsum)));
     const view = await ended(workflowId);
-    expect(view).toMatchObject({ status: 'FAILED', error: { name: 'PayloadTooLargeError', nodeId: 'r.1', task: xsum.name } });
-    expect(view.error?.message).toMatch(/1,048,576|1048576/);
+    expect(view).toMatchObject({ status: 'FAILED', error: { name: 'ResultsTooLargeError', nodeId: 'r.0' } });
+    expect(view.error?.message).toMatch(/a group's results are over 1,048,576 bytes as JSON, more than the next step's message can carry/);
+  });
+
+  it('passes a group of groups its nested results: each inner group gives the list of its members', async () => {
+    const { workflowId } = await workflows.start(chain(group(group(s(add, [1, 1]), s(add, [2, 2])), s(add, [3, 3])), s(echo)));
+    expect(await ended(workflowId)).toMatchObject({ status: 'SUCCEEDED', result: [[2, 4], 6] });
   });
 
   it('counts a 250-member chord exactly across its counter shards, and runs the callback once', async () => {
