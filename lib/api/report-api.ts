@@ -3,7 +3,7 @@
  *
  * | state   | JSON status | headers                                   | HTML                              |
  * |---------|-------------|-------------------------------------------|-----------------------------------|
- * | ready   | 200 (304 on a matching If-None-Match) | `Cache-Control: private, max-age=<fresh seconds>`, `ETag` | the result |
+ * | ready   | 200 (304 on a matching If-None-Match) | `Cache-Control: public, max-age=<fresh seconds>`, `ETag` | the result |
  * | pending | 202         | `Retry-After`, `Cache-Control: no-store`  | "calculating", refreshes itself   |
  * | failed  | 500         | `Retry-After` (cool-down), `no-store`     | the error and a retry button      |
  * | unknown report | 404 | | the reports there are             |
@@ -15,10 +15,28 @@
  *
  * `POST /reports/{name}/retry?params` ends a failure's cool-down and claims a
  * new computation (303 back to the report for browsers, 202 for clients).
+ *
+ * A fresh result is answered from this execution environment's memory once it
+ * has read it (`fresh` below): until its `freshUntil`, a warm environment
+ * answers it, 304s included, with no DynamoDB read. Only a result that is
+ * ready, fresh and not being refreshed is kept; stale, pending and failed
+ * states are always read from DynamoDB, and nothing is answered from memory at
+ * or after `freshUntil`. That is what "fresh" promises: each environment (and,
+ * with `Cache-Control: public, max-age`, each browser and CDN) may serve the
+ * result unchanged until then. An environment forgets its copy of a key it
+ * writes itself (a retry); other environments keep theirs until `freshUntil`.
+ *
+ * `public`, not `private`: a report's answer depends only on its canonical
+ * parameters, never on who asks (the API has no per-user state), so a shared
+ * cache may give one client's answer to another. It must key on the query
+ * string and on `Accept` (`Vary: Accept`: JSON and HTML differ, and have
+ * different ETags).
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { tableName } from '../app/resource-env.js';
 import { requestFlight } from '../coordination/flight-task.js';
+import { MemoryCache } from '../coordination/memory-cache.js';
 import type { FlightAnswer } from '../coordination/single-flight.js';
 import { headerOf, htmlResponse, wantsHtml } from '../http/html.js';
 import { apiPath, HttpError, json } from '../http/rest-api.js';
@@ -28,8 +46,34 @@ import { findReport, reports, type RegisteredReport } from '../reports/report-re
 import { refreshProgress, type RefreshProgress } from '../reports/report-workflow.js';
 
 type Params = Readonly<Record<string, number | string>>;
+type ReadyAnswer = Extract<FlightAnswer, { state: 'ready' }>;
 
 const definitions = () => reports.map((r) => r.definition);
+
+/** A ready answer as it is sent: the JSON body, and the validators of both representations. */
+interface ReadyRepresentation {
+  readonly answer: ReadyAnswer;
+  readonly json: string;
+  /** Strong: a digest of the JSON body's bytes. */
+  readonly etag: string;
+  /** Weak: the page says what the JSON body says, and its "computed 2 minutes ago" changes with time. */
+  readonly htmlEtag: string;
+}
+
+/**
+ * Fresh results this environment has read, each until its `freshUntil`,
+ * within MemoryCache's default bounds (least recently used first out; an
+ * entry's size is its JSON body counted twice: once as text, once as the
+ * result it was made from).
+ */
+const fresh = new MemoryCache<ReadyRepresentation>();
+
+/**
+ * What a kept result is a copy of: the flight item of `key` in the state
+ * table. (The table is part of it for a process that runs one stack's
+ * functions after another's, as the local runtime's in-process mode does.)
+ */
+const memoryKey = (key: string) => `${tableName('state')}/${key}`;
 
 /** A request for a report that does not exist (404) or with bad parameters (400); carries what its HTML page shows. */
 export class ReportRequestError extends HttpError {
@@ -67,6 +111,8 @@ export async function listReports(event: APIGatewayProxyEvent): Promise<APIGatew
 
 export async function getReport(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const { report, params, key } = resolve(event);
+  const kept = fresh.get(memoryKey(key));
+  if (kept !== undefined) return respondReady(event, report, params, kept);
   const answer = await requestFlight(report.flight, key, { params, asOf: Date.now() });
   const progress = answer.state === 'pending' && answer.runRef !== undefined ? await refreshProgress(answer.runRef) : undefined;
   return respond(event, report, params, key, answer, progress);
@@ -74,6 +120,8 @@ export async function getReport(event: APIGatewayProxyEvent): Promise<APIGateway
 
 export async function retryReport(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const { report, params, key } = resolve(event);
+  // This environment's next answer for the key comes from DynamoDB, whatever the retry changes there.
+  fresh.delete(memoryKey(key));
   await report.flight.flight.allowRetry(key);
   const answer = await requestFlight(report.flight, key, { params, asOf: Date.now() });
   if (wantsHtml(event)) {
@@ -117,25 +165,10 @@ function respond(
   let body: unknown;
   switch (answer.state) {
     case 'ready': {
-      const etag = `"${createHash('sha256').update(`${key}@${answer.computedAt}`).digest('base64url').slice(0, 27)}"`;
-      const maxAge = answer.stale ? 0 : Math.max(0, Math.floor((answer.freshUntil - now) / 1000));
-      headers = { 'cache-control': `private, max-age=${maxAge}`, etag };
-      if (headerOf(event, 'if-none-match') === etag) {
-        return { statusCode: 304, headers: { ...headers, vary: 'Accept' }, body: '' };
-      }
-      status = 200;
-      body = {
-        ...base,
-        state: 'ready',
-        result: answer.result,
-        jobId: answer.jobId,
-        computedAt: new Date(answer.computedAt).toISOString(),
-        freshUntil: new Date(answer.freshUntil).toISOString(),
-        stale: answer.stale,
-        refreshing: answer.refreshing,
-        ...(answer.refreshError && { refreshError: { message: answer.refreshError.message, code: answer.refreshError.code ?? answer.refreshError.name } }),
-      };
-      break;
+      const ready = representation(report, params, answer);
+      // Kept only while fresh with nothing in flight: a stale or refreshing answer changes soon, and is read again.
+      if (!answer.stale && !answer.refreshing && answer.refreshError === undefined) fresh.set(memoryKey(key), ready, answer.freshUntil, 2 * Buffer.byteLength(ready.json));
+      return respondReady(event, report, params, ready);
     }
     case 'pending':
       status = 202;
@@ -179,6 +212,59 @@ function respond(
     };
   }
   return json(status, body, { ...headers, vary: 'Accept' });
+}
+
+/** The JSON body and validators of a ready answer: the same whether it was read from DynamoDB or kept in memory. */
+function representation(report: RegisteredReport, params: Params, answer: ReadyAnswer): ReadyRepresentation {
+  const json = JSON.stringify({
+    report: report.definition.name,
+    params,
+    state: 'ready',
+    result: answer.result,
+    jobId: answer.jobId,
+    computedAt: new Date(answer.computedAt).toISOString(),
+    freshUntil: new Date(answer.freshUntil).toISOString(),
+    stale: answer.stale,
+    refreshing: answer.refreshing,
+    ...(answer.refreshError && { refreshError: { message: answer.refreshError.message, code: answer.refreshError.code ?? answer.refreshError.name } }),
+  });
+  // Both validators come from the JSON body: the page shows what it says (and its age).
+  const tag = createHash('sha256').update(json).digest('base64url').slice(0, 27);
+  return { answer, json, etag: `"${tag}"`, htmlEtag: `W/"${tag}-html"` };
+}
+
+/**
+ * 200 with the result, or 304 when `If-None-Match` names this
+ * representation's ETag. A fresh result may be kept by any cache until
+ * `freshUntil` (`max-age`); a stale one must be revalidated (`max-age=0`).
+ */
+function respondReady(event: APIGatewayProxyEvent, report: RegisteredReport, params: Params, ready: ReadyRepresentation): APIGatewayProxyResult {
+  const now = Date.now();
+  const { answer } = ready;
+  const html = wantsHtml(event);
+  const etag = html ? ready.htmlEtag : ready.etag;
+  const maxAge = answer.stale ? 0 : Math.max(0, Math.floor((answer.freshUntil - now) / 1000));
+  const headers = { 'cache-control': `public, max-age=${maxAge}`, etag, vary: 'Accept' };
+  if (matchesEtag(headerOf(event, 'if-none-match'), etag)) return { statusCode: 304, headers, body: '' };
+  if (html) {
+    return {
+      statusCode: 200,
+      headers: { ...headers, 'content-type': 'text/html; charset=utf-8' },
+      body: renderReportPage(report.definition, params, answer, {
+        retryPath: `${report.definition.name}/retry${queryOf(params)}`,
+        now,
+        all: definitions(),
+      }),
+    };
+  }
+  return { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: ready.json };
+}
+
+/** `If-None-Match` against an ETag, as RFC 9110 compares them for it: any listed tag (or `*`), weakly. */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
 }
 
 function queryOf(params: Params): string {

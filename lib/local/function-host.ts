@@ -15,7 +15,7 @@ import type { LambdaFunction } from '../app/define-app.js';
 import { createLambdaContext } from './lambda-context.js';
 import { runInvocation } from './invocation-scope.js';
 import { callHandler, type Handler } from './call-handler.js';
-import type { SandboxPool } from './sandbox-pool.js';
+import type { CallCounts, SandboxPool } from './sandbox-pool.js';
 import type { ReceiptLog } from './sqs-rules.js';
 import { clockOf, logFormat, paint } from '../util/log-format.js';
 import type { RuntimeStats } from './runtime-stats.js';
@@ -23,7 +23,8 @@ import type { EnvironmentKilledError, FaultInjector } from './fault-injection.js
 
 
 export type InvocationResult =
-  | { readonly outcome: 'ok'; readonly value: unknown; readonly durationMs: number }
+  /** `payload`: the answer as JSON, when it crossed from a sandbox as Lambda returns it. */
+  | { readonly outcome: 'ok'; readonly value: unknown; readonly payload?: string; readonly durationMs: number }
   | { readonly outcome: 'error' | 'timeout'; readonly error: Error; readonly durationMs: number };
 
 export interface FunctionHostOptions {
@@ -41,6 +42,17 @@ export interface FunctionHostOptions {
   readonly receipts?: ReceiptLog;
   /** Injects AWS's faults into each invocation (fault-injection.ts). @default none */
   readonly faults?: FaultInjector;
+}
+
+export interface InvokeOptions {
+  /** The event as JSON, when the caller has it already: it is not serialized again. @default `JSON.stringify(event)` */
+  readonly payload?: string;
+  /**
+   * In a sandbox pool at its bound, wait for a sandbox to be free rather than
+   * start one: API Gateway's invocations (see sandbox-pool.ts).
+   * @default false
+   */
+  readonly waitWhenBusy?: boolean;
 }
 
 export class FunctionTimeoutError extends Error {
@@ -80,8 +92,8 @@ export class FunctionHost {
   }
 
   /** Invokes the handler with `event`; `trigger` labels the log line (e.g. `sqs io x3`). Never throws. */
-  async invoke(event: unknown, trigger: string): Promise<InvocationResult> {
-    if (this.options.sandboxes !== undefined) return this.invokeInSandbox(this.options.sandboxes, event, trigger);
+  async invoke(event: unknown, trigger: string, options: InvokeOptions = {}): Promise<InvocationResult> {
+    if (this.options.sandboxes !== undefined) return this.invokeInSandbox(this.options.sandboxes, event, trigger, options);
     const { fn, stats, log } = this.options;
     const handler = this.handler;
     if (handler === undefined) throw new Error(`function "${fn.id}" was invoked before load()`);
@@ -148,7 +160,7 @@ export class FunctionHost {
   }
 
   /** One invocation in a sandbox: its own thread, its own environment, terminated on timeout. */
-  private async invokeInSandbox(pool: SandboxPool, event: unknown, trigger: string): Promise<InvocationResult> {
+  private async invokeInSandbox(pool: SandboxPool, event: unknown, trigger: string, options: InvokeOptions): Promise<InvocationResult> {
     const { fn, stats, log } = this.options;
     const requestId = randomUUID();
     const received: Record<string, number> = {};
@@ -157,18 +169,26 @@ export class FunctionHost {
       if (at !== undefined) received[handle as string] = at;
     }
     const started = performance.now();
-    const run = pool.invoke(event, requestId, fn.timeout.milliseconds, received, this.options.faults?.draw());
+    const faultSeed = this.options.faults?.draw();
+    const run = pool.invoke(options.payload ?? JSON.stringify(event) ?? 'null', {
+      requestId,
+      timeoutMs: fn.timeout.milliseconds,
+      receipts: received,
+      ...(faultSeed !== undefined && { faultSeed }),
+      ...(options.waitWhenBusy !== undefined && { waitWhenBusy: options.waitWhenBusy }),
+    });
     this.inFlight.add(run);
     const outcome = await run.finally(() => this.inFlight.delete(run));
-    const durationMs = performance.now() - started;
+    // The invocation's own time, as Lambda reports it: not the wait for a sandbox (in line, or its cold start) before it.
+    const durationMs = performance.now() - started - outcome.waitedMs;
     const result: InvocationResult =
       outcome.outcome === 'ok'
-        ? { outcome: 'ok', value: outcome.value, durationMs }
+        ? { outcome: 'ok', value: outcome.value, payload: outcome.payload, durationMs }
         : outcome.outcome === 'timeout'
           ? { outcome: 'timeout', error: new FunctionTimeoutError(fn.id, fn.timeout.milliseconds), durationMs }
           : { outcome: 'error', error: outcome.error, durationMs };
     stats.recordInvocation(fn.id, result.outcome, result.durationMs);
-    log(formatLine(fn.id, trigger, requestId, result, true));
+    log(formatLine(fn.id, trigger, requestId, result, { waitedMs: outcome.waitedMs, ...(outcome.outcome !== 'timeout' && outcome.calls !== undefined && { calls: outcome.calls }) }));
     return result;
   }
 
@@ -182,10 +202,13 @@ export class FunctionHost {
 /**
  * The invocation's line: on a terminal, time, function, trigger, duration and
  * outcome in colour; otherwise one JSON object, as Lambda's own platform
- * report would be.
+ * report would be. A sandboxed invocation's duration is its own, as Lambda's
+ * is; its wait for a sandbox (in line, or a cold start) is told apart.
  */
-function formatLine(functionId: string, trigger: string, requestId: string, result: InvocationResult, sandboxed = false): string {
+function formatLine(functionId: string, trigger: string, requestId: string, result: InvocationResult, sandbox?: { readonly waitedMs: number; readonly calls?: CallCounts }): string {
   const date = new Date();
+  const sandboxed = sandbox !== undefined;
+  const calls = sandbox?.calls;
   if (logFormat() === 'json') {
     return JSON.stringify({
       time: date.toISOString(),
@@ -196,6 +219,10 @@ function formatLine(functionId: string, trigger: string, requestId: string, resu
       outcome: result.outcome,
       durationMs: Math.round(result.durationMs * 10) / 10,
       ...(result.outcome !== 'ok' && { error: { name: result.error.name, message: result.error.message } }),
+      // A sandboxed invocation's wait for its sandbox (in line, or its cold start), when it waited.
+      ...(sandbox !== undefined && sandbox.waitedMs >= 0.05 && { waitMs: Math.round(sandbox.waitedMs * 10) / 10 }),
+      // The AWS calls a sandboxed invocation made, by `service:Operation`; absent when it made none.
+      ...(calls !== undefined && Object.keys(calls).length > 0 && { awsCalls: calls }),
     });
   }
   const ms = `${result.durationMs.toFixed(1)} ms`;
@@ -205,5 +232,6 @@ function formatLine(functionId: string, trigger: string, requestId: string, resu
       : result.outcome === 'timeout'
         ? paint(`TIMEOUT (${result.error.message}; ${sandboxed ? 'its sandbox was terminated' : 'its AWS calls from now on are refused, as its stopped environment would make none'})`, 'red')
         : paint(`ERROR ${result.error.name}: ${result.error.message}`, 'red');
-  return `${paint(clockOf(date), 'dim')} ${paint('λ', 'bold')} ${functionId.padEnd(14)} ${trigger.padEnd(22)} ${ms.padStart(10)}  ${detail}  ${paint(`[${requestId.slice(0, 8)}]`, 'dim')}`;
+  const waited = sandbox !== undefined && sandbox.waitedMs >= 1 ? paint(` (waited ${sandbox.waitedMs.toFixed(0)} ms for a sandbox)`, 'dim') : '';
+  return `${paint(clockOf(date), 'dim')} ${paint('λ', 'bold')} ${functionId.padEnd(14)} ${trigger.padEnd(22)} ${ms.padStart(10)}  ${detail}  ${paint(`[${requestId.slice(0, 8)}]`, 'dim')}${waited}`;
 }

@@ -97,8 +97,10 @@ async function handle(options: RestApiServerOptions, request: IncomingMessage): 
     { stage: options.stage, binaryMediaTypes: options.binaryMediaTypes, apiId: 'local', accountId: '000000000000', host: request.headers.host ?? 'localhost' },
   );
   // Lambda refuses an invocation whose event is over its payload limit; API Gateway answers 413.
-  if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_REQUEST_BYTES) return REQUEST_TOO_LONG;
-  const invocation = host.invoke(event, `http ${method} ${path}`.slice(0, 40));
+  const payload = JSON.stringify(event);
+  if (Buffer.byteLength(payload) > LAMBDA_REQUEST_BYTES) return REQUEST_TOO_LONG;
+  // Nothing bounds how many requests arrive at once: beyond the pool's bound they wait for a sandbox (sandbox-pool.ts).
+  const invocation = host.invoke(event, `http ${method} ${path}`.slice(0, 40), { payload, waitWhenBusy: true });
   let timer: NodeJS.Timeout | undefined;
   const gatewayTimeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), INTEGRATION_TIMEOUT_MS);
@@ -112,29 +114,43 @@ async function handle(options: RestApiServerOptions, request: IncomingMessage): 
     console.error(`local API: ${match.route.functionId} returned a malformed proxy result for ${method} ${url.pathname}; API Gateway answers 502`);
     return BAD_GATEWAY;
   }
-  if (Buffer.byteLength(JSON.stringify(result.value)) > LAMBDA_RESPONSE_BYTES) {
+  if (Buffer.byteLength(result.payload ?? JSON.stringify(result.value) ?? 'null') > LAMBDA_RESPONSE_BYTES) {
     console.error(`local API: ${match.route.functionId} answered more than Lambda's 6 MB response payload for ${method} ${url.pathname}; API Gateway answers 502`);
     return BAD_GATEWAY;
   }
   return method === 'HEAD' ? { ...response, body: Buffer.alloc(0) } : response;
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+const NO_BODY = Buffer.alloc(0);
+
+/** The request's body, or undefined once it passes API Gateway's limit. A request that declares no body has none to wait for. */
+function readBody(request: IncomingMessage): Promise<Buffer | undefined> | Buffer {
+  if (request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined) return NO_BODY;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.off('data', onData);
+        // The rest is read and dropped, so the answer (413) can be written on the same connection.
+        request.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(Buffer.concat(chunks)));
+    request.once('error', reject);
+  });
 }
 
 function send(response: ServerResponse, answer: ProxyResponse): void {
-  const grouped = new Map<string, string[]>();
-  for (const [name, value] of answer.headers) grouped.set(name, [...(grouped.get(name) ?? []), value]);
-  for (const [name, values] of grouped) response.setHeader(name, values.length === 1 ? (values[0] as string) : values);
-  response.statusCode = answer.status;
+  // The raw form keeps repeated headers (two Set-Cookie) as they came, without a lookup per header.
+  const raw: string[] = [];
+  for (const [name, value] of answer.headers) raw.push(name, value);
+  response.writeHead(answer.status, raw);
   response.end(answer.body);
 }
 

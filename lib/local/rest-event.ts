@@ -13,17 +13,43 @@ export interface RouteMatch {
   readonly pathParameters: Record<string, string> | null;
 }
 
+/** A route template's segments, parsed once: a literal, a `{param}`, or a greedy `{proxy+}` (last). */
+type Segment = { readonly kind: 'literal'; readonly text: string } | { readonly kind: 'param'; readonly name: string } | { readonly kind: 'greedy'; readonly name: string };
+
+const compiled = new WeakMap<readonly Route[], readonly { readonly route: Route; readonly segments: readonly Segment[] }[]>();
+
+function compile(routes: readonly Route[]): readonly { readonly route: Route; readonly segments: readonly Segment[] }[] {
+  let list = compiled.get(routes);
+  if (list === undefined) {
+    list = routes.map((route) => ({
+      route,
+      segments: route.path
+        .split('/')
+        .filter((s) => s !== '')
+        .map((part): Segment => {
+          const greedy = /^\{(.+)\+\}$/.exec(part);
+          if (greedy) return { kind: 'greedy', name: greedy[1] as string };
+          const param = /^\{(.+)\}$/.exec(part);
+          return param ? { kind: 'param', name: param[1] as string } : { kind: 'literal', text: part };
+        }),
+    }));
+    compiled.set(routes, list);
+  }
+  return list;
+}
+
 /**
  * The declared route for `method` and `path`, with API Gateway's precedence:
  * a literal segment beats `{param}`, which beats a greedy `{proxy+}`; an exact
- * method beats `ANY`. `undefined` when nothing matches.
+ * method beats `ANY`. `undefined` when nothing matches. Throws `URIError` for
+ * a malformed percent-encoding in a parameter's segment.
  */
 export function matchRoute(routes: readonly Route[], method: string, path: string): RouteMatch | undefined {
   const segments = path.split('/').filter((s) => s !== '');
   let best: { match: RouteMatch; score: number[] } | undefined;
-  for (const route of routes) {
+  for (const { route, segments: template } of compile(routes)) {
     if (route.method !== method && route.method !== 'ANY' && !(method === 'HEAD' && route.method === 'GET')) continue;
-    const params = matchPath(route.path, segments);
+    const params = matchPath(template, segments);
     if (params === undefined) continue;
     const score = [...params.score, route.method === method ? 1 : 0];
     if (best === undefined || compare(score, best.score) > 0) {
@@ -33,32 +59,29 @@ export function matchRoute(routes: readonly Route[], method: string, path: strin
   return best?.match;
 }
 
-function matchPath(template: string, segments: readonly string[]): { values: Record<string, string>; score: number[] } | undefined {
-  const parts = template.split('/').filter((s) => s !== '');
+function matchPath(template: readonly Segment[], segments: readonly string[]): { values: Record<string, string>; score: number[] } | undefined {
   const values: Record<string, string> = {};
   const score: number[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i] as string;
-    const greedy = /^\{(.+)\+\}$/.exec(part);
-    if (greedy) {
+  for (let i = 0; i < template.length; i++) {
+    const part = template[i] as Segment;
+    if (part.kind === 'greedy') {
       if (i >= segments.length) return undefined;
-      values[greedy[1] as string] = segments.slice(i).map(decodeURIComponent).join('/');
+      values[part.name] = segments.slice(i).map(decodeURIComponent).join('/');
       score.push(0);
       return { values, score };
     }
     const segment = segments[i];
     if (segment === undefined) return undefined;
-    const param = /^\{(.+)\}$/.exec(part);
-    if (param) {
-      values[param[1] as string] = decodeURIComponent(segment);
+    if (part.kind === 'param') {
+      values[part.name] = decodeURIComponent(segment);
       score.push(1);
-    } else if (part === segment) {
+    } else if (part.text === segment) {
       score.push(2);
     } else {
       return undefined;
     }
   }
-  return parts.length === segments.length ? { values, score } : undefined;
+  return template.length === segments.length ? { values, score } : undefined;
 }
 
 function compare(a: readonly number[], b: readonly number[]): number {

@@ -12,11 +12,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 import { useClientPlugin } from '../aws/clients.js';
 import type { LocalStatement } from './deployed-policies.js';
 import { callHandler, type Handler } from './call-handler.js';
 import { denialLine, iamCheckPlugin, localArns } from './iam-check.js';
-import { runInvocation } from './invocation-scope.js';
+import { currentInvocation, runInvocation } from './invocation-scope.js';
 import { createLambdaContext } from './lambda-context.js';
 import { ReceiptLog, sqsRefusalLine, sqsRulesPlugin } from './sqs-rules.js';
 import { FaultInjector, installSkewedClock, type FaultKind, type FaultPlan } from './fault-injection.js';
@@ -38,21 +39,33 @@ export interface SandboxData {
   readonly faults?: FaultPlan;
 }
 
-/** Host → sandbox: one invocation. */
+/**
+ * Host → sandbox: one invocation. The event travels as JSON text, as Lambda's
+ * runtime API hands it over: the handler gets what `JSON.parse` makes of it
+ * (and one string is cheaper to pass between threads than the object graph).
+ */
 export interface InvokeMessage {
   readonly type: 'invoke';
-  readonly event: unknown;
+  /** The event, as JSON. */
+  readonly event: string;
   readonly requestId: string;
   readonly timeoutMs: number;
   /** When the event source received each message of an SQS batch, by receipt handle. */
   readonly receipts: Readonly<Record<string, number>>;
 }
 
+/** What an invocation's result reports besides its value: the AWS calls it made. */
+interface CallReport {
+  /** By `service:Operation` (e.g. `dynamodb:GetItem`), counted once each however often the SDK retried it. */
+  readonly calls: Readonly<Record<string, number>>;
+}
+
 /** Sandbox → host. */
 export type SandboxMessage =
   | { readonly type: 'ready' }
-  | { readonly type: 'result'; readonly ok: true; readonly value: unknown }
-  | { readonly type: 'result'; readonly ok: false; readonly error: { readonly name: string; readonly message: string; readonly stack?: string } }
+  /** `payload`: the handler's answer as JSON, as Lambda serializes it (`null` for undefined). */
+  | ({ readonly type: 'result'; readonly ok: true; readonly payload: string } & CallReport)
+  | ({ readonly type: 'result'; readonly ok: false; readonly error: { readonly name: string; readonly message: string; readonly stack?: string } } & CallReport)
   | { readonly type: 'check'; readonly kind: 'iamChecked' | 'iamDenied' | 'sqsRefused'; readonly line?: string }
   | { readonly type: 'fault'; readonly kind: FaultKind };
 
@@ -61,6 +74,11 @@ const data = workerData as SandboxData;
 const port = parentPort;
 if (port === null) throw new Error('sandbox-bootstrap runs only in a worker thread');
 const post = (message: SandboxMessage) => port.postMessage(message);
+
+/** The invocation running now and the calls it made so far (one at a time per sandbox). */
+let running: { readonly requestId: string; readonly calls: Record<string, number> } | undefined;
+/** The running invocation's record, for a call made in its scope; undefined for a call left running by an earlier one. */
+const callerRecord = () => (running !== undefined && currentInvocation()?.requestId === running.requestId ? running : undefined);
 
 const receipts = new ReceiptLog();
 if (data.policy !== undefined) {
@@ -75,6 +93,16 @@ if (data.policy !== undefined) {
   );
 }
 useClientPlugin(sqsRulesPlugin(receipts, (call, error) => post({ type: 'check', kind: 'sqsRefused', line: sqsRefusalLine(call, error) })));
+// Added after the checks, so a refused call, which never reaches AWS, is not counted.
+const countCalls: InitializeMiddleware<object, MetadataBearer> = (next, context) => (args) => {
+  const record = callerRecord();
+  if (record !== undefined) {
+    const key = `${String(context.clientName ?? '').replace(/Client$/, '').toLowerCase()}:${String(context.commandName ?? '').replace(/Command$/, '')}`;
+    record.calls[key] = (record.calls[key] ?? 0) + 1;
+  }
+  return next(args);
+};
+useClientPlugin({ applyToStack: (stack) => stack.add(countCalls, { step: 'initialize', name: 'ferryLocalCallCount', override: true }) });
 // Faults: this sandbox's clock is off by its own skew for its whole life, and an
 // injected kill ends the thread itself, so nothing the invocation started runs on.
 const faults = data.faults === undefined ? undefined : new FaultInjector(data.faults, (kind) => post({ type: 'fault', kind }));
@@ -106,12 +134,26 @@ port.on('message', (message: InvokeMessage) => {
     timedOut: () => false,
     ...(invocationFaults !== undefined && { faults: invocationFaults }),
   };
-  runInvocation(invocation, () => callHandler(handler as Handler, message.event, context)).then(
-    (value) => post({ type: 'result', ok: true, value }),
-    (error: unknown) => {
-      const e = error instanceof Error ? error : new Error(String(error));
-      post({ type: 'result', ok: false, error: { name: e.name, message: e.message, ...(e.stack !== undefined && { stack: e.stack }) } });
-    },
-  );
+  const record = { requestId: message.requestId, calls: {} };
+  running = record;
+  const report = (): CallReport => {
+    running = undefined;
+    return { calls: record.calls };
+  };
+  const failed = (error: unknown) => {
+    const e = error instanceof Error ? error : new Error(String(error));
+    post({ type: 'result', ok: false, error: { name: e.name, message: e.message, ...(e.stack !== undefined && { stack: e.stack }) }, ...report() });
+  };
+  runInvocation(invocation, () => callHandler(handler as Handler, JSON.parse(message.event) as unknown, context)).then((value) => {
+    let payload: string;
+    try {
+      // An answer JSON cannot carry (a BigInt, a cycle) fails the invocation, as it does on Lambda.
+      payload = JSON.stringify(value) ?? 'null';
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    post({ type: 'result', ok: true, payload, ...report() });
+  }, failed);
 });
 post({ type: 'ready' });

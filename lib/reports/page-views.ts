@@ -6,6 +6,7 @@
  * creation time zero-padded to 13 digits, so a time range inside a day is a
  * `BETWEEN` on the sort key: every read is a `Query` on known partitions.
  */
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { days, type Duration, millis, seconds } from '../app/duration.js';
@@ -297,6 +298,17 @@ export class PageViewStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
     return views;
+  }
+
+  /**
+   * How many page views the table holds, as DynamoDB last counted them:
+   * `DescribeTable`'s `ItemCount`, which consumes no read capacity. AWS
+   * refreshes it about every six hours (DynamoDB Local at once), so it is an
+   * estimate, for choosing how to read, never a result.
+   */
+  async approximateCount(): Promise<number> {
+    const { Table } = await this.db.send(new DescribeTableCommand({ TableName: this.table }));
+    return Table?.ItemCount ?? 0;
   }
 
   /**

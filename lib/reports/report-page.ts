@@ -4,8 +4,9 @@
  *
  * While pending, a report page refreshes itself (a meta refresh inside
  * <noscript>, so it works without JavaScript); with JavaScript it polls the
- * JSON answer, shows the state, the chord's progress ("12 of 31 partitions
- * read") and the elapsed time in place, and reloads once the report is ready
+ * JSON answer, shows the state, a fanned-out refresh's progress ("12 of 31
+ * partitions read"; a refresh computed in one job says "calculating") and the
+ * elapsed time in place, and reloads once the report is ready
  * or failed. Ready shows the result and its age; failed shows the error and a
  * retry button.
  *
@@ -41,7 +42,7 @@ export function ageInWords(computedAt: number, freshUntil: number, now: number):
 /** The pending state's progress in words: what the poller shows in `#progress`. */
 export function progressInWords(phase: 'queued' | 'running', progress: RefreshProgress | undefined): string {
   if (phase === 'queued') return 'waiting for a worker';
-  if (progress === undefined) return 'starting';
+  if (progress === undefined) return 'calculating';
   const read = `${progress.partitionsDone} of ${progress.partitions} partitions read`;
   return progress.partitionsDone >= progress.partitions ? `${read}; combining` : read;
 }
@@ -117,7 +118,7 @@ export function renderReportPage(report: AnyReport, params: Params, answer: Flig
   const words = (body) => {
     if (body.phase === 'queued') return 'waiting for a worker';
     const p = body.progress;
-    if (!p) return 'starting';
+    if (!p) return 'calculating';
     const read = p.partitionsDone + ' of ' + p.partitions + ' partitions read';
     return p.partitionsDone >= p.partitions ? read + '; combining' : read;
   };

@@ -1,7 +1,8 @@
 /**
  * The reports Ferry serves, each with the single-flight refresh that computes
- * it as a chord over its day partitions (report-workflow.ts). Adding a report:
- * define it (see `slow-blog-views.ts`) and list it here.
+ * it, in one job or fanned out over its day partitions as its estimate decides
+ * (report-workflow.ts, refresh-plan.ts). Adding a report: define it (see
+ * `slow-blog-views.ts`) and list it here.
  */
 import type { FlightTask } from '../coordination/flight-task.js';
 import type { ParamSpecs } from './report-params.js';

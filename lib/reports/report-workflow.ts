@@ -1,21 +1,32 @@
 /**
- * A report refresh as a chord: the single-flight claim's job starts a
- * workflow with one job per day partition and a callback that combines the
- * partials and stores the result under the claim's token; if a partition
- * fails for good (or the workflow passes its deadline), the error callback
- * stores the failure, so the user sees it instead of a page that polls forever.
+ * A report refresh: the single-flight claim's job plans the refresh from the
+ * report's estimate of its work (refresh-plan.ts), then either
+ *
+ * - computes it itself (`one-job`): the day partitions queried a bounded
+ *   number at once, the result stored under the claim's token; or
+ * - fans it out (`fan-out`) as a chord: one job per day partition and a
+ *   callback that combines the partials and stores the result under the
+ *   claim's token; if a partition fails for good (or the workflow passes its
+ *   deadline), the error callback stores the failure.
+ *
+ * Either way the user sees the result or the failure, never a page that polls
+ * forever, and every step is re-drivable: the run's start names its path in
+ * the flight item (`runRef`), so a redelivered job re-drives the run its claim
+ * started (see docs/reliability.md); a result is stored once per claim.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { minutes, seconds } from '../app/duration.js';
 import type { FlightTask } from '../coordination/flight-task.js';
-import { SingleFlight, type FlightPolicy } from '../coordination/single-flight.js';
+import { FlightLostError, SingleFlight, type FlightClaim, type FlightPolicy } from '../coordination/single-flight.js';
 import { NonRetryableError } from '../jobs/errors.js';
 import { defineTask, type AnyTask } from '../jobs/task.js';
+import { log } from '../util/log.js';
 import { chord, s, si } from '../workflows/canvas.js';
 import { workflows } from '../workflows/default-engine.js';
+import { planRefresh, refreshPlanOptionsFromEnv, type RefreshPath, type RefreshPlan } from './refresh-plan.js';
 import type { ParamSpecs } from './report-params.js';
-import { partitionsOf, type ReportDefinition } from './report.js';
+import { computeWindow, partitionsOf, type ReportDefinition, type ReportWindow } from './report.js';
 
 export type AnyReport = ReportDefinition<ParamSpecs, unknown>;
 
@@ -25,8 +36,13 @@ export interface ComputeRequest {
   readonly asOf: number;
 }
 
-/** A refresh's run lease, and the deadline of its chord. */
+/**
+ * A refresh's run lease, and the deadline of its chord. A one-job run needs no
+ * heartbeat: its attempts (25 s each) end well within it.
+ */
 const RUN_LEASE = minutes(5);
+/** One attempt of a job that reads partitions: the io worker's 30-second Lambda timeout, less room to record the outcome. */
+const READ_TIMEOUT = seconds(25);
 
 const flight = new SingleFlight();
 const definitions = new Map<string, AnyReport>();
@@ -60,7 +76,7 @@ export const partitionTask = defineTask({
   queue: 'io',
   input: z.object({ report: z.string(), params, day: z.string(), window }),
   retry,
-  timeout: seconds(25),
+  timeout: READ_TIMEOUT,
   run: ({ report, params: p, day, window: w }) => definitionOf(report).partial(p as never, day, w),
 });
 
@@ -90,7 +106,7 @@ export const failedTask = defineTask({
   },
 });
 
-/** The job a winning claim enqueues: starts the refresh's chord. */
+/** The job a winning claim enqueues: plans the refresh, then computes it or starts its chord. */
 function startTask(report: AnyReport): FlightTask<ComputeRequest, unknown>['task'] {
   const policy = policyOf(report);
   return defineTask({
@@ -99,27 +115,79 @@ function startTask(report: AnyReport): FlightTask<ComputeRequest, unknown>['task
     input: z.object({ key: z.string(), token: z.number().int(), params: z.object({ params, asOf: z.number() }) }),
     trackStatus: false,
     retry,
+    timeout: READ_TIMEOUT,
     run: async ({ key, token, params: request }, job) => {
       const claim = { key, token, jobId: job.jobId };
-      // The workflow's id goes into the flight with the run, so a pending request
-      // can show the chord's progress. It derives from the claim: a redelivery of
-      // this job (its first try may have died after the start was recorded)
-      // starts the same workflow again, which only re-sends what is pending.
-      const workflowId = refreshWorkflowId(key, token, job.jobId);
-      if (!(await flight.start(claim, policy, { runRef: workflowId }))) return { skipped: 'stale-claim' as const };
       const w = report.window(request.params as never, request.asOf);
-      const days = partitionsOf(w);
-      const ctx: ClaimContext = { report: report.name, key, token, jobId: job.jobId, params: request.params, window: w, days };
-      await workflows.start(
-        chord(
-          days.map((day) => si(partitionTask, { report: report.name, params: request.params, day, window: w })),
-          s(finishTask, [ctx]),
-        ),
-        { workflowId, deadline: RUN_LEASE, onError: si(failedTask, ctx) },
-      );
-      return { stored: true as const };
+      let plan: RefreshPlan;
+      try {
+        plan = await planOf(report, request.params, w);
+      } catch (error) {
+        // A limit set wrong in the environment: the refresh fails for good, and the page names the variable.
+        if ((await startRun(claim, policy, 'one-job')) === undefined) return { skipped: 'stale-claim' as const };
+        await flight.fail(claim, policy, summaryOf(error), true);
+        throw error;
+      }
+      const path = await startRun(claim, policy, plan.path);
+      if (path === undefined) return { skipped: 'stale-claim' as const };
+      log({ level: 'debug', msg: 'report refresh', report: report.name, key, token, path, reason: plan.reason });
+      if (path === 'fan-out') {
+        const days = partitionsOf(w);
+        const ctx: ClaimContext = { report: report.name, key, token, jobId: job.jobId, params: request.params, window: w, days };
+        await workflows.start(
+          chord(
+            days.map((day) => si(partitionTask, { report: report.name, params: request.params, day, window: w })),
+            s(finishTask, [ctx]),
+          ),
+          { workflowId: refreshRunRef('fan-out', claim), deadline: RUN_LEASE, onError: si(failedTask, ctx) },
+        );
+        return { stored: true as const };
+      }
+      try {
+        const result = await computeWindow(report, request.params as never, w, { concurrency: plan.queryConcurrency, signal: job.signal });
+        await flight.complete(claim, policy, result);
+        return { stored: true as const };
+      } catch (error) {
+        // A newer claim owns the key: this result is dropped, and there is nothing to retry.
+        if (error instanceof FlightLostError) return { skipped: 'stale-claim' as const };
+        // Back to queued for the job's next attempt, or failed for good (refused, harmlessly, if the claim was lost).
+        await flight.fail(claim, policy, summaryOf(error), !job.willRetry(error));
+        throw error;
+      }
     },
   });
+}
+
+/** The plan of a refresh over `window`: the environment's limits (a bad one throws) against the report's estimate (one that fails fans out). */
+async function planOf(report: AnyReport, p: Readonly<Record<string, number | string>>, window: ReportWindow): Promise<RefreshPlan> {
+  const options = refreshPlanOptionsFromEnv();
+  try {
+    return planRefresh(await report.estimate(p as never, window), options);
+  } catch (error) {
+    log({ level: 'warn', msg: 'report refresh: no estimate, fanning out', report: report.name, error: summaryOf(error) });
+    return planRefresh(undefined, options);
+  }
+}
+
+/**
+ * Starts claim's run on `path`, naming it in the flight item. Re-drivable:
+ * a redelivery of the job is admitted again while the run it started is live.
+ * If this start is refused because the claim's run was started on the other
+ * path (the estimate changed between deliveries), that run is re-driven
+ * instead. Undefined when the claim is stale or finished: skip.
+ */
+async function startRun(claim: FlightClaim, policy: FlightPolicy, path: RefreshPath): Promise<RefreshPath | undefined> {
+  if (await flight.start(claim, policy, { runRef: refreshRunRef(path, claim) })) return path;
+  const other: RefreshPath = path === 'one-job' ? 'fan-out' : 'one-job';
+  const item = await flight.read(claim.key);
+  if (item?.token !== claim.token || item.runRef !== refreshRunRef(other, claim)) return undefined;
+  return (await flight.start(claim, policy, { runRef: refreshRunRef(other, claim) })) ? other : undefined;
+}
+
+function summaryOf(error: unknown): { name: string; message: string; code: string } {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const code = (error as { code?: unknown }).code;
+  return { name: e.name, message: e.message, code: typeof code === 'string' ? code : e.name };
 }
 
 /** How far a refresh's chord has got: day partitions read, of all it reads. */
@@ -128,9 +196,15 @@ export interface RefreshProgress {
   readonly partitions: number;
 }
 
-/** The progress of the refresh whose workflow is `workflowId` (a pending answer's `runRef`), or undefined if it is unknown. */
-export async function refreshProgress(workflowId: string): Promise<RefreshProgress | undefined> {
-  const partitions = (await workflows.progress(workflowId))?.[partitionTask.name];
+/**
+ * The progress of the refresh whose run is `runRef` (a pending answer's): for
+ * a chord, its partitions read, from the workflow's member statuses (one
+ * query); for a refresh computed in one job, undefined at no cost (the page
+ * says "calculating"), as for an unknown run.
+ */
+export async function refreshProgress(runRef: string): Promise<RefreshProgress | undefined> {
+  if (!runRef.startsWith(RUN_REF_PREFIX['fan-out'])) return undefined;
+  const partitions = (await workflows.progress(runRef))?.[partitionTask.name];
   return partitions && { partitionsDone: partitions.succeeded, partitions: partitions.total };
 }
 
@@ -142,12 +216,15 @@ export function reportFlight(report: AnyReport): FlightTask<ComputeRequest, unkn
 
 export const reportWorkflowTasks: readonly AnyTask[] = [partitionTask, finishTask, failedTask];
 
+/** How a run's ref starts, by path: a fan-out's ref is its workflow's id. */
+const RUN_REF_PREFIX = { 'fan-out': 'refresh-', 'one-job': 'one-job-' } as const satisfies Record<RefreshPath, string>;
+
 /**
- * The id of the workflow that computes claim `token` of `key`: the same on
- * every delivery (and re-send) of the claim's job, whose id is part of it. A
- * token alone is not enough: once the flight item expires, tokens start again
- * at 1 while old workflows are still kept.
+ * The ref of claim's run on `path` (for a fan-out, the id of its workflow):
+ * the same on every delivery (and re-send) of the claim's job, whose id is
+ * part of it. A token alone is not enough: once the flight item expires,
+ * tokens start again at 1 while old workflows are still kept.
  */
-function refreshWorkflowId(key: string, token: number, jobId: string): string {
-  return `refresh-${createHash('sha256').update(`${key}\0${token}\0${jobId}`).digest('hex').slice(0, 32)}`;
+export function refreshRunRef(path: RefreshPath, { key, token, jobId }: FlightClaim): string {
+  return `${RUN_REF_PREFIX[path]}${createHash('sha256').update(`${key}\0${token}\0${jobId}`).digest('hex').slice(0, 32)}`;
 }

@@ -5,7 +5,7 @@
 import { minutes, hours } from '../app/duration.js';
 import { PageViewStore } from './page-views.js';
 import { escapeHtml } from '../http/html.js';
-import { defineReport, windowOf } from './report.js';
+import { defineReport, pageViewWork, windowOf } from './report.js';
 
 export interface SlowViewsResult {
   readonly count: number;
@@ -26,6 +26,7 @@ export const slowBlogViews = defineReport({
   freshFor: minutes(5),
   staleFor: hours(1),
   window: ({ days }, asOf) => windowOf(days, asOf),
+  estimate: (_params, window) => pageViewWork(window),
   // One day: the number of matching views. DynamoDB filters, so only matches travel.
   partial: async ({ minResponseMs, urlContains }, day, window) =>
     (

@@ -2,7 +2,7 @@
 import { minutes, hours } from '../app/duration.js';
 import { PageViewStore } from './page-views.js';
 import { escapeHtml } from '../http/html.js';
-import { defineReport, windowOf } from './report.js';
+import { defineReport, pageViewWork, windowOf } from './report.js';
 
 export interface SlowUrl {
   readonly url: string;
@@ -34,6 +34,7 @@ export const slowestUrls = defineReport({
   freshFor: minutes(5),
   staleFor: hours(1),
   window: ({ days }, asOf) => windowOf(days, asOf),
+  estimate: (_params, window) => pageViewWork(window),
   partial: async ({ urlContains }, day, window): Promise<DayStats> => {
     const views = await new PageViewStore().queryRange(day, {
       fromMs: window.fromMs,

@@ -60,6 +60,8 @@ async function watchPage(context: BrowserContext, path: string): Promise<{ page:
   expect(first?.status()).toBe(202);
   await expect.poll(() => page.locator('#calculating').textContent()).toMatch(/^Calculating…/);
   expect(await page.locator('#state').textContent()).toMatch(/^(queued|running)$/);
+  // A short window is computed in one job: no partitions to count, so the page says what is happening.
+  expect(await page.locator('#progress').textContent()).toMatch(/^(waiting for a worker|calculating)$/);
   expect(await page.locator('#count').count()).toBe(0);
 
   await page.locator('#count').waitFor({ state: 'visible', timeout: 30_000 });
@@ -148,7 +150,8 @@ describe('the report page in a browser', () => {
   it('shows how many day partitions the refresh has read while it runs', async () => {
     const { runtime, browser } = started();
     const context = await browser.newContext({ viewport: { width: 900, height: 500 } });
-    // A year's window: 366 partition jobs, far more than the io workers hold at once (5 pollers x 10).
+    // A year's window: more than 100 partitions, so fanned out: 366 partition jobs, far more
+    // than the io workers hold at once (5 pollers x 10).
     const path = '/reports/slow-blog-views?days=365&minResponseMs=500';
     try {
       const page = await context.newPage();

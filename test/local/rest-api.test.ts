@@ -1,17 +1,15 @@
-/** The local API Gateway: REST v1 proxy events in, proxy results out, API Gateway's own errors. */
+/**
+ * The local API Gateway: REST v1 proxy events in, proxy results out, API
+ * Gateway's own errors; with the functions in this process, and in sandboxes
+ * (worker threads, the synthesized bundles), where the event and the result
+ * cross as JSON and requests beyond the pool's bound wait for a sandbox.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
+import { DEFAULT_MAX_SANDBOXES } from '../../lib/local/sandbox-pool.js';
 import { startTestRuntime } from '../helpers/runtime.js';
 import { testApp } from '../fixtures/test-app.js';
-
-let runtime: LocalRuntime;
-beforeAll(async () => {
-  runtime = await startTestRuntime(testApp);
-});
-afterAll(async () => {
-  await runtime?.stop();
-});
 
 interface Echo {
   event: APIGatewayProxyEvent;
@@ -19,7 +17,30 @@ interface Echo {
   remainingMs: number;
 }
 
-describe('local REST API', () => {
+/** An invocation's line, as the runtime logs it in JSON. */
+interface InvocationLine {
+  type: 'invocation';
+  trigger: string;
+  durationMs: number;
+  waitMs?: number;
+  awsCalls?: Record<string, number>;
+}
+
+// Invocation lines as JSON, whatever the terminal: the tests read them.
+process.env.FERRY_LOG_FORMAT = 'json';
+
+for (const code of ['sources', 'bundles'] as const) describe(`local REST API (${code === 'sources' ? 'functions in this process' : 'functions in sandboxes'})`, () => {
+  let runtime: LocalRuntime;
+  const logged: string[] = [];
+  const invocations = (trigger: string): InvocationLine[] =>
+    logged.filter((l) => l.startsWith('{"') && l.includes('"type":"invocation"')).map((l) => JSON.parse(l) as InvocationLine).filter((l) => l.trigger === trigger);
+  beforeAll(async () => {
+    runtime = await startTestRuntime(testApp, { code, log: (line) => void logged.push(line) });
+  }, 120_000);
+  afterAll(async () => {
+    await runtime?.stop();
+  });
+
   it('invokes the route function with a REST API proxy event built from the request', async () => {
     const response = await fetch(`${runtime.url}/echo/plain?a=1&a=2&b=x`, {
       method: 'POST',
@@ -128,4 +149,39 @@ describe('local REST API', () => {
     expect(stats.functions.http?.invocations).toBeGreaterThanOrEqual(1);
     expect(Object.keys(stats.functions).sort()).toEqual(['batcher', 'changes', 'fanout', 'http', 'ticker']);
   });
+
+  if (code === 'bundles') {
+    const naps = async (count: number) => Promise.all(Array.from({ length: count }, async () => (await fetch(`${runtime.url}/echo/nap`)).status));
+
+    it(`starts at most ${DEFAULT_MAX_SANDBOXES} sandboxes for requests that arrive together: the others wait for one to be free, and every one is answered`, async () => {
+      const started = runtime.sandboxes().http?.started ?? 0;
+      const before = (await runtime.stats()).functions.http?.invocations ?? 0;
+      const statuses = await naps(3 * DEFAULT_MAX_SANDBOXES);
+      expect(statuses).toEqual(Array.from({ length: 3 * DEFAULT_MAX_SANDBOXES }, () => 200));
+      expect(runtime.sandboxes().http?.live).toBeLessThanOrEqual(DEFAULT_MAX_SANDBOXES);
+      expect((runtime.sandboxes().http?.started ?? 0) - started).toBeLessThanOrEqual(DEFAULT_MAX_SANDBOXES);
+      expect((await runtime.stats()).functions.http?.invocations).toBe(before + 3 * DEFAULT_MAX_SANDBOXES);
+    });
+
+    it("counts a waiting request's function timeout and duration from when its invocation starts, as Lambda does", async () => {
+      // 300 ms naps under a 1 s timeout, four rounds of them: the last round waits three naps before it starts.
+      const timeouts = (await runtime.stats()).functions.http?.timeouts ?? 0;
+      logged.length = 0;
+      const statuses = await naps(4 * DEFAULT_MAX_SANDBOXES);
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      expect((await runtime.stats()).functions.http?.timeouts).toBe(timeouts);
+      const lines = invocations('http GET /echo/nap');
+      expect(lines).toHaveLength(4 * DEFAULT_MAX_SANDBOXES);
+      expect(Math.max(...lines.map((l) => l.waitMs ?? 0))).toBeGreaterThanOrEqual(3 * 300 - 50);
+      expect(lines.every((l) => l.durationMs >= 300 - 50 && l.durationMs < 1_000)).toBe(true);
+    });
+
+    it('names the AWS calls each invocation made in its line', async () => {
+      logged.length = 0;
+      expect((await fetch(`${runtime.url}/echo/get-event`)).status).toBe(200);
+      expect((await fetch(`${runtime.url}/echo/plain`)).status).toBe(200);
+      expect(invocations('http GET /echo/get-event').map((l) => l.awsCalls)).toEqual([{ 'dynamodb:GetItem': 1 }]);
+      expect(invocations('http GET /echo/plain').map((l) => l.awsCalls)).toEqual([undefined]);
+    });
+  }
 });

@@ -57,7 +57,14 @@ async function queryDays(store: PageViewStore, options: QueryRangeOptions): Prom
 
 let runtime: LocalRuntime;
 const store = new PageViewStore();
-const written = { emptyBefore: undefined as boolean | undefined, emptyAfter: undefined as boolean | undefined, rows: 0, progress: [] as number[] };
+const written = {
+  emptyBefore: undefined as boolean | undefined,
+  emptyAfter: undefined as boolean | undefined,
+  countBefore: undefined as number | undefined,
+  countAfter: undefined as number | undefined,
+  rows: 0,
+  progress: [] as number[],
+};
 
 beforeAll(async () => {
   runtime = await startTestRuntime(pageViewsApp);
@@ -67,20 +74,27 @@ beforeAll(async () => {
   process.env[tableEnvName('pageViews')] = table.name;
 
   written.emptyBefore = await store.isEmpty();
+  written.countBefore = await store.approximateCount();
   written.rows = await store.writeAll(VIEWS, { onProgress: (n) => written.progress.push(n) });
   written.emptyAfter = await store.isEmpty();
+  written.countAfter = await store.approximateCount();
 });
 afterAll(async () => {
   await runtime?.stop();
 });
 
-describe('PageViewStore.writeAll and isEmpty', () => {
+describe('PageViewStore.writeAll, isEmpty and approximateCount', () => {
   it('reports the fresh table empty, writes all 2,000 rows with progress after each batch, and then reports it not empty', () => {
     expect(written.emptyBefore).toBe(true);
     expect(written.rows).toBe(2000);
     expect(written.emptyAfter).toBe(false);
     expect(written.progress).toHaveLength(2000 / 25);
     expect([...written.progress].sort((a, b) => a - b)).toEqual(Array.from({ length: 80 }, (_, i) => (i + 1) * 25));
+  });
+
+  it('counts the rows by the table\'s metadata: none before, 2,000 after (DynamoDB Local counts at once; AWS within about six hours)', () => {
+    expect(written.countBefore).toBe(0);
+    expect(written.countAfter).toBe(2000);
   });
 
   it('rejects a concurrency outside 1-64, naming the option', async () => {

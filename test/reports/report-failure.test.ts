@@ -1,7 +1,9 @@
 /**
  * A report whose computation keeps failing: after its retries the user sees
- * what failed, with a way to retry, instead of a page that polls forever.
- * The failure is real: the page-view table is deleted under the running service.
+ * what failed, with a way to retry, instead of a page that polls forever, on
+ * either path a refresh takes. The failures are real: DynamoDB's own error
+ * for every query of one report (injected at the SDK, as AWS would answer),
+ * then the page-view table deleted under the running service.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
@@ -10,19 +12,45 @@ import { tableName } from '../../lib/app/resource-env.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 
+/** Every query of the io worker that filters on this text fails with DynamoDB's internal error, more times than the SDK and the job retry. */
+const FLAKY = 'flaky-marker';
+
 let runtime: LocalRuntime;
 beforeAll(async () => {
-  // Ferry's app as deployed: the synthesized bundles, each function in sandboxes of its own.
-  runtime = await startTestRuntime(undefined, { code: 'bundles' });
-  await dynamoDbClient().send(new DeleteTableCommand({ TableName: tableName('pageViews') }));
+  // Ferry's app as deployed: the synthesized bundles, each function in sandboxes of its own
+  // (which take their faults from the plan they start with); no random faults.
+  runtime = await startTestRuntime(undefined, {
+    code: 'bundles',
+    faults: { seed: 1, script: [{ command: 'Query', functionId: 'ioWorker', inputContains: FLAKY, times: 1_000_000, fault: 'fail' }] },
+  });
 });
 afterAll(async () => {
   await runtime?.stop();
 });
 
+describe('a report computed in one job whose queries keep failing', () => {
+  it('ends in the failed state with DynamoDB\'s error after the job\'s retries', async () => {
+    const flaky = `/reports/slow-blog-views?days=3&urlContains=${FLAKY}`;
+    const before = (await runtime.stats()).queues.io?.sent ?? 0;
+    expect((await fetch(`${runtime.url}${flaky}`)).status).toBe(202);
+    const failed = await eventually('the failure', async () => {
+      const response = await fetch(`${runtime.url}${flaky}`, { headers: { accept: 'application/json' } });
+      return response.status === 500 ? ((await response.json()) as { state: string; error: { code: string; message: string } }) : undefined;
+    });
+    expect(failed).toMatchObject({ state: 'failed', error: { code: 'InternalServerError' } });
+    expect(failed.error.message).toMatch(/^DynamoDB had an internal error; the request was not applied \(injected\)$/);
+    // One job, no chord: its three attempts are deliveries of the same message.
+    expect(((await runtime.stats()).queues.io?.sent ?? 0) - before).toBe(1);
+  }, 60_000);
+});
+
 const path = '/reports/slow-blog-views?days=3';
 
-describe('a report that fails', () => {
+describe('a report whose table is gone (no estimate can be made, so the refresh fans out)', () => {
+  beforeAll(async () => {
+    await dynamoDbClient().send(new DeleteTableCommand({ TableName: tableName('pageViews') }));
+  });
+
   it('ends in the failed state with the error and a retry link after its retries, not pending forever', async () => {
     expect((await fetch(`${runtime.url}${path}`)).status).toBe(202);
     const failed = await eventually('the failure', async () => {

@@ -26,9 +26,9 @@ describe('ageInWords', () => {
 });
 
 describe('progressInWords', () => {
-  it('waits for a worker while queued, starts, counts partitions, then combines', () => {
+  it('waits for a worker while queued, calculates (no progress: one job, or a chord not yet counted), counts partitions, then combines', () => {
     expect(progressInWords('queued', undefined)).toBe('waiting for a worker');
-    expect(progressInWords('running', undefined)).toBe('starting');
+    expect(progressInWords('running', undefined)).toBe('calculating');
     expect(progressInWords('running', { partitionsDone: 12, partitions: 31 })).toBe('12 of 31 partitions read');
     expect(progressInWords('running', { partitionsDone: 31, partitions: 31 })).toBe('31 of 31 partitions read; combining');
   });
