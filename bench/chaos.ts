@@ -35,7 +35,7 @@ async function main(): Promise<void> {
         if (line.startsWith('faults:') || line.startsWith('chaos:')) process.stderr.write(`${line}\n`);
       },
     });
-    const labels = { seed, calls: STATED_RATES.calls, kills: STATED_RATES.kills, duplicates: STATED_RATES.duplicates, delays: STATED_RATES.delays, skew_ms: STATED_RATES.skewMs };
+    const labels = { seed, calls: STATED_RATES.calls, conflicts: STATED_RATES.conflicts, kills: STATED_RATES.kills, duplicates: STATED_RATES.duplicates, delays: STATED_RATES.delays, skew_ms: STATED_RATES.skewMs };
     for (const metric of ['jobs_enqueued', 'jobs_terminal', ...ZERO_COUNTS, 'workflows_started', 'workflows_terminal', 'report_bursts', 'effects_repeated_at_least_once', 'faults_injected'] as const) {
       figures.report(metric, result[metric], 'count', labels);
     }

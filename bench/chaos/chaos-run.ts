@@ -50,6 +50,8 @@ import {
 export interface ChaosRates {
   /** Share of AWS calls inside invocations that fail, are throttled or lose their response. */
   readonly calls: number;
+  /** Share of DynamoDB writes inside invocations that meet another transaction (TransactionConflict). */
+  readonly conflicts: number;
   /** Share of invocations whose environment is killed. */
   readonly kills: number;
   /** Share of SQS messages delivered twice. */
@@ -60,8 +62,8 @@ export interface ChaosRates {
   readonly skewMs: number;
 }
 
-/** The rates the issue sets: 5% of AWS calls, 2% of invocations killed, 5% duplicate deliveries. */
-export const STATED_RATES: ChaosRates = { calls: 0.05, kills: 0.02, duplicates: 0.05, delays: 0.05, skewMs: 3_000 };
+/** The rates the issue sets: 5% of AWS calls, 2% of invocations killed, 5% duplicate deliveries; and 5% of DynamoDB writes meeting a transaction. */
+export const STATED_RATES: ChaosRates = { calls: 0.05, conflicts: 0.05, kills: 0.02, duplicates: 0.05, delays: 0.05, skewMs: 3_000 };
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -197,7 +199,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
     httpPort: 0,
     log,
     ...(options.emulators !== undefined && { emulators: options.emulators }),
-    faults: { seed: options.seed, calls: rates.calls, kills: rates.kills, duplicates: rates.duplicates, delays: rates.delays, skewMs: rates.skewMs },
+    faults: { seed: options.seed, calls: rates.calls, conflicts: rates.conflicts, kills: rates.kills, duplicates: rates.duplicates, delays: rates.delays, skewMs: rates.skewMs },
     prepare: async () => void (await seedPageViews({ rows: 1_500, days: 10, seed: options.seed, now: dataNow, concurrency: 8 })),
   });
   const started = performance.now();

@@ -12,7 +12,7 @@
  * |---|---|---|
  * | `throttle` | an AWS call inside an invocation | `ThrottlingException` / `ProvisionedThroughputExceededException` before it applies; the SDK backs off and retries |
  * | `fail` | an AWS call inside an invocation | a 500 before it applies; the SDK retries |
- * | `conflict` | a DynamoDB write (scripted only) | before it applies, what DynamoDB answers when another transaction holds the item: `TransactionConflictException` for a single-item write (which the SDK does not retry), a `TransactionCanceledException` with a `TransactionConflict` reason for a transaction; DynamoDB Local, which runs transactions one at a time, never does |
+ * | `conflict` | a DynamoDB write inside an invocation (`conflicts` rate, or scripted) | before it applies, what DynamoDB answers when another transaction holds the item: `TransactionConflictException` for a single-item write (which the SDK does not retry), a `TransactionCanceledException` with a `TransactionConflict` reason for a transaction; DynamoDB Local, which runs transactions one at a time, never does |
  * | `lose-response` | an AWS call inside an invocation | the call **is applied**, then the connection resets; the SDK sends it again |
  * | `kill` | an invocation, at its N-th AWS call | the environment dies there (before or after that call applies): nothing it started runs on, the invocation fails |
  * | `duplicate` | an SQS message | delivered a second time, to another invocation |
@@ -60,6 +60,12 @@ export interface FaultPlan {
   readonly seed: number;
   /** Share of AWS calls inside invocations that get a fault, split evenly between throttled, failed and applied-with-response-lost. @default 0 */
   readonly calls?: number;
+  /**
+   * Share of DynamoDB writes inside invocations (PutItem, UpdateItem,
+   * DeleteItem, TransactWriteItems) that meet another transaction holding
+   * their item, which DynamoDB Local never reports. @default 0
+   */
+  readonly conflicts?: number;
   /** Share of invocations whose environment dies at one of its first calls. @default 0 */
   readonly kills?: number;
   /** Share of SQS messages delivered twice. @default 0 */
@@ -95,7 +101,10 @@ export class EnvironmentKilledError extends Error {
 /** The PRNG every fault decision comes from (mulberry32). */
 export const prng = mulberry32;
 
-const RATE_NAMES = ['calls', 'kills', 'duplicates', 'delays'] as const;
+const RATE_NAMES = ['calls', 'conflicts', 'kills', 'duplicates', 'delays'] as const;
+
+/** The DynamoDB writes a `conflicts` rate applies to. */
+const CONFLICTING_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems']);
 
 /**
  * The plan the environment asks for: `FERRY_FAULTS` lists rates and sizes
@@ -212,6 +221,9 @@ export class FaultInjector {
         const scripted = this.scripted(command, fn, input);
         if (scripted !== undefined) return scripted;
         if (kill !== undefined && calls === kill.atCall) return kill.afterApply ? 'kill-after' : 'kill-before';
+        // Drawn only when the rate is set, so that plans without it replay as before.
+        const conflicts = this.plan.conflicts ?? 0;
+        if (conflicts > 0 && CONFLICTING_WRITES.has(command) && this.random() < conflicts) return 'conflict';
         return this.callFault();
       },
       kill: () => {

@@ -22,7 +22,7 @@ describe('faultPlanFromEnv', () => {
   });
 
   it('names what is wrong with a bad plan', () => {
-    expect(() => faultPlanFromEnv({ FERRY_FAULTS: 'crashes=0.1' })).toThrow(new InvalidFaultPlanError('FERRY_FAULTS: unknown fault "crashes" (known: calls, kills, duplicates, delays, skew, maxDelay)'));
+    expect(() => faultPlanFromEnv({ FERRY_FAULTS: 'crashes=0.1' })).toThrow(new InvalidFaultPlanError('FERRY_FAULTS: unknown fault "crashes" (known: calls, conflicts, kills, duplicates, delays, skew, maxDelay)'));
     expect(() => faultPlanFromEnv({ FERRY_FAULTS: 'calls=lots' })).toThrow('FERRY_FAULTS: "calls=lots" is not name=number');
     expect(() => faultPlanFromEnv({ FERRY_FAULTS: 'kills=2' })).toThrow('fault rate "kills" must be between 0 and 1 (got 2)');
     expect(() => faultPlanFromEnv({ FERRY_FAULTS: 'calls=0.1', FERRY_FAULT_SEED: 'x' })).toThrow('FERRY_FAULT_SEED must be a whole number (got "x")');
@@ -42,6 +42,19 @@ describe('FaultInjector', () => {
     };
     expect(decisions(5)).toEqual(decisions(5));
     expect(decisions(5)).not.toEqual(decisions(6));
+  });
+
+  it('makes about the stated share of DynamoDB writes meet a transaction, and no read or SQS call', () => {
+    const faults = new FaultInjector({ seed: 3, conflicts: 0.1 }).forInvocation('worker', () => undefined);
+    const count = (command: string) => Array.from({ length: 10_000 }, () => faults.next(command, 'worker', {})).filter((f) => f === 'conflict').length;
+    expect(count('TransactWriteItems') / 10_000).toBeCloseTo(0.1, 1);
+    expect(count('UpdateItem')).toBeGreaterThan(800);
+    expect(count('GetItem')).toBe(0);
+    expect(count('SendMessageBatch')).toBe(0);
+  });
+
+  it('parses a conflicts rate from FERRY_FAULTS', () => {
+    expect(faultPlanFromEnv({ FERRY_FAULTS: 'conflicts=0.05', FERRY_FAULT_SEED: '7' })).toMatchObject({ seed: 7, conflicts: 0.05 });
   });
 
   it('injects call faults at about the stated rate, split between throttling, failures and lost responses', () => {
