@@ -103,23 +103,18 @@ export class DynamoJobStore implements JobStore {
     const chunks: NewJob[][] = [];
     for (let i = 0; i < jobs.length; i += TRANSACTION_ITEMS) chunks.push(jobs.slice(i, i + TRANSACTION_ITEMS));
     const created = new Set<string>();
-    let failure: { error: unknown } | undefined;
-    const perChunk = await mapLimit(chunks, CREATE_CHUNKS_IN_FLIGHT, async (chunk): Promise<boolean[]> => {
-      if (failure !== undefined) return [];
-      try {
+    try {
+      const perChunk = await mapLimit(chunks, CREATE_CHUNKS_IN_FLIGHT, async (chunk) => {
         const isNew = await this.createChunk(chunk);
         chunk.forEach((job, i) => isNew[i] && created.add(job.jobId));
         return isNew;
-      } catch (error) {
-        failure ??= { error };
-        return [];
-      }
-    });
-    if (failure !== undefined) {
+      });
+      return perChunk.flat();
+    } catch (error) {
+      // mapLimit lets the chunks in flight finish first: `created` holds every record this call made.
       await Promise.all([...created].map((jobId) => this.discard(jobId)));
-      throw failure.error;
+      throw error;
     }
-    return perChunk.flat();
   }
 
   private async createChunk(chunk: readonly NewJob[]): Promise<boolean[]> {

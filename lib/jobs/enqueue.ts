@@ -8,7 +8,7 @@
  * your own database transaction commits, never inside it: a worker may pick
  * the job up before a rolled-back transaction would have been visible.
  */
-import { SendMessageBatchCommand, SendMessageCommand, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../aws/clients.js';
 import { queueUrl } from '../app/resource-env.js';
 import type { Duration } from '../app/duration.js';
@@ -219,8 +219,8 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
   }
 
   /**
-   * Records, then sends, message batch by message batch: a batch's records in
-   * one `createMany`, its messages in one SendMessageBatch. What this call
+   * Records every job (`createMany`: many to a write request), then sends the
+   * messages by SendMessageBatch, several calls in flight. What this call
    * created for a message that was not sent is discarded again.
    */
   async function sendPrepared(prepared: readonly Prepared[]): Promise<EnqueuedJob[]> {
@@ -231,22 +231,13 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     const isNew = await store.createMany(toCreate);
     const created = new Set(toCreate.filter((_, i) => isNew[i]).map((j) => j.jobId));
     const unsent = new Set(created);
-    let failure: { error: unknown } | undefined;
     await mapLimit(batches(prepared), BATCHES_IN_FLIGHT, async (batch) => {
-      // After a batch's call failed, no further batch starts; those in flight finish first.
-      if (failure !== undefined) return;
-      let result: SendMessageBatchCommandOutput;
-      try {
-        result = await sqsClient().send(
-          new SendMessageBatchCommand({
-            QueueUrl: queueUrl(batch[0]?.p.queue ?? ''),
-            Entries: batch.map(({ p, index }) => ({ Id: String(index), MessageBody: p.body, DelaySeconds: p.delaySeconds })),
-          }),
-        );
-      } catch (error) {
-        failure ??= { error };
-        return;
-      }
+      const result = await sqsClient().send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl(batch[0]?.p.queue ?? ''),
+          Entries: batch.map(({ p, index }) => ({ Id: String(index), MessageBody: p.body, DelaySeconds: p.delaySeconds })),
+        }),
+      );
       const refused = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
       for (const { p, index } of batch) {
         const f = refused.get(String(index));
@@ -257,10 +248,8 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
           failed.push({ index, jobId: p.envelope.jobId, code: f.Code ?? 'Unknown', message: f.Message ?? '' });
         }
       }
-    });
-    // No record this call made may describe a job whose message is not known sent.
-    await Promise.all([...unsent].map((jobId) => store.discard(jobId)));
-    if (failure !== undefined) throw failure.error;
+      // After a failed call mapLimit starts no further batch and lets those in flight finish: `unsent` is final here.
+    }).finally(() => Promise.all([...unsent].map((jobId) => store.discard(jobId))));
     // In the order given, whichever batch went first.
     const inOrder = sent.sort((a, b) => a.index - b.index).map((s) => s.job);
     if (failed.length > 0) throw new EnqueueBatchError(failed.sort((a, b) => a.index - b.index), inOrder.map((j) => j.jobId));

@@ -139,6 +139,23 @@ describe('worker retries', () => {
 });
 
 describe('job status', () => {
+  it('createMany writes 100 jobs in one transaction, and job by job a chunk with records that exist or a job named twice', async () => {
+    const store = new DynamoJobStore();
+    const newJob = (jobId: string) => ({ jobId, task: member.name, queue: 'jobs', maxAttempts: 1, enqueuedAt: new Date().toISOString(), traceId: 't', ttlMs: 60_000 });
+    const fresh = Array.from({ length: 100 }, () => newJob(randomUUID()));
+    const calls = new CallCounter();
+    expect(await store.createMany(fresh)).toEqual(fresh.map(() => true));
+    expect(calls.get('dynamodb:TransactWriteItems', 'dynamodb:PutItem')).toBe(1);
+
+    const existing = fresh[0]?.jobId ?? '';
+    await store.cancel(existing); // a record that moved on: kept as it stands
+    const twice = randomUUID();
+    const mixed = [newJob(existing), newJob(twice), newJob(twice), newJob(randomUUID())];
+    expect(await store.createMany(mixed)).toEqual([false, true, false, true]);
+    expect(await store.get(existing)).toMatchObject({ status: 'CANCELLED' });
+    expect(await store.get(twice)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+  });
+
   it('runs a tracked job once when SQS delivers its message twice', async () => {
     const k = key();
     const envelope = newEnvelope(member.name, { key: k }, { tracked: true });
