@@ -337,9 +337,7 @@ export class WorkflowEngine implements WorkflowHook {
           await this.fail(workflowId, node, { name: (error as Error).name, message: (error as Error).message });
           return false;
         }
-        const { result: _none, ...rest } = node;
-        const others = storability(rest, 'node', Number.POSITIVE_INFINITY);
-        const resultRoom = Math.max(0, Math.min(MAX_RESULT_BYTES, DYNAMODB_MAX_ITEM_BYTES - (others.storable ? others.bytes : 0) - itemOverhead(workflowId, node.id)));
+        const resultRoom = resultRoomOf(workflowId, node);
         // A member of a group created before shards reports no room: the engine records and counts it after the job's success.
         const workflow: WorkflowMembership =
           group === 'legacy' ? { workflowId, nodeId: node.id } : { workflowId, nodeId: node.id, resultRoom, ...(group && { group }) };
@@ -381,9 +379,7 @@ export class WorkflowEngine implements WorkflowHook {
       // A group's results stay in its members; any other node keeps its result beside its other attributes (its signature's input, say).
       const keepResult = node.kind !== 'group';
       if (keepResult) {
-        const { result: _old, ...rest } = node;
-        const others = storability(rest, 'node', Number.POSITIVE_INFINITY);
-        const verdict = storability(result, 'result', Math.min(MAX_RESULT_BYTES, DYNAMODB_MAX_ITEM_BYTES - (others.storable ? others.bytes : 0) - itemOverhead(workflowId, nodeId)));
+        const verdict = storability(result, 'result', resultRoomOf(workflowId, node));
         if (!verdict.storable) {
           await this.fail(workflowId, node, { name: 'ResultNotStorableError', message: `node ${nodeId}'s result cannot be stored: ${verdict.reason}` });
           return;
@@ -503,12 +499,16 @@ function deadlineError(workflowId: string, meta: WorkflowMeta): WorkflowError {
 }
 
 /**
- * What a node's item holds beyond its attributes as NodeItem: its keys
- * (`WF#<workflow>`, `NODE#<node>`), `expiresAt`, the ids its writes leave
- * (`finishedBy`, `startedBy`, `cancelledBy`) and their names, with room to spare.
+ * The most bytes of result `node`'s item can hold beside its other attributes:
+ * those of NodeItem (its signature's input, say), its keys (`WF#<workflow>`,
+ * `NODE#<node>`), `expiresAt` and the ids its writes leave (`finishedBy`,
+ * `startedBy`, `cancelledBy`), with room to spare.
  */
-function itemOverhead(workflowId: string, nodeId: string): number {
-  return 2 * Buffer.byteLength(workflowId, 'utf8') + 2 * Buffer.byteLength(nodeId, 'utf8') + 1024;
+function resultRoomOf(workflowId: string, node: NodeItem): number {
+  const { result: _old, ...rest } = node;
+  const others = storability(rest, 'node', Number.POSITIVE_INFINITY);
+  const overhead = 2 * Buffer.byteLength(workflowId, 'utf8') + 2 * Buffer.byteLength(node.id, 'utf8') + 1024;
+  return Math.max(0, Math.min(MAX_RESULT_BYTES, DYNAMODB_MAX_ITEM_BYTES - (others.storable ? others.bytes : 0) - overhead));
 }
 
 /** Where member `index` of `group` counts: its shard, or for a group created before shards, the group's own `done`. */
