@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The app (app/, functions/) imports Ferry by its package name, as any project does; here it resolves to the sources (tsconfig.json "paths").
+  resolve: {
+    alias: [
+      { find: /^ferry$/, replacement: fileURLToPath(new URL('./lib/index.ts', import.meta.url)) },
+      { find: /^ferry\/cdk$/, replacement: fileURLToPath(new URL('./cdk/index.ts', import.meta.url)) },
+      { find: /^ferry\/local$/, replacement: fileURLToPath(new URL('./lib/local/index.ts', import.meta.url)) },
+      { find: /^ferry\/testing$/, replacement: fileURLToPath(new URL('./lib/testing/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
@@ -11,6 +21,6 @@ export default defineConfig({
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FERRY_LOG_LEVEL: 'warn' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    coverage: { provider: 'v8', include: ['lib/**', 'functions/**', 'cdk/**'] },
+    coverage: { provider: 'v8', include: ['lib/**', 'app/**', 'functions/**', 'cdk/**'] },
   },
 });

@@ -2,7 +2,7 @@
  * `npm run bench:http` (`npx tsx bench/http-hits.ts`): cached report hits
  * through the local HTTP path, as `npm start` serves them, measured with wrk.
  *
- * `lib/local/main.ts` runs as its own process, as `npm start` does (the
+ * `lib/cli/main.ts dev` runs as its own process, as `npm start` does (the
  * synthesized bundles in sandboxes, every AWS call checked against the
  * deployed policy), on an empty data folder of its own (so it writes the demo
  * data set first), printing its invocation lines as JSON on a pipe this
@@ -41,7 +41,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort } from '../lib/local/free-port.js';
-import { PROJECT_ROOT } from '../lib/local/runtime.js';
+import { PROJECT_ROOT } from '../test/helpers/repo-root.js';
 import { Figures } from './figures.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -103,7 +103,7 @@ class ApiCalls {
 async function startFerry(dataDir: string, calls: ApiCalls): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const runtimeFile = join(dataDir, 'runtime.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts', '--data-dir', join(dataDir, 'dynamodb'), '--port', String(port), '--runtime-file', runtimeFile], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'dev', '--data-dir', join(dataDir, 'dynamodb'), '--port', String(port), '--runtime-file', runtimeFile], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, FERRY_LOG_FORMAT: 'json', FERRY_LOG_LEVEL: 'warn' },

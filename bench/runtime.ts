@@ -11,7 +11,8 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { startLocalRuntime } from '../lib/local/runtime.js';
-import { api } from '../lib/api/api.js';
+import { resources } from '../app/resources.js';
+import { api } from '../app/api.js';
 import { createLambdaContext } from '../lib/local/lambda-context.js';
 import { CallCounter } from './call-counter.js';
 import { Figures, percentile } from './figures.js';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   process.env.FERRY_LOG_LEVEL ??= 'warn';
   const figures = new Figures('runtime');
-  const runtime = await startLocalRuntime({ httpPort: 0, prefix: `bench-${process.pid}`, log: () => undefined });
+  const runtime = await startLocalRuntime({ app: resources, httpPort: 0, prefix: `bench-${process.pid}`, log: () => undefined });
   try {
     const calls = new CallCounter();
     const before = await runtime.stats();

@@ -9,15 +9,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium } from '../test/helpers/chromium.js';
-import { PROJECT_ROOT, startLocalRuntime } from '../lib/local/runtime.js';
-import { seedDemoDataIfEmpty } from '../lib/reports/demo-data.js';
+import { PROJECT_ROOT } from '../test/helpers/repo-root.js';
+import { startLocalRuntime } from '../lib/local/runtime.js';
+import { resources } from '../app/resources.js';
+import { seedDemoDataIfEmpty } from '../app/reports/demo-data.js';
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   process.env.FERRY_LOG_LEVEL ??= 'warn';
   const docs = join(PROJECT_ROOT, 'docs');
   mkdirSync(docs, { recursive: true });
-  const runtime = await startLocalRuntime({ httpPort: 0, log: () => undefined, prepare: async () => void (await seedDemoDataIfEmpty()) });
+  const runtime = await startLocalRuntime({ app: resources, httpPort: 0, log: () => undefined, prepare: async () => void (await seedDemoDataIfEmpty()) });
   try {
     const browser = await launchChromium();
     try {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:start`: how long a first `npm start` takes, as a new user
- * sees it: `lib/local/main.ts` as its own process, on an empty data folder on
+ * sees it: `lib/cli/main.ts dev` as its own process, on an empty data folder on
  * disk (DynamoDB Local's disk store, as `npm start` uses by default), until
  * the banner, then until the first report is ready. Baseline in the same run:
  * a restart on the same folder, which has its data already and writes none.
@@ -20,10 +20,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort } from '../lib/local/free-port.js';
-import { PROJECT_ROOT } from '../lib/local/runtime.js';
+import { PROJECT_ROOT } from '../test/helpers/repo-root.js';
 import { POLICY_CACHE_DIR } from '../lib/local/deployed-policies.js';
 import { BUNDLE_CACHE_DIR } from '../lib/local/deployed-bundles.js';
-import type { DemoDataSet } from '../lib/reports/demo-data.js';
+import type { DemoDataSet } from '../app/reports/demo-data.js';
 import { Figures } from './figures.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -40,7 +40,7 @@ async function start(dataDir: string): Promise<Started> {
   const port = await freePort();
   const runtimeFile = join(mkdtempSync(join(tmpdir(), 'ferry-bench-start-')), 'runtime.json');
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts', '--data-dir', dataDir, '--port', String(port), '--runtime-file', runtimeFile], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'dev', '--data-dir', dataDir, '--port', String(port), '--runtime-file', runtimeFile], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, FERRY_LOG_FORMAT: 'json', FERRY_LOG_LEVEL: 'warn' },

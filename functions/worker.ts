@@ -1,5 +1,5 @@
-/** Lambda entry point of the SQS-fed workers (every worker pool runs this handler). */
-import { createWorker } from '../lib/jobs/worker.js';
-import { registry, workflows } from '../lib/jobs/tasks.js';
+/** Lambda entry point of the report service's SQS-fed workers (every worker pool runs this handler). */
+import { createWorker, workflows } from 'ferry';
+import { registry } from '../app/tasks.js';
 
 export const handler = createWorker({ registry, workflowHook: workflows });

@@ -10,7 +10,6 @@
  * a consumer of several queues, none, or a shorter declared visibility
  * timeout, which gets a warning) are built from the same parts separately.
  */
-import { fileURLToPath } from 'node:url';
 import { Annotations, CfnOutput, type Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -38,15 +37,12 @@ import { minimumVisibilitySeconds, VISIBILITY_TIMEOUT_FACTOR, WorkerPool } from 
 import { WorkerQueue, type WorkerQueueProps } from '../constructs/worker-queue.js';
 import { applyNagSuppressions } from '../nag-suppressions.js';
 
-/** The repository root: two levels above `cdk/stacks/`. */
-export const DEFAULT_PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
 export interface FerryStackProps extends StackProps {
   /** The resolved declaration (from `defineApp`) the stack is built from. */
   readonly app: FerryApp;
   /**
    * Directory that function entries and `package-lock.json` are relative to.
-   * @default the repository root, resolved from this file's location
+   * @default the working directory (where `cdk` and `ferry synth` run)
    */
   readonly projectRoot?: string;
   /**
@@ -102,7 +98,7 @@ export class FerryStack extends Stack {
   constructor(scope: Construct, id: string, props: FerryStackProps) {
     super(scope, id, props);
     const { app } = props;
-    const projectRoot = props.projectRoot ?? DEFAULT_PROJECT_ROOT;
+    const projectRoot = props.projectRoot ?? process.cwd();
     const declaredFunctions = new Map(app.functions.map((fn) => [fn.id, fn]));
 
     const stateTables = new Map<string, StateTable>();

@@ -8,7 +8,7 @@
  * the sources fails locally.
  *
  * Bundles are kept in a cache folder keyed by the declaration and the content
- * of every source file, the CDK code and the lock file: a restart with
+ * of every source file (Ferry's and the project's), the lock file and config: a restart with
  * nothing changed bundles nothing. The same synthesis also records the stack's
  * IAM policies (deployed-policies.ts), so they need no synthesis of their own.
  */
@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { App } from '../app/define-app.js';
 import { rememberPolicies } from './deployed-policies.js';
 import { bundleSandboxBootstrap, SANDBOX_BOOTSTRAP_FILE } from './sandbox-pool.js';
@@ -29,20 +30,33 @@ export interface DeployedFunctionCode {
 
 /** Where bundles are cached, by declaration and source content. */
 export const BUNDLE_CACHE_DIR = join(tmpdir(), 'ferry-bundle-cache');
-/** The folders whose files go into the bundles or decide them. */
-const SOURCE_FOLDERS = ['lib', 'functions', 'cdk', 'app', 'test/fixtures'];
+/** Ferry's own folders (its sources, or the installed package's build): the platform code in every bundle. */
+const PLATFORM_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PLATFORM_FOLDERS = ['lib', 'cdk'];
+/** A project's usual source folders, besides the folders of its function entries. */
+const PROJECT_FOLDERS = ['lib', 'functions', 'cdk', 'app', 'src', 'test/fixtures'];
+const SKIPPED = /(^|\/)(node_modules|\.git|\.ferry|cdk\.out|dist)(\/|$)/;
+
+/** The folders whose files go into the bundles or decide them: Ferry's, and the project's. */
+function sourceFolders(app: App, projectRoot: string): string[] {
+  const entryFolders = app.functions.map((fn) => fn.entry.split(/[\\/]/)[0] ?? '').filter((f) => f !== '' && !f.includes('.'));
+  const folders = [
+    ...PLATFORM_FOLDERS.map((f) => join(PLATFORM_ROOT, f)),
+    ...[...PROJECT_FOLDERS, ...entryFolders].map((f) => join(projectRoot, f)),
+  ];
+  return [...new Set(folders)].filter((dir) => existsSync(dir));
+}
 
 function cacheKey(app: App, projectRoot: string): string {
   const hash = createHash('sha256').update(JSON.stringify(app));
-  for (const folder of SOURCE_FOLDERS) {
-    const dir = join(projectRoot, folder);
-    if (!existsSync(dir)) continue;
-    for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|mts|js|mjs|json)$/.test(f)).sort()) {
-      hash.update(`${folder}/${file}`).update(readFileSync(join(dir, file)));
+  for (const dir of sourceFolders(app, projectRoot)) {
+    for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|mts|js|mjs|json)$/.test(f) && !SKIPPED.test(f)).sort()) {
+      hash.update(join(dir, file)).update(readFileSync(join(dir, file)));
     }
   }
-  const lock = join(projectRoot, 'package-lock.json');
-  if (existsSync(lock)) hash.update(readFileSync(lock));
+  for (const file of ['package-lock.json', 'ferry.config.ts', 'ferry.config.js', 'ferry.config.mjs', 'tsconfig.json']) {
+    if (existsSync(join(projectRoot, file))) hash.update(file).update(readFileSync(join(projectRoot, file)));
+  }
   return hash.digest('hex').slice(0, 32);
 }
 

@@ -58,7 +58,7 @@ const memo = new Map<string, SynthesizedPolicies>();
 /** The files whose content decides the template's policies: the CDK code and the pinned CDK library. */
 function synthesisInputs(projectRoot: string): string[] {
   const cdkDir = fileURLToPath(new URL('../../cdk/', import.meta.url));
-  const files = readdirSync(cdkDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).sort().map((f) => join(cdkDir, f));
+  const files = readdirSync(cdkDir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort().map((f) => join(cdkDir, f));
   return [...files, join(projectRoot, 'package-lock.json')].filter((f) => existsSync(f));
 }
 

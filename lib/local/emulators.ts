@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { runsFromSources, siblingModule } from '../util/module-file.js';
 import { once } from 'node:events';
 import type { EmulatorEndpoints, EmulatorHostConfig, EmulatorHostMessage, SqsTraffic } from './emulator-protocol.js';
 import { checkPrerequisites } from './preflight.js';
@@ -30,7 +30,7 @@ export class EmulatorStartError extends Error {
   override readonly name = 'EmulatorStartError';
 }
 
-const HOST_ENTRY = fileURLToPath(new URL('./emulator-host.ts', import.meta.url));
+const HOST_ENTRY = siblingModule(import.meta.url, './emulator-host');
 
 /** Starts both emulators; throws a one-line `PrerequisiteError` first if Node.js or Java is missing or too old. */
 export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
@@ -40,7 +40,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     ...(options.sqsPort !== undefined && { sqsPort: options.sqsPort }),
     ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
   };
-  const host = spawn(process.execPath, ['--import', 'tsx', HOST_ENTRY, JSON.stringify(config)], {
+  const host = spawn(process.execPath, [...(runsFromSources(import.meta.url) ? ['--import', 'tsx'] : []), HOST_ENTRY, JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, NODE_OPTIONS: '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });

@@ -17,12 +17,10 @@
  * rules). One runtime runs per process at a time.
  */
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { App } from '../app/define-app.js';
 import { environmentOf, type SqsSource, type StreamSource } from '../app/define-app.js';
 import { toWholeSeconds } from '../app/duration.js';
-import { resources } from '../resources.js';
 import type { EmulatorEndpoints } from './emulator-protocol.js';
 import { sqsTraffic, startEmulators, type Emulators } from './emulators.js';
 import { FunctionHost } from './function-host.js';
@@ -43,15 +41,14 @@ import { SqsEventSource } from './sqs-event-source.js';
 import { describePlan, FaultInjector, faultPlanFromEnv, installSkewedClock, invocationSkew, type FaultKind, type FaultPlan } from './fault-injection.js';
 import { StreamEventSource } from './stream-event-source.js';
 
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const REGION = LOCAL_REGION;
 
 export interface LocalRuntimeOptions {
-  /** @default Ferry's own declaration (lib/resources.ts) */
-  readonly app?: App;
+  /** The app to run: its declaration, from `defineApp`. */
+  readonly app: App;
   /** Prefix of every local resource name. @default the app's name */
   readonly prefix?: string;
-  /** Where `entry` paths are resolved. @default the repository root */
+  /** Where `entry` paths (and `package-lock.json`) are resolved. @default the working directory */
   readonly projectRoot?: string;
   /** Running emulators to use; when absent the runtime starts its own and stops them on `stop()`. */
   readonly emulators?: EmulatorEndpoints;
@@ -180,7 +177,7 @@ export class RuntimeAlreadyRunningError extends Error {
 
 let running = false;
 
-export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   if (running) {
     throw new RuntimeAlreadyRunningError('a local runtime is already running in this process; stop it first (functions share process.env)');
   }
@@ -201,9 +198,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 }
 
 async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void>)[]): Promise<LocalRuntime> {
-  const app = options.app ?? resources;
+  const app = options.app;
   const prefix = options.prefix ?? app.name;
-  const projectRoot = options.projectRoot ?? PROJECT_ROOT;
+  const projectRoot = options.projectRoot ?? process.cwd();
   const log = options.log ?? ((line: string) => console.log(line));
 
   let endpoints: EmulatorEndpoints;

@@ -21,6 +21,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { siblingModule } from '../util/module-file.js';
 import type { InvokeMessage, SandboxData, SandboxMessage } from './sandbox-bootstrap.js';
 import type { FaultKind } from './fault-injection.js';
 
@@ -258,7 +259,7 @@ export const SANDBOX_BOOTSTRAP_FILE = 'sandbox-bootstrap.mjs';
 export async function bundleSandboxBootstrap(outfile: string): Promise<void> {
   const { build } = await import('esbuild');
   await build({
-    entryPoints: [new URL('./sandbox-bootstrap.ts', import.meta.url).pathname],
+    entryPoints: [siblingModule(import.meta.url, './sandbox-bootstrap')],
     outfile,
     bundle: true,
     platform: 'node',

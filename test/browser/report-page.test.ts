@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
-import { generatePageViews } from '../../lib/reports/page-view-generator.js';
-import { PageViewStore } from '../../lib/reports/page-views.js';
-import type { SlowViewsResult } from '../../lib/reports/slow-blog-views.js';
+import { generatePageViews } from '../../app/reports/page-view-generator.js';
+import { PageViewStore } from '../../app/reports/page-views.js';
+import type { SlowViewsResult } from '../../app/reports/slow-blog-views.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 
 let runtime: LocalRuntime | undefined;

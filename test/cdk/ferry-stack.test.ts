@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { defineApp, type App as FerryApp } from '../../lib/app/define-app.js';
 import { minutes, seconds, toWholeSeconds } from '../../lib/app/duration.js';
 import { deadLetterQueueUrlEnvName, queueUrlEnvName, tableEnvName } from '../../lib/app/resource-env.js';
-import { resources } from '../../lib/resources.js';
+import { resources } from '../../app/resources.js';
 import { FerryStack, type FerryStackProps } from '../../cdk/stacks/ferry-stack.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -109,7 +109,7 @@ function resourcePaths(template: Template): Map<string, string> {
   return paths;
 }
 
-describe('FerryStack built from lib/resources.ts', () => {
+describe('FerryStack built from app/resources.ts', () => {
   const { stack, template } = synth(resources);
 
   it('creates exactly the declared queues, each with its own dead-letter queue', () => {
@@ -641,7 +641,7 @@ describe('FerryStack built from a declaration with root, greedy and ANY routes',
 });
 
 describe('cdk-nag AwsSolutions checks', () => {
-  const declarations = { 'lib/resources.ts': resources, 'a stream and a schedule': STREAMS_APP, 'root, greedy and ANY routes': ROUTES_APP };
+  const declarations = { 'app/resources.ts': resources, 'a stream and a schedule': STREAMS_APP, 'root, greedy and ANY routes': ROUTES_APP };
 
   for (const [name, app] of Object.entries(declarations)) {
     it(`finds no unsuppressed error or warning in the stack built from ${name}`, () => {

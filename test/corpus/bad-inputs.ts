@@ -156,7 +156,7 @@ const BAD_MESSAGE = '"message" must be a string of at most 200 characters';
 const BAD_ID = '"id" must be a ping id, a UUID';
 
 export const httpCases: readonly HttpCase[] = [
-  // Report parameters: every parameter of every report in lib/reports/report-registry.ts.
+  // Report parameters: every parameter of every report in app/reports/report-registry.ts.
   badParams('sbv-days-word', 'slow-blog-views with days=abc is refused: days must be an integer', `${SBV}?days=abc`, days('1 to 365', 'abc')),
   badParams('sbv-days-zero', 'slow-blog-views with days=0 is refused: below the range 1-365', `${SBV}?days=0`, days('1 to 365', '0')),
   badParams('sbv-days-fraction', 'slow-blog-views with days=1.5 is refused: not a whole number', `${SBV}?days=1.5`, days('1 to 365', '1.5')),

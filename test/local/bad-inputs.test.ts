@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { deadLetterReasonOf, type DeadLetterReason } from '../../lib/jobs/dead-letter.js';
 import { localClients, type LocalClients } from '../../lib/local/local-clients.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
-import { resources } from '../../lib/resources.js';
+import { resources } from '../../app/resources.js';
 import { corpus, httpCases, sqsCases, type CorpusBody, type HttpCase, type HttpRequestSpec, type SqsCase } from '../corpus/bad-inputs.js';
 import { inspectQueue } from '../helpers/queues.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';

@@ -4,9 +4,10 @@
  * AccessDeniedException, as on AWS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, type LocalRuntime } from '../../lib/local/runtime.js';
+import { PROJECT_ROOT } from '../helpers/repo-root.js';
+import { type LocalRuntime } from '../../lib/local/runtime.js';
 import { deployedPolicies } from '../../lib/local/deployed-policies.js';
-import { resources } from '../../lib/resources.js';
+import { resources } from '../../app/resources.js';
 import { AccessDeniedException, iamMatch, isAllowed, permissionsOf, type ArnResolver } from '../../lib/local/iam-check.js';
 import { startTestRuntime } from '../helpers/runtime.js';
 import { testApp } from '../fixtures/test-app.js';

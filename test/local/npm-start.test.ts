@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/local/runtime.js';
-import { generatePageViews } from '../../lib/reports/page-view-generator.js';
-import type { DemoDataSet } from '../../lib/reports/demo-data.js';
-import type { SlowViewsResult } from '../../lib/reports/slow-blog-views.js';
+import { PROJECT_ROOT } from '../helpers/repo-root.js';
+import { generatePageViews } from '../../app/reports/page-view-generator.js';
+import type { DemoDataSet } from '../../app/reports/demo-data.js';
+import type { SlowViewsResult } from '../../app/reports/slow-blog-views.js';
 import { eventually } from '../helpers/runtime.js';
 import { freePort } from '../../lib/local/free-port.js';
 
@@ -28,14 +28,14 @@ interface Started {
 }
 
 /**
- * Starts `lib/local/main.ts` (what `npm start` runs) on a free port and waits
+ * Starts `lib/cli/main.ts dev` (what `npm start` runs) on a free port and waits
  * for its banner; in memory unless `storage` names a data folder. Its runtime
  * file goes to a folder of its own, not the developer's `.ferry/`.
  */
 async function startFerry(storage: string[] = ['--in-memory'], probe?: string): Promise<Started> {
   const port = await freePort();
   const runtimeFile = join(mkdtempSync(join(tmpdir(), 'ferry-start-')), 'runtime.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts', ...storage, '--port', String(port), '--runtime-file', runtimeFile], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'dev', ...storage, '--port', String(port), '--runtime-file', runtimeFile], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,7 +4,7 @@ import { defineApp } from '../../lib/app/define-app.js';
 import { seconds } from '../../lib/app/duration.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { FunctionHost } from '../../lib/local/function-host.js';
-import { PROJECT_ROOT } from '../../lib/local/runtime.js';
+import { PROJECT_ROOT } from '../helpers/repo-root.js';
 import { RuntimeStats } from '../../lib/local/runtime-stats.js';
 import { Scheduler } from '../../lib/local/scheduler.js';
 import { startTestRuntime } from '../helpers/runtime.js';

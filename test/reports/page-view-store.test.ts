@@ -5,7 +5,7 @@ import { defineApp } from '../../lib/app/define-app.js';
 import { millis } from '../../lib/app/duration.js';
 import { tableEnvName } from '../../lib/app/resource-env.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
-import { generatePageViews } from '../../lib/reports/page-view-generator.js';
+import { generatePageViews } from '../../app/reports/page-view-generator.js';
 import {
   PAGE_VIEW_ITEM,
   PageViewStore,
@@ -15,7 +15,7 @@ import {
   type PageView,
   type PageViewAttribute,
   type QueryRangeOptions,
-} from '../../lib/reports/page-views.js';
+} from '../../app/reports/page-views.js';
 import { startTestRuntime } from '../helpers/runtime.js';
 
 const pageViewsApp = defineApp({

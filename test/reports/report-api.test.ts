@@ -10,12 +10,12 @@ import { tableName } from '../../lib/app/resource-env.js';
 import { requestFlight } from '../../lib/coordination/flight-task.js';
 import { FLIGHT_ITEM, SingleFlight } from '../../lib/coordination/single-flight.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
-import { generatePageViews } from '../../lib/reports/page-view-generator.js';
-import { PageViewStore, type PageView } from '../../lib/reports/page-views.js';
-import { canonicalKey } from '../../lib/reports/report-params.js';
-import { findReport } from '../../lib/reports/report-registry.js';
-import type { SlowestUrlsResult } from '../../lib/reports/slowest-urls.js';
-import type { SlowViewsResult } from '../../lib/reports/slow-blog-views.js';
+import { generatePageViews } from '../../app/reports/page-view-generator.js';
+import { PageViewStore, type PageView } from '../../app/reports/page-views.js';
+import { canonicalKey } from '../../app/reports/report-params.js';
+import { findReport } from '../../app/reports/report-registry.js';
+import type { SlowestUrlsResult } from '../../app/reports/slowest-urls.js';
+import type { SlowViewsResult } from '../../app/reports/slow-blog-views.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 
 let runtime: LocalRuntime;

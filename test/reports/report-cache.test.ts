@@ -20,10 +20,10 @@ import { tableName } from '../../lib/app/resource-env.js';
 import { MEMORY_CACHE_DEFAULTS, MemoryCache } from '../../lib/coordination/memory-cache.js';
 import { FLIGHT_ITEM, SingleFlight, type FlightItem } from '../../lib/coordination/single-flight.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
-import { generatePageViews } from '../../lib/reports/page-view-generator.js';
-import { PageViewStore } from '../../lib/reports/page-views.js';
-import { canonicalKey } from '../../lib/reports/report-params.js';
-import type { SlowViewsResult } from '../../lib/reports/slow-blog-views.js';
+import { generatePageViews } from '../../app/reports/page-view-generator.js';
+import { PageViewStore } from '../../app/reports/page-views.js';
+import { canonicalKey } from '../../app/reports/report-params.js';
+import type { SlowViewsResult } from '../../app/reports/slow-blog-views.js';
 import { documentedDefaults } from '../helpers/documented-defaults.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 

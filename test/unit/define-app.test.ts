@@ -21,7 +21,7 @@ import {
   tableEnvName,
   tableName,
 } from '../../lib/app/resource-env.js';
-import { resources } from '../../lib/resources.js';
+import { resources } from '../../app/resources.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -837,7 +837,7 @@ describe('resource-env', () => {
 });
 
 // ---------------------------------------------------------------------------
-// lib/resources.ts
+// app/resources.ts
 // ---------------------------------------------------------------------------
 
 describe("Ferry's resources", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GENERATOR_DEFAULTS, URL_WORDS, generatePageViews, mulberry32 } from '../../lib/reports/page-view-generator.js';
+import { GENERATOR_DEFAULTS, URL_WORDS, generatePageViews, mulberry32 } from '../../app/reports/page-view-generator.js';
 
 const DAY_MS = 86_400_000;
 const NOW = Date.parse('2026-03-10T15:30:00.000Z');

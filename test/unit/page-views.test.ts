@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PAGE_VIEW_ITEM, dayOf, daysCovering, pageViewItem } from '../../lib/reports/page-views.js';
+import { PAGE_VIEW_ITEM, dayOf, daysCovering, pageViewItem } from '../../app/reports/page-views.js';
 
 const at = (iso: string) => Date.parse(iso);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { checkJava, checkNode, MIN_NODE, parseJavaMajor, PrerequisiteError } from '../../lib/local/preflight.js';
-import { PROJECT_ROOT } from '../../lib/local/runtime.js';
+import { PROJECT_ROOT } from '../helpers/repo-root.js';
 
 /** An executable script in a fresh folder that prints `output` on stderr, as `java -version` does. */
 function fakeJava(output: string): string {
@@ -59,7 +59,7 @@ describe('checkNode', () => {
 describe('npm start without Java', () => {
   it('stops at once with one line that says what to install', () => {
     const started = Date.now();
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'lib/local/main.ts', '--in-memory', '--port', '0'], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'lib/cli/main.ts', 'dev', '--in-memory', '--port', '0'], {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',
       env: { ...process.env, PATH: join(tmpdir(), 'ferry-empty-path') },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planRefresh, REFRESH_PLAN_DEFAULTS, refreshPlanOptionsFromEnv, resolveRefreshPlanOptions } from '../../lib/reports/refresh-plan.js';
+import { planRefresh, REFRESH_PLAN_DEFAULTS, refreshPlanOptionsFromEnv, resolveRefreshPlanOptions } from '../../app/reports/refresh-plan.js';
 import { documentedDefaults } from '../helpers/documented-defaults.js';
 
 describe('planRefresh', () => {
@@ -35,7 +35,7 @@ describe('planRefresh', () => {
   });
 
   it('has the documented defaults', () => {
-    const doc = documentedDefaults('lib/reports/refresh-plan.ts');
+    const doc = documentedDefaults('app/reports/refresh-plan.ts');
     expect(doc.number('RefreshPlanOptions', 'oneJobMaxPartitions')).toBe(REFRESH_PLAN_DEFAULTS.oneJobMaxPartitions);
     expect(doc.number('RefreshPlanOptions', 'oneJobMaxRows')).toBe(REFRESH_PLAN_DEFAULTS.oneJobMaxRows);
     expect(doc.number('RefreshPlanOptions', 'queryConcurrency')).toBe(REFRESH_PLAN_DEFAULTS.queryConcurrency);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ageInWords, progressInWords, spanInWords } from '../../lib/reports/report-page.js';
+import { ageInWords, progressInWords, spanInWords } from '../../app/reports/report-page.js';
 
 describe('spanInWords', () => {
   it('says seconds under a minute, minutes under an hour, then hours, singular for one', () => {

@@ -1,7 +1,6 @@
 /** The URLs with the slowest average response in the last `days` days. */
-import { minutes, hours } from '../app/duration.js';
+import { minutes, hours, escapeHtml } from 'ferry';
 import { PageViewStore } from './page-views.js';
-import { escapeHtml } from '../http/html.js';
 import { defineReport, pageViewWork, windowOf } from './report.js';
 
 export interface SlowUrl {

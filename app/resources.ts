@@ -1,9 +1,9 @@
 /**
- * Ferry's resources, declared once. The CDK stack (`cdk/`) and the local
- * runtime (`npm start`, the tests) are both built from this value.
+ * The report service's resources, declared once. Its CDK stack (`ferry synth`,
+ * `ferry deploy`) and its local runtime (`ferry dev`, `npm start`, the tests)
+ * are both built from this value (named in `ferry.config.ts`).
  */
-import { defineApp } from './app/define-app.js';
-import { seconds } from './app/duration.js';
+import { defineApp, seconds } from 'ferry';
 
 export const resources = defineApp({
   name: 'ferry',

@@ -13,8 +13,7 @@
  * Every link is relative (a report page lives at `reports/<name>`, the index
  * at `reports`), so the pages work under any API Gateway stage path.
  */
-import type { FlightAnswer } from '../coordination/single-flight.js';
-import { escapeHtml, htmlPage } from '../http/html.js';
+import { type FlightAnswer, escapeHtml, htmlPage } from 'ferry';
 import { allowedValues, type ParamProblem, type ParamSpecs } from './report-params.js';
 import type { ReportDefinition } from './report.js';
 import type { RefreshProgress } from './report-workflow.js';

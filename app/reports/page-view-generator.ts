@@ -3,8 +3,8 @@
  * rows, so tests and demos can compare what a query returns with what was
  * written.
  */
-import { days } from '../app/duration.js';
-import { mulberry32 } from '../util/prng.js';
+import { days } from 'ferry';
+import { mulberry32 } from 'ferry/testing';
 import type { PageView } from './page-views.js';
 
 /** The words URL segments are drawn from. No word contains another, so `contains(url, word)` matches whole segments. */

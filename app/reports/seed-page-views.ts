@@ -2,7 +2,7 @@
  * Fills the `pageViews` table with a generated data set: the core of
  * `npm run seed`, and what `npm start` can call for the demo data set.
  */
-import type { StateTableOptions } from '../aws/state-table.js';
+import { type StateTableOptions } from 'ferry';
 import { generatePageViews } from './page-view-generator.js';
 import { PageViewStore } from './page-views.js';
 

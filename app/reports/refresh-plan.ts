@@ -24,7 +24,7 @@
  * deployment can move them without new code (`0` for a limit: every refresh
  * fans out).
  */
-import { NonRetryableError } from '../jobs/errors.js';
+import { NonRetryableError } from 'ferry';
 import { COMPUTE_DEFAULTS, type WorkEstimate } from './report.js';
 
 export type RefreshPath = 'one-job' | 'fan-out';

@@ -34,16 +34,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { tableName } from '../app/resource-env.js';
-import { requestFlight } from '../coordination/flight-task.js';
-import { MemoryCache } from '../coordination/memory-cache.js';
-import type { FlightAnswer } from '../coordination/single-flight.js';
-import { headerOf, htmlResponse, wantsHtml } from '../http/html.js';
-import { apiPath, HttpError, json } from '../http/rest-api.js';
-import { canonicalKey, parseParams, type ParamProblem } from '../reports/report-params.js';
-import { POLL_SECONDS, renderParamsError, renderReportIndex, renderReportPage, renderUnknownReport } from '../reports/report-page.js';
-import { findReport, reports, type RegisteredReport } from '../reports/report-registry.js';
-import { refreshProgress, type RefreshProgress } from '../reports/report-workflow.js';
+import { tableName, requestFlight, MemoryCache, type FlightAnswer, headerOf, htmlResponse, wantsHtml, apiPath, HttpError, json } from 'ferry';
+import { canonicalKey, parseParams, type ParamProblem } from './report-params.js';
+import { POLL_SECONDS, renderParamsError, renderReportIndex, renderReportPage, renderUnknownReport } from './report-page.js';
+import { findReport, reports, type RegisteredReport } from './report-registry.js';
+import { refreshProgress, type RefreshProgress } from './report-workflow.js';
 
 type Params = Readonly<Record<string, number | string>>;
 type ReadyAnswer = Extract<FlightAnswer, { state: 'ready' }>;

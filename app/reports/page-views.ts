@@ -8,9 +8,7 @@
  */
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { StateTable, type StateTableOptions } from '../aws/state-table.js';
-import { days, type Duration, millis, seconds } from '../app/duration.js';
-import { sleep } from '../util/sleep.js';
+import { StateTable, type StateTableOptions, days, type Duration, millis, seconds, sleep } from 'ferry';
 
 export interface PageView {
   readonly id: string;

@@ -16,14 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { minutes, seconds } from '../app/duration.js';
-import type { FlightTask } from '../coordination/flight-task.js';
-import { FlightLostError, SingleFlight, type FlightClaim, type FlightPolicy } from '../coordination/single-flight.js';
-import { NonRetryableError } from '../jobs/errors.js';
-import { defineTask, type AnyTask } from '../jobs/task.js';
-import { log } from '../util/log.js';
-import { chord, s, si } from '../workflows/canvas.js';
-import { workflows } from '../workflows/default-engine.js';
+import { minutes, seconds, type FlightTask, FlightLostError, SingleFlight, type FlightClaim, type FlightPolicy, NonRetryableError, defineTask, type AnyTask, log, chord, s, si, workflows } from 'ferry';
 import { planRefresh, refreshPlanOptionsFromEnv, type RefreshPath, type RefreshPlan } from './refresh-plan.js';
 import type { ParamSpecs } from './report-params.js';
 import { computeWindow, partitionsOf, type ReportDefinition, type ReportWindow } from './report.js';

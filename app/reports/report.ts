@@ -7,8 +7,7 @@
  * of partitions at once (`computeWindow`), or as a chord (one job per day,
  * then the combination).
  */
-import { days, type Duration } from '../app/duration.js';
-import { mapLimit } from '../util/map-limit.js';
+import { days, type Duration, mapLimit } from 'ferry';
 import { daysCovering, PageViewStore } from './page-views.js';
 import type { ParamSpecs, ParamValues } from './report-params.js';
 

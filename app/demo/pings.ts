@@ -7,11 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { documentClient } from '../aws/clients.js';
-import { tableName } from '../app/resource-env.js';
-import { jobs } from '../jobs/enqueue.js';
-import { NonRetryableError } from '../jobs/errors.js';
-import { defineTask } from '../jobs/task.js';
+import { documentClient, tableName, jobs, NonRetryableError, defineTask } from 'ferry';
 import { resources } from '../resources.js';
 
 const PING_TTL_SECONDS = 86_400;

@@ -1,7 +1,7 @@
 /** The REST API's routes. Each is declared as an `http` event of the `api` function in lib/resources.ts. */
-import { apiPath, createRestApi, HttpError, json, jsonBody } from '../http/rest-api.js';
-import { createPing, getPing, InvalidPingError, isPingId } from '../demo/pings.js';
-import { getReport, listReports, reportErrorPage, retryReport } from './report-api.js';
+import { apiPath, createRestApi, HttpError, json, jsonBody } from 'ferry';
+import { createPing, getPing, InvalidPingError, isPingId } from './demo/pings.js';
+import { getReport, listReports, reportErrorPage, retryReport } from './reports/report-api.js';
 
 export const api = createRestApi({
   'GET /health': async () => json(200, { status: 'ok', service: 'ferry', time: new Date().toISOString() }),

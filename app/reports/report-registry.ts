@@ -4,7 +4,7 @@
  * (report-workflow.ts, refresh-plan.ts). Adding a report: define it (see
  * `slow-blog-views.ts`) and list it here.
  */
-import type { FlightTask } from '../coordination/flight-task.js';
+import { type FlightTask } from 'ferry';
 import type { ParamSpecs } from './report-params.js';
 import type { ReportDefinition } from './report.js';
 import { reportFlight, type ComputeRequest } from './report-workflow.js';

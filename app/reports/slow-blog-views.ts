@@ -2,9 +2,8 @@
  * The seed tutorial's report: how many page views in the last `days` days
  * took at least `minResponseMs` and have `urlContains` in their URL.
  */
-import { minutes, hours } from '../app/duration.js';
+import { minutes, hours, escapeHtml } from 'ferry';
 import { PageViewStore } from './page-views.js';
-import { escapeHtml } from '../http/html.js';
 import { defineReport, pageViewWork, windowOf } from './report.js';
 
 export interface SlowViewsResult {

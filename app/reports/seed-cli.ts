@@ -11,11 +11,11 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { tableEnvName } from '../app/resource-env.js';
+import { tableEnvName } from 'ferry';
 import { GENERATOR_DEFAULTS, GENERATOR_LIMITS } from './page-view-generator.js';
 import { PageViewStore } from './page-views.js';
 import { seedPageViews } from './seed-page-views.js';
-import { progressBar } from '../util/progress-bar.js';
+import { progressBar } from 'ferry/local';
 
 const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** What `npm start` writes (its `--runtime-file`), read here to find the running runtime. */

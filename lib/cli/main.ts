@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * The `ferry` command: run, synthesize, deploy and start an app declared in
+ * the working directory's `ferry.config.ts`.
+ */
+import { PrerequisiteError } from '../local/preflight.js';
+import { dev, DEV_USAGE } from './dev.js';
+import { init, INIT_USAGE } from './init.js';
+import { ConfigError, loadConfig } from './load-config.js';
+import { cdkApp, deploy, DEPLOY_USAGE, synth, SYNTH_USAGE } from './synth.js';
+
+const USAGE = `Usage: ferry <command> [options]
+
+Commands:
+  dev       run the app locally: emulators, the REST API and the workers
+  synth     synthesize the app's CloudFormation stack (offline) into cdk.out
+  deploy    deploy the app's stack with the AWS CDK CLI
+  init      write a minimal new app (one queue, one task, one route, a test)
+
+The app is the one ferry.config.ts in the working directory declares
+(--config <file> names another). "ferry <command> --help" says more.`;
+
+const COMMANDS: Record<string, { usage: string; run: (args: readonly string[]) => Promise<void> }> = {
+  dev: { usage: DEV_USAGE, run: (args) => dev(args, (explicit) => loadConfig(process.cwd(), explicit)) },
+  synth: { usage: SYNTH_USAGE, run: (args) => synth(args, (explicit) => loadConfig(process.cwd(), explicit)) },
+  deploy: { usage: DEPLOY_USAGE, run: (args) => deploy(args, (explicit) => loadConfig(process.cwd(), explicit)) },
+  init: { usage: INIT_USAGE, run: init },
+  // What the `cdk` CLI runs as the app (`ferry deploy`, cdk.json); not for people.
+  'cdk-app': { usage: '', run: (args) => cdkApp(args, (explicit) => loadConfig(process.cwd(), explicit)) },
+};
+
+async function main(argv: readonly string[]): Promise<void> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    console.error(`ferry: unknown command "${name}"\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  await command.run(args);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const known = error instanceof PrerequisiteError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  if (known) console.error(`ferry: ${(error as Error).message}`);
+  else console.error(error);
+  process.exit(error instanceof PrerequisiteError || error instanceof ConfigError || known ? 2 : 1);
+});

@@ -1,0 +1,107 @@
+/**
+ * Ferry: background jobs for AWS serverless.
+ *
+ * This is the public API an app is written against: the declaration of its
+ * resources, tasks and the worker that runs them, enqueueing, coordination
+ * on DynamoDB (leases, dedup markers, idempotency, single-flight results),
+ * workflows, and REST API routing. Everything not exported here (or from
+ * `ferry/cdk`, `ferry/local` and `ferry/testing`) is internal and may change.
+ *
+ * @packageDocumentation
+ */
+
+// Declaring an app: tables, queues, functions and their events, once, for CDK and the local runtime.
+export type {
+  ApiDeclaration,
+  AppDeclaration,
+  DynamoStreamEventDeclaration,
+  EventDeclaration,
+  FunctionDeclaration,
+  HttpEventDeclaration,
+  HttpMethod,
+  KeyDeclaration,
+  KeyType,
+  QueueAccess,
+  QueueDeclaration,
+  ScheduleEventDeclaration,
+  SqsEventDeclaration,
+  StreamViewType,
+  TableAccess,
+  TableDeclaration,
+} from './app/declaration.js';
+export { defineApp, InvalidDeclarationError } from './app/define-app.js';
+export type { App, LambdaFunction, Queue, Route, Schedule, SqsSource, StreamSource, Table } from './app/define-app.js';
+export { days, hours, millis, minutes, seconds, type Duration } from './app/duration.js';
+export { deadLetterQueueUrl, deadLetterQueueUrlEnvName, MissingResourceEnvError, queueUrl, queueUrlEnvName, tableEnvName, tableName } from './app/resource-env.js';
+export { defineConfig, type DevOptions, type FerryConfig } from './app/config.js';
+
+// AWS clients: endpoints from AWS_ENDPOINT_URL*, shared per environment.
+export { documentClient, dynamoDbClient, sqsClient } from './aws/clients.js';
+export { StateTable, type StateTableOptions } from './aws/state-table.js';
+
+// Tasks, the worker and enqueueing.
+export { defineTask, TASK_DEFAULTS, type AnyTask, type Task, type TaskContext, type TaskOptions } from './jobs/task.js';
+export { createTaskRegistry, InvalidTaskRegistryError, type TaskRegistry } from './jobs/task-registry.js';
+export { createWorker, type WorkerHandler, type WorkerOptions, type WorkflowHook } from './jobs/worker.js';
+export { createJobClient, jobs, type EnqueuedJob, type EnqueueOptions, type JobClient, type JobClientOptions } from './jobs/enqueue.js';
+export type { JobLookup, JobRecord, JobStatus } from './jobs/job-state.js';
+export type { RetryOptions } from './jobs/retry-policy.js';
+export {
+  EnqueueBatchError,
+  InvalidEnqueueOptionError,
+  InvalidTaskInputError,
+  JobIdInUseError,
+  JobNotCancellableError,
+  JobNotFoundError,
+  NonRetryableError,
+  ResultNotStorableError,
+  RetryAfterError,
+  TaskTimeoutError,
+  UnknownTaskError,
+} from './jobs/errors.js';
+export { redrive, deadLetterReasonOf, type DeadLetterReason, type RedriveOptions, type RedriveResult } from './jobs/dead-letter.js';
+
+// Coordination on DynamoDB conditional writes.
+export { LeaseLostError, LockHeldError, withLock, type HeldLock, type WithLockOptions } from './coordination/lease.js';
+export { DynamoDedupGuard, type DedupGuardOptions } from './coordination/dedup-guard.js';
+export { IdempotencyInProgressError, once, onceWrite, type OnceOptions, type OnceResult } from './coordination/idempotency.js';
+export { DynamoResultCache, type ResultCache } from './coordination/result-cache.js';
+export { MemoryCache, type MemoryCacheOptions } from './coordination/memory-cache.js';
+export {
+  FLIGHT_DEFAULTS,
+  FlightLostError,
+  SingleFlight,
+  type FlightAnswer,
+  type FlightClaim,
+  type FlightPolicy,
+  type Phase,
+} from './coordination/single-flight.js';
+export { defineFlightTask, requestFlight, type FlightTask, type FlightTaskOptions } from './coordination/flight-task.js';
+
+// Workflows: chain, group, chord, map, starmap, chunks.
+export { chain, chord, chunks, group, map, s, si, starmap, type Canvas, type Signature } from './workflows/canvas.js';
+export {
+  WorkflowDeadlineError,
+  WorkflowEngine,
+  WorkflowNotFoundError,
+  type EngineOptions,
+  type StartOptions,
+  type WorkflowStatusView,
+  type WorkflowView,
+} from './workflows/workflow-engine.js';
+export { ResultsTooLargeError } from './workflows/workflow-store.js';
+export { workflowTasks } from './workflows/builtin-tasks.js';
+export { workflows } from './workflows/default-engine.js';
+
+// The REST API: routes of API Gateway's proxy integration, JSON and HTML answers.
+export { apiPath, createRestApi, HttpError, json, jsonBody, type RestApiOptions, type RouteHandler } from './http/rest-api.js';
+export { errorPage, escapeHtml, headerOf, htmlPage, htmlResponse, wantsHtml } from './http/html.js';
+
+// Small helpers apps need beside their tasks.
+export { log, type LogLevel } from './util/log.js';
+export { embeddedMetrics, type MetricUnit } from './util/metrics.js';
+export { mapLimit } from './util/map-limit.js';
+export { sleep } from './util/sleep.js';
+
+/** The zod Ferry validates task input with: define task schemas with it, so both agree on one copy. */
+export { z } from 'zod';
