@@ -10,7 +10,7 @@ const focusedOrSkipped = ['describe', 'it', 'test'].flatMap((object) =>
 );
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.ferry/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.ferry/', 'coverage/', 'dist/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

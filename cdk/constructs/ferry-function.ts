@@ -4,6 +4,7 @@
  * group (instead of the AWS-managed `AWSLambdaBasicExecutionRole`, which may
  * create and write to any log group in the account).
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -92,7 +93,7 @@ export class FerryFunction extends Construct {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       projectRoot: props.projectRoot,
-      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+      depsLockFilePath: lockFileOf(props.projectRoot),
       entry: path.resolve(props.projectRoot, props.entry),
       handler: props.handler ?? 'handler',
       timeout: props.timeout ?? DEFAULT_FUNCTION_TIMEOUT,
@@ -114,4 +115,16 @@ export class FerryFunction extends Construct {
       },
     });
   }
+}
+
+/** Lock files esbuild bundling recognises, most common first. */
+const LOCK_FILES = ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb'];
+
+/**
+ * The project's lock file, which marks its root for bundling and names its
+ * package manager; `package.json` for a project that has none yet (its
+ * dependencies were laid out by hand): bundling reads no lock file's content.
+ */
+function lockFileOf(projectRoot: string): string {
+  return [...LOCK_FILES, 'package.json'].map((f) => path.join(projectRoot, f)).find((f) => existsSync(f)) ?? path.join(projectRoot, 'package-lock.json');
 }

@@ -42,11 +42,12 @@ async function importFile(file: string): Promise<unknown> {
   try {
     return await import(url);
   } catch (error) {
-    // Plain Node cannot load TypeScript: load it through tsx's loader and try once more.
+    // Plain Node cannot load TypeScript: load it through tsx's loader and try once more,
+    // under another URL (Node keeps the failed load of the first).
     if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
     const { register } = await import('tsx/esm/api');
     register();
-    return import(url);
+    return import(`${url}?ts`);
   }
 }
 

@@ -2,7 +2,9 @@
  * `ferry/testing`: what an app's own tests need. `startTestApp` runs the app
  * on the local runtime (its own emulators, in memory, or ones you share
  * between tests) with unique resource names and a free port, and answers
- * questions about it: a job's outcome, the runtime's counters.
+ * questions about it: a job's outcome, the runtime's counters. Job log lines
+ * are at `warn` and above unless `FERRY_LOG_LEVEL` says otherwise; invocation
+ * lines are printed with `FERRY_TEST_LOG=true`.
  *
  * @packageDocumentation
  */
@@ -54,6 +56,8 @@ const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
  */
 export async function startTestApp(app: FerryConfig | App, options: TestAppOptions = {}): Promise<TestApp> {
   const declaration = 'app' in app ? app.app : app;
+  // One JSON line per job outcome would bury the test report; FERRY_LOG_LEVEL reaches the functions too.
+  process.env.FERRY_LOG_LEVEL ??= 'warn';
   const runtime = await startLocalRuntime({
     app: declaration,
     prefix: `t-${randomBytes(4).toString('hex')}`,

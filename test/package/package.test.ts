@@ -1,0 +1,238 @@
+/**
+ * Ferry as a package a team installs: `npm pack` builds the tarball; a new
+ * project in a folder outside the repository depends on it, writes its app
+ * with `ferry init` (its own queue, task and route), type-checks against the
+ * package's `.d.ts`, runs it with `ferry dev` and sees a request's job run to
+ * completion, runs its own test with `ferry/testing`, and synthesizes its own
+ * stack with `ferry synth`. All offline.
+ *
+ * The project's node_modules is laid out as npm lays it out: the tarball
+ * unpacked in node_modules/ferry, and each package it declares (dependencies
+ * and peer dependencies) at the top level with its bin links. Those packages
+ * are linked from this repository's node_modules rather than fetched (the test
+ * runs offline, and npm cannot resolve version ranges without the registry);
+ * the package itself is the real tarball. Because only declared packages are
+ * linked, an import the package does not declare fails here, and a static
+ * check below names any such import in the built files.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../helpers/repo-root.js';
+
+interface PackageJson {
+  name: string;
+  version: string;
+  bin?: Record<string, string> | string;
+  exports: Record<string, string | { types: string; import: string }>;
+  files?: string[];
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'ferry-package-'));
+const project = join(work, 'greeter');
+const OFFLINE_ENV = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+let tarball: string;
+let files: string[];
+let pkg: PackageJson;
+
+/** `npm pack` of a copy of the package's sources (its prepack builds dist/), so the repository's own dist/ is untouched. */
+function pack(): string {
+  const staging = join(work, 'staging');
+  mkdirSync(staging);
+  for (const entry of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'lib', 'cdk']) {
+    cpSync(join(PROJECT_ROOT, entry), join(staging, entry), { recursive: true });
+  }
+  symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(staging, 'node_modules'));
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: staging, env: OFFLINE_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const [result] = JSON.parse(out.slice(out.indexOf('['))) as [{ filename: string }];
+  return join(work, result.filename);
+}
+
+/** Links `name` from this repository's node_modules into the project's, with its bins in node_modules/.bin. */
+function linkPackage(name: string): void {
+  const from = join(PROJECT_ROOT, 'node_modules', name);
+  const to = join(project, 'node_modules', name);
+  mkdirSync(dirname(to), { recursive: true });
+  symlinkSync(from, to);
+  const manifest = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { name: string; bin?: string | Record<string, string> };
+  const bins = typeof manifest.bin === 'string' ? { [manifest.name.replace(/^@[^/]+\//, '')]: manifest.bin } : (manifest.bin ?? {});
+  for (const [bin, file] of Object.entries(bins)) symlinkSync(join('..', name, file), join(project, 'node_modules', '.bin', bin));
+}
+
+function run(command: string, args: readonly string[], options: { cwd?: string; timeout?: number } = {}) {
+  return spawnSync(command, args, { cwd: options.cwd ?? project, env: OFFLINE_ENV, encoding: 'utf8', timeout: options.timeout ?? 180_000 });
+}
+
+const ferryBin = () => join(project, 'node_modules', '.bin', 'ferry');
+
+beforeAll(() => {
+  tarball = pack();
+  files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+  mkdirSync(join(project, 'node_modules', 'ferry'), { recursive: true });
+  mkdirSync(join(project, 'node_modules', '.bin'), { recursive: true });
+  execFileSync('tar', ['xzf', tarball, '-C', join(project, 'node_modules', 'ferry'), '--strip-components=1']);
+  pkg = JSON.parse(readFileSync(join(project, 'node_modules', 'ferry', 'package.json'), 'utf8')) as PackageJson;
+  for (const name of [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]) linkPackage(name);
+  // The bin npm links for the package itself.
+  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.ferry;
+  if (bin === undefined) throw new Error('the package declares no "ferry" bin');
+  symlinkSync(join('..', 'ferry', bin), ferryBin());
+  // The project's own dev dependency, for the type check.
+  linkPackage('@types/node');
+}, 120_000);
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('the package npm pack builds', () => {
+  it('holds built ESM and type declarations, and no TypeScript sources, tests or benchmarks', () => {
+    const inside = files.map((f) => f.replace(/^package\//, ''));
+    expect(inside).toContain('package.json');
+    expect(inside).toContain('README.md');
+    expect(inside.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(inside.filter((f) => /^(test|bench|app|functions|scripts|docs)\//.test(f) || f.includes('/test/'))).toEqual([]);
+    expect(inside.every((f) => f === 'package.json' || f === 'README.md' || f.startsWith('dist/'))).toBe(true);
+    // Every built module has its declaration.
+    for (const js of inside.filter((f) => f.endsWith('.js'))) expect(inside, js).toContain(js.replace(/\.js$/, '.d.ts'));
+  });
+
+  it('exports ferry, ferry/cdk, ferry/local and ferry/testing, each with types, and a ferry bin that runs', () => {
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './cdk', './local', './package.json', './testing']);
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      const paths = typeof target === 'string' ? [target] : [target.types, target.import];
+      for (const p of paths) expect(existsSync(join(project, 'node_modules', 'ferry', p)), `${subpath}: ${p}`).toBe(true);
+    }
+    const help = run(ferryBin(), ['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: ferry <command>/);
+    expect(help.stdout).toMatch(/dev .*\n.*synth .*\n.*deploy .*\n.*init /);
+  });
+
+  it('declares every package its built files import (AWS CDK as peers, the AWS SDK as dependencies)', () => {
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]);
+    const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+    const undeclared = new Map<string, string>();
+    const dist = join(project, 'node_modules', 'ferry', 'dist');
+    for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'))) {
+      const text = readFileSync(join(dist, file), 'utf8');
+      for (const [, specifier] of text.matchAll(/(?:from |import\()\s*'([^'.][^']*)'/g)) {
+        const name = specifier!.startsWith('@') ? specifier!.split('/').slice(0, 2).join('/') : specifier!.split('/')[0]!;
+        // `ferry` itself (a package may import itself by name; the seed app's templates do) and Node's `node:` modules need no declaration.
+        const builtin = specifier!.startsWith('node:') || builtins.has(name);
+        if (!builtin && name !== pkg.name && !declared.has(name)) undeclared.set(name, file);
+      }
+    }
+    expect(Object.fromEntries(undeclared)).toEqual({});
+    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['aws-cdk', 'aws-cdk-lib', 'constructs']);
+    expect(Object.keys(pkg.dependencies)).toContain('@aws-sdk/client-sqs');
+  });
+});
+
+describe('a new project outside the repository, on the installed package', () => {
+  it('ferry init writes an app of its own: a queue, a task, routes, a test and a config', () => {
+    const init = run(ferryBin(), ['init']);
+    expect(init.stderr).toBe('');
+    expect(init.status).toBe(0);
+    for (const file of ['ferry.config.ts', 'src/app.ts', 'src/tasks.ts', 'functions/api.ts', 'functions/worker.ts', 'test/app.test.ts', 'package.json', 'tsconfig.json']) {
+      expect(existsSync(join(project, file)), file).toBe(true);
+    }
+    expect(readFileSync(join(project, 'src', 'app.ts'), 'utf8')).toContain("name: 'greeter'");
+    // It refuses to write over an app that exists.
+    const again = run(ferryBin(), ['init']);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/writes no file that exists.*ferry\.config\.ts/);
+  });
+
+  it('type-checks against the package declarations alone', () => {
+    const tsc = run(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project]);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  });
+
+  it('ferry dev runs it: a request enqueues a job, the worker runs it to completion, a bad request gets a 400', async () => {
+    const child = spawn(ferryBin(), ['dev', '--in-memory', '--port', '0'], { cwd: project, env: OFFLINE_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      const url = await waitForUrl(child, () => stderr);
+      const posted = await fetch(`${url}/greetings`, { method: 'POST', body: JSON.stringify({ name: 'Ada' }) });
+      expect(posted.status).toBe(202);
+      const { jobId } = (await posted.json()) as { jobId: string };
+      expect(posted.headers.get('location')).toMatch(new RegExp(`/greetings/${jobId}$`));
+      let job: { status: string; result?: unknown } = { status: 'QUEUED' };
+      const deadline = Date.now() + 30_000;
+      while (job.status !== 'SUCCEEDED' && job.status !== 'FAILED' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        job = (await (await fetch(`${url}/greetings/${jobId}`)).json()) as typeof job;
+      }
+      expect(job).toMatchObject({ status: 'SUCCEEDED', result: { greeting: 'Hello, Ada!' }, attempts: 1 });
+      // The deployed stage's path works too.
+      expect((await fetch(`${url}/prod/greetings/${jobId}`)).status).toBe(200);
+      const bad = await fetch(`${url}/greetings`, { method: 'POST', body: JSON.stringify({ name: '' }) });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/invalid input for task "greet": name/);
+      // One message sent (the bad request sent none), and deleted once its batch was handled.
+      const stats = async () => ((await (await fetch(`${url}/_ferry/stats`)).json()) as { queues: Record<string, { sent: number; deleted: number }> }).queues.io;
+      const until = Date.now() + 10_000;
+      while ((await stats())?.deleted !== 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect(await stats()).toMatchObject({ sent: 1, deleted: 1 });
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+  }, 120_000);
+
+  it('its own test, written with ferry/testing, passes with npm test', () => {
+    const test = run('npm', ['test']);
+    expect(test.stdout).toMatch(/# pass 2\n# fail 0/);
+    expect(test.status).toBe(0);
+  });
+
+  it('ferry synth synthesizes its own stack with Ferry constructs, offline', () => {
+    const synth = run(ferryBin(), ['synth']);
+    expect(synth.stdout).toMatch(/synthesized stack Greeter of greeter/);
+    expect(synth.status).toBe(0);
+    const template = JSON.parse(readFileSync(join(project, 'cdk.out', 'Greeter.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+    const ofType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+    expect(ofType('AWS::Lambda::Function').map((f) => f.Properties?.Runtime)).toEqual(['nodejs22.x', 'nodejs22.x']);
+    expect(ofType('AWS::SQS::Queue')).toHaveLength(2); // io and its dead-letter queue
+    expect(ofType('AWS::DynamoDB::Table')).toHaveLength(1);
+    expect(ofType('AWS::Lambda::EventSourceMapping')).toHaveLength(1);
+    expect(ofType('AWS::ApiGateway::Method').length).toBeGreaterThanOrEqual(2);
+    // The function bundles are in the assembly: what `cdk deploy` would upload.
+    const assets = readdirSync(join(project, 'cdk.out')).filter((f) => f.startsWith('asset.'));
+    expect(assets.filter((a) => existsSync(join(project, 'cdk.out', a, 'index.mjs')))).toHaveLength(2);
+    // cdk-nag's AwsSolutions checks ran on the synth.
+    expect(readdirSync(join(project, 'cdk.out')).filter((f) => /^AwsSolutions-.*Greeter-NagReport\.csv$/.test(f))).toHaveLength(1);
+  }, 120_000);
+});
+
+/** Reads `ferry dev`'s output until it prints the API's address and says it is running. */
+async function waitForUrl(child: ChildProcess, stderr: () => string): Promise<string> {
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  let url: string | undefined;
+  const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  try {
+    for await (const line of lines) {
+      const api = /^\s+API\s+(http:\/\/\S+)/.exec(line);
+      if (api) url = api[1];
+      if (line.startsWith('Press Ctrl-C') && url !== undefined) {
+        // Keep reading what it prints (one line per invocation), so its pipe never fills.
+        lines.removeAllListeners('line');
+        lines.on('line', () => undefined);
+        return url;
+      }
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+  throw new Error(`ferry dev exited before it was running: ${stderr()}`);
+}
