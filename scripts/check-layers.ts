@@ -7,6 +7,7 @@
  *
  * Also run by test/unit/layers.test.ts, which shows it fails on a violation.
  */
+import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import madge from 'madge';
 
@@ -19,9 +20,12 @@ export interface LayerViolation {
 
 /** Imports from the platform folders under `root` to anything outside them. */
 export async function layerViolations(root: string, folders: readonly string[] = PLATFORM): Promise<LayerViolation[]> {
+  // Its `paths` are relative to the project, wherever this runs from (madge would take them from the working directory).
+  const tsConfig = JSON.parse(readFileSync(resolve(root, 'tsconfig.json'), 'utf8')) as { compilerOptions?: Record<string, unknown> };
+  tsConfig.compilerOptions = { ...tsConfig.compilerOptions, baseUrl: root };
   const result = await madge(
     folders.map((f) => resolve(root, f)),
-    { baseDir: root, fileExtensions: ['ts'], tsConfig: resolve(root, 'tsconfig.json'), excludeRegExp: [/\.d\.ts$/] },
+    { baseDir: root, fileExtensions: ['ts'], tsConfig, excludeRegExp: [/\.d\.ts$/] },
   );
   const inside = (file: string) => folders.some((f) => file === f || file.startsWith(`${f}/`));
   const violations: LayerViolation[] = [];

@@ -8,7 +8,7 @@ declare module 'madge' {
   interface MadgeConfig {
     baseDir?: string;
     fileExtensions?: string[];
-    tsConfig?: string;
+    tsConfig?: string | object;
     excludeRegExp?: RegExp[];
   }
   export default function madge(path: string | string[], config?: MadgeConfig): Promise<MadgeResult>;

@@ -191,7 +191,9 @@ export async function init(args: readonly string[]): Promise<void> {
     const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { type?: string; scripts?: Record<string, string> };
     if (pkg.type !== 'module') console.log('Ferry: package.json has no "type": "module"; the seed is ESM, so it was added.');
     pkg.type = 'module';
-    pkg.scripts = { ...SCRIPTS, ...pkg.scripts };
+    // Scripts the project has are kept, except npm init's placeholder test ("Error: no test specified").
+    const kept = Object.fromEntries(Object.entries(pkg.scripts ?? {}).filter(([, script]) => !/no test specified/.test(script)));
+    pkg.scripts = { ...SCRIPTS, ...kept };
     writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
   } else {
     const pkg = {

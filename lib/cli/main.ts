@@ -45,8 +45,16 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  const known = error instanceof PrerequisiteError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  if (known) console.error(`ferry: ${(error as Error).message}`);
-  else console.error(error);
-  process.exit(error instanceof PrerequisiteError || error instanceof ConfigError || known ? 2 : 1);
+  if (error instanceof PrerequisiteError) {
+    // The machine lacks something (Java 17, a newer Node.js): one line naming it.
+    console.error(`Ferry cannot start: ${error.message}`);
+    process.exit(1);
+  }
+  // A wrong call or config: one line saying what to do.
+  if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`ferry: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  console.error(error);
+  process.exit(1);
 });

@@ -6,85 +6,35 @@
  * completion, runs its own test with `ferry/testing`, and synthesizes its own
  * stack with `ferry synth`. All offline.
  *
- * The project's node_modules is laid out as npm lays it out: the tarball
- * unpacked in node_modules/ferry, and each package it declares (dependencies
- * and peer dependencies) at the top level with its bin links. Those packages
- * are linked from this repository's node_modules rather than fetched (the test
- * runs offline, and npm cannot resolve version ranges without the registry);
- * the package itself is the real tarball. Because only declared packages are
- * linked, an import the package does not declare fails here, and a static
- * check below names any such import in the built files.
+ * The project's node_modules is laid out as npm lays it out, from the real
+ * tarball (see ../helpers/installed-package.ts); only the packages Ferry
+ * declares are there, and a static check below names any undeclared import.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installFerry, linkPackage, OFFLINE_ENV, packFerry, runIn, type PackageJson } from '../helpers/installed-package.js';
 import { PROJECT_ROOT } from '../helpers/repo-root.js';
-
-interface PackageJson {
-  name: string;
-  version: string;
-  bin?: Record<string, string> | string;
-  exports: Record<string, string | { types: string; import: string }>;
-  files?: string[];
-  dependencies: Record<string, string>;
-  peerDependencies: Record<string, string>;
-}
 
 const work = mkdtempSync(join(tmpdir(), 'ferry-package-'));
 const project = join(work, 'greeter');
-const OFFLINE_ENV = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 let tarball: string;
 let files: string[];
 let pkg: PackageJson;
 
-/** `npm pack` of a copy of the package's sources (its prepack builds dist/), so the repository's own dist/ is untouched. */
-function pack(): string {
-  const staging = join(work, 'staging');
-  mkdirSync(staging);
-  for (const entry of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'lib', 'cdk']) {
-    cpSync(join(PROJECT_ROOT, entry), join(staging, entry), { recursive: true });
-  }
-  symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(staging, 'node_modules'));
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: staging, env: OFFLINE_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const [result] = JSON.parse(out.slice(out.indexOf('['))) as [{ filename: string }];
-  return join(work, result.filename);
-}
-
-/** Links `name` from this repository's node_modules into the project's, with its bins in node_modules/.bin. */
-function linkPackage(name: string): void {
-  const from = join(PROJECT_ROOT, 'node_modules', name);
-  const to = join(project, 'node_modules', name);
-  mkdirSync(dirname(to), { recursive: true });
-  symlinkSync(from, to);
-  const manifest = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { name: string; bin?: string | Record<string, string> };
-  const bins = typeof manifest.bin === 'string' ? { [manifest.name.replace(/^@[^/]+\//, '')]: manifest.bin } : (manifest.bin ?? {});
-  for (const [bin, file] of Object.entries(bins)) symlinkSync(join('..', name, file), join(project, 'node_modules', '.bin', bin));
-}
-
-function run(command: string, args: readonly string[], options: { cwd?: string; timeout?: number } = {}) {
-  return spawnSync(command, args, { cwd: options.cwd ?? project, env: OFFLINE_ENV, encoding: 'utf8', timeout: options.timeout ?? 180_000 });
-}
-
+const run = (command: string, args: readonly string[]) => runIn(project, command, args);
 const ferryBin = () => join(project, 'node_modules', '.bin', 'ferry');
 
 beforeAll(() => {
-  tarball = pack();
+  tarball = packFerry(work);
   files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
-  mkdirSync(join(project, 'node_modules', 'ferry'), { recursive: true });
-  mkdirSync(join(project, 'node_modules', '.bin'), { recursive: true });
-  execFileSync('tar', ['xzf', tarball, '-C', join(project, 'node_modules', 'ferry'), '--strip-components=1']);
-  pkg = JSON.parse(readFileSync(join(project, 'node_modules', 'ferry', 'package.json'), 'utf8')) as PackageJson;
-  for (const name of [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies)]) linkPackage(name);
-  // The bin npm links for the package itself.
-  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.ferry;
-  if (bin === undefined) throw new Error('the package declares no "ferry" bin');
-  symlinkSync(join('..', 'ferry', bin), ferryBin());
+  pkg = installFerry(project, tarball);
   // The project's own dev dependency, for the type check.
-  linkPackage('@types/node');
+  linkPackage(project, '@types/node');
 }, 120_000);
 
 afterAll(() => {
@@ -137,6 +87,8 @@ describe('the package npm pack builds', () => {
 
 describe('a new project outside the repository, on the installed package', () => {
   it('ferry init writes an app of its own: a queue, a task, routes, a test and a config', () => {
+    // As the README's five minutes start: npm's own package.json first (CommonJS, a placeholder test script).
+    expect(run('npm', ['init', '-y']).status).toBe(0);
     const init = run(ferryBin(), ['init']);
     expect(init.stderr).toBe('');
     expect(init.status).toBe(0);
@@ -144,6 +96,9 @@ describe('a new project outside the repository, on the installed package', () =>
       expect(existsSync(join(project, file)), file).toBe(true);
     }
     expect(readFileSync(join(project, 'src', 'app.ts'), 'utf8')).toContain("name: 'greeter'");
+    const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { type: string; scripts: Record<string, string> };
+    expect(manifest.type).toBe('module');
+    expect(manifest.scripts).toMatchObject({ start: 'ferry dev', test: 'node --import tsx --test test/*.test.ts', synth: 'ferry synth' });
     // It refuses to write over an app that exists.
     const again = run(ferryBin(), ['init']);
     expect(again.status).toBe(2);
