@@ -30,6 +30,7 @@ export const OFFLINE_ENV: NodeJS.ProcessEnv = {
   npm_config_audit: 'false',
   npm_config_fund: 'false',
   npm_config_update_notifier: 'false',
+  CDK_DISABLE_CLI_TELEMETRY: 'true',
 };
 
 /** Packs Ferry into `work` (a folder of the caller's); returns the tarball's path. */

@@ -165,6 +165,20 @@ describe('a new project outside the repository, on the installed package', () =>
     // The function bundles are in the assembly: what `cdk deploy` would upload.
     const assets = readdirSync(join(project, 'cdk.out')).filter((f) => f.startsWith('asset.'));
     expect(assets.filter((a) => existsSync(join(project, 'cdk.out', a, 'index.mjs')))).toHaveLength(2);
+    // The AWS CDK CLI synthesizes the same stack through `ferry cdk-app`, the app `ferry deploy` hands it (and a cdk.json can name).
+    rmSync(join(project, 'cdk.out'), { recursive: true, force: true });
+    const cdk = run(join(project, 'node_modules', '.bin', 'cdk'), ['synth', '--no-notices', '-q', '--app', 'npx ferry cdk-app']);
+    expect(cdk.stderr).not.toMatch(/error/i);
+    expect(cdk.status).toBe(0);
+    const viaCli = JSON.parse(readFileSync(join(project, 'cdk.out', 'Greeter.template.json'), 'utf8')) as typeof template;
+    // The CLI adds its version-reporting resource (AWS::CDK::Metadata), and its environment changes the
+    // hash in the API deployment's id (a hash of the API's settings); everything else is the same.
+    const shape = (t: typeof template) =>
+      Object.entries(t.Resources)
+        .filter(([, r]) => r.Type !== 'AWS::CDK::Metadata')
+        .map(([id, r]) => `${r.Type === 'AWS::ApiGateway::Deployment' ? id.slice(0, -32) : id} ${r.Type}`)
+        .sort();
+    expect(shape(viaCli)).toEqual(shape(template));
     // cdk-nag's AwsSolutions checks ran on the synth.
     expect(readdirSync(join(project, 'cdk.out')).filter((f) => /^AwsSolutions-.*Greeter-NagReport\.csv$/.test(f))).toHaveLength(1);
   }, 120_000);
