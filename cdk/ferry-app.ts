@@ -29,8 +29,11 @@ export interface FerryCdkAppOptions {
  * else by the config (`stackName`, or the app's name in PascalCase).
  */
 export function ferryCdkApp(config: FerryConfig, options: FerryCdkAppOptions = {}): { app: App; stack: FerryStack } {
-  const outdir = options.outdir ?? (process.env.CDK_OUTDIR ? undefined : 'cdk.out');
-  const app = new App(outdir === undefined ? {} : { outdir });
+  const underCli = Boolean(process.env.CDK_OUTDIR);
+  const outdir = options.outdir ?? (underCli ? undefined : 'cdk.out');
+  // In-process, the metadata the CLI turns on by default (construct paths, each asset's folder), so the two assemblies agree.
+  const context = underCli ? {} : { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
+  const app = new App({ context, ...(outdir !== undefined && { outdir }) });
   const fromContext: unknown = app.node.tryGetContext('stackName');
   const stackName = typeof fromContext === 'string' && fromContext !== '' ? fromContext : defaultStackName(config);
   const stack = new FerryStack(app, stackName, {
