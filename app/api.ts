@@ -1,4 +1,4 @@
-/** The REST API's routes. Each is declared as an `http` event of the `api` function in lib/resources.ts. */
+/** The REST API's routes. Each is declared as an `http` event of the `api` function in app/resources.ts. */
 import { apiPath, createRestApi, HttpError, json, jsonBody } from 'ferry';
 import { createPing, getPing, InvalidPingError, isPingId } from './demo/pings.js';
 import { getReport, listReports, reportErrorPage, retryReport } from './reports/report-api.js';

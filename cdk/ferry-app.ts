@@ -11,6 +11,7 @@
 import { App, Aspects, type StackProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { defaultStackName, type FerryConfig } from '../lib/app/config.js';
+import { projectCdkContext } from '../lib/util/project-files.js';
 import { FerryStack, type FerryStackProps } from './stacks/ferry-stack.js';
 
 export interface FerryCdkAppOptions {
@@ -31,8 +32,11 @@ export interface FerryCdkAppOptions {
 export function ferryCdkApp(config: FerryConfig, options: FerryCdkAppOptions = {}): { app: App; stack: FerryStack } {
   const underCli = Boolean(process.env.CDK_OUTDIR);
   const outdir = options.outdir ?? (underCli ? undefined : 'cdk.out');
-  // In-process, the metadata the CLI turns on by default (construct paths, each asset's folder), so the two assemblies agree.
-  const context = underCli ? {} : { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
+  // In-process, what the CLI would give the app: the project's cdk.json context (feature flags) and the
+  // metadata it turns on by default (construct paths, each asset's folder), so the two assemblies agree.
+  const context = underCli
+    ? {}
+    : { ...projectCdkContext(options.projectRoot ?? process.cwd()), 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
   const app = new App({ context, ...(outdir !== undefined && { outdir }) });
   const fromContext: unknown = app.node.tryGetContext('stackName');
   const stackName = typeof fromContext === 'string' && fromContext !== '' ? fromContext : defaultStackName(config);

@@ -1,7 +1,7 @@
 /**
  * Every cdk-nag (AwsSolutions) finding Ferry accepts, each with its reason, in
  * one place. `FerryStack` applies them to itself, so `cdk synth` with
- * `AwsSolutionsChecks` (see `cdk/app.ts`) and the synth tests agree.
+ * `AwsSolutionsChecks` (see `cdk/ferry-app.ts`) and the synth tests agree.
  *
  * Findings fixed rather than suppressed: Lambda roles write only to their own
  * log group (no AWSLambdaBasicExecutionRole, IAM4), the API has a request

@@ -30,6 +30,7 @@ export type {
   TableDeclaration,
 } from './app/declaration.js';
 export { defineApp, InvalidDeclarationError } from './app/define-app.js';
+export { InvalidScheduleExpressionError } from './app/schedule-expression.js';
 export type { App, LambdaFunction, Queue, Route, Schedule, SqsSource, StreamSource, Table } from './app/define-app.js';
 export { days, hours, millis, minutes, seconds, type Duration } from './app/duration.js';
 export { deadLetterQueueUrl, deadLetterQueueUrlEnvName, MissingResourceEnvError, queueUrl, queueUrlEnvName, tableEnvName, tableName } from './app/resource-env.js';
@@ -43,8 +44,9 @@ export { StateTable, type StateTableOptions } from './aws/state-table.js';
 export { defineTask, TASK_DEFAULTS, type AnyTask, type Task, type TaskContext, type TaskOptions } from './jobs/task.js';
 export { createTaskRegistry, InvalidTaskRegistryError, type TaskRegistry } from './jobs/task-registry.js';
 export { createWorker, type WorkerHandler, type WorkerOptions, type WorkflowHook } from './jobs/worker.js';
-export { createJobClient, jobs, type EnqueuedJob, type EnqueueOptions, type JobClient, type JobClientOptions } from './jobs/enqueue.js';
-export type { JobLookup, JobRecord, JobStatus } from './jobs/job-state.js';
+export { createJobClient, jobs, type EnqueuedJob, type EnqueueGuard, type EnqueueOptions, type JobClient, type JobClientOptions, type TaskSend } from './jobs/enqueue.js';
+export { JobStatus, NOT_FOUND, type JobError, type JobLookup, type JobRecord } from './jobs/job-state.js';
+export { PayloadTooLargeError } from './jobs/envelope.js';
 export type { RetryOptions } from './jobs/retry-policy.js';
 export {
   EnqueueBatchError,
@@ -102,6 +104,8 @@ export { log, type LogLevel } from './util/log.js';
 export { embeddedMetrics, type MetricUnit } from './util/metrics.js';
 export { mapLimit } from './util/map-limit.js';
 export { sleep } from './util/sleep.js';
+/** A seeded pseudo-random generator (mulberry32): the same seed gives the same numbers, for generated data and tests. */
+export { mulberry32 } from './util/prng.js';
 
 /** The zod Ferry validates task input with: define task schemas with it, so both agree on one copy. */
 export { z } from 'zod';

@@ -25,7 +25,7 @@ export async function layerViolations(root: string, folders: readonly string[] =
   tsConfig.compilerOptions = { ...tsConfig.compilerOptions, baseUrl: root };
   const result = await madge(
     folders.map((f) => resolve(root, f)),
-    { baseDir: root, fileExtensions: ['ts'], tsConfig, excludeRegExp: [/\.d\.ts$/] },
+    { baseDir: root, fileExtensions: ['ts', 'mts', 'cts', 'tsx', 'js', 'mjs'], tsConfig, excludeRegExp: [/\.d\.ts$/] },
   );
   const inside = (file: string) => folders.some((f) => file === f || file.startsWith(`${f}/`));
   const violations: LayerViolation[] = [];

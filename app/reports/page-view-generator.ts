@@ -3,8 +3,7 @@
  * rows, so tests and demos can compare what a query returns with what was
  * written.
  */
-import { days } from 'ferry';
-import { mulberry32 } from 'ferry/testing';
+import { days, mulberry32 } from 'ferry';
 import type { PageView } from './page-views.js';
 
 /** The words URL segments are drawn from. No word contains another, so `contains(url, word)` matches whole segments. */

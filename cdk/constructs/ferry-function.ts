@@ -12,8 +12,12 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { lockFilesOf } from '../../lib/util/project-files.js';
 
 /** Lets `require` work inside an ESM bundle (for CommonJS dependencies that call it). */
+/** Context key that makes every function's bundling also write esbuild's metafile (`index.meta.json`). */
+export const BUNDLE_METAFILE_CONTEXT = 'ferry:bundle-metafile';
+
 export const ESM_REQUIRE_SHIM = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /** How long an invocation may run when no `timeout` is given (Lambda's own default). */
@@ -112,13 +116,12 @@ export class FerryFunction extends Construct {
         // The AWS SDK goes into the bundle (not Lambda's own copy): the version
         // deployed is the one package-lock.json pins and the tests run.
         externalModules: [],
+        // The local runtime's synthesis asks for esbuild's list of inputs, to know when its cached bundles are stale.
+        metafile: this.node.tryGetContext(BUNDLE_METAFILE_CONTEXT) === true,
       },
     });
   }
 }
-
-/** Lock files esbuild bundling recognises, most common first. */
-const LOCK_FILES = ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb'];
 
 /**
  * The project's lock file, which marks its root for bundling and names its
@@ -126,5 +129,5 @@ const LOCK_FILES = ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pn
  * dependencies were laid out by hand): bundling reads no lock file's content.
  */
 function lockFileOf(projectRoot: string): string {
-  return [...LOCK_FILES, 'package.json'].map((f) => path.join(projectRoot, f)).find((f) => existsSync(f)) ?? path.join(projectRoot, 'package-lock.json');
+  return lockFilesOf(projectRoot)[0] ?? [path.join(projectRoot, 'package.json')].find((f) => existsSync(f)) ?? path.join(projectRoot, 'package-lock.json');
 }

@@ -32,8 +32,8 @@ export class MissingResourceEnvError extends Error {
     readonly resource: string,
   ) {
     super(
-      `${variable} is not set: the function must declare ${resource} under "uses" in lib/resources.ts ` +
-        '(the CDK stack and the local runtime set it from there)',
+      `${variable} is not set: the function must declare ${resource} under "uses" in the app's declaration ` +
+        '(defineApp; the CDK stack and the local runtime set it from there)',
     );
   }
 }

@@ -14,8 +14,10 @@ export const INIT_USAGE = `Usage: ferry init [folder] [--name <app-name>]
 
 Writes a minimal Ferry app into <folder> (default: the working directory):
 ferry.config.ts, src/app.ts (the declaration), src/tasks.ts, functions/api.ts,
-functions/worker.ts, test/app.test.ts, tsconfig.json and, when there is
-none, package.json. Nothing that exists is overwritten.`;
+functions/worker.ts, test/app.test.ts and tsconfig.json, and adds to
+package.json (written when there is none) "type": "module", the scripts
+start, test, synth and deploy, and the dev dependencies the app runs with.
+No file that exists is overwritten.`;
 
 /** A folder name as an app name: lower-case letters, digits and dashes, starting with a letter. */
 export function appNameOf(folder: string): string {
@@ -166,6 +168,31 @@ const SCRIPTS = {
   deploy: 'ferry deploy',
 };
 
+interface OwnPackage {
+  readonly dependencies: Readonly<Record<string, string>>;
+  readonly devDependencies?: Readonly<Record<string, string>>;
+}
+
+interface ProjectPackage {
+  name?: string;
+  type?: string;
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  [field: string]: unknown;
+}
+
+/**
+ * What the seed app runs with besides Ferry, at the versions Ferry is built
+ * with: tsx (its test script), esbuild (bundling, which runs the project's own
+ * `esbuild`), TypeScript and Node's types (its tsconfig.json). A package
+ * manager that does not hoist Ferry's dependencies (pnpm) needs them declared.
+ */
+export function seedDevDependencies(own: OwnPackage): Record<string, string> {
+  const pick = (dep: string): [string, string] => [dep, own.dependencies[dep] ?? own.devDependencies?.[dep] ?? '*'];
+  return Object.fromEntries(['@types/node', 'esbuild', 'tsx', 'typescript'].map(pick));
+}
+
 export async function init(args: readonly string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -186,31 +213,23 @@ export async function init(args: readonly string[]): Promise<void> {
     writeFileSync(path, text);
   }
   const pkgFile = join(folder, 'package.json');
-  const own = JSON.parse(readFileSync(ferryPackageJson(import.meta.url), 'utf8')) as { version: string; peerDependencies?: Record<string, string> };
-  if (existsSync(pkgFile)) {
-    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { type?: string; scripts?: Record<string, string> };
-    if (pkg.type !== 'module') console.log('Ferry: package.json has no "type": "module"; the seed is ESM, so it was added.');
-    pkg.type = 'module';
-    // Scripts the project has are kept, except npm init's placeholder test ("Error: no test specified").
-    const kept = Object.fromEntries(Object.entries(pkg.scripts ?? {}).filter(([, script]) => !/no test specified/.test(script)));
-    pkg.scripts = { ...SCRIPTS, ...kept };
-    writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
-  } else {
-    const pkg = {
-      name,
-      private: true,
-      type: 'module',
-      scripts: SCRIPTS,
-      dependencies: { ferry: `^${own.version}`, ...own.peerDependencies },
-    };
-    writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
-  }
+  const devDependencies = seedDevDependencies(JSON.parse(readFileSync(ferryPackageJson(import.meta.url), 'utf8')) as OwnPackage);
+  // Ferry itself is not added: it is installed already (npx ferry init ran it), from a registry or a tarball only the project knows.
+  const pkg = existsSync(pkgFile) ? (JSON.parse(readFileSync(pkgFile, 'utf8')) as ProjectPackage) : { name, private: true };
+  if (pkg.type !== undefined && pkg.type !== 'module') console.log(`Ferry: package.json said "type": "${pkg.type}"; the app is ESM, so it is "module" now.`);
+  pkg.type = 'module';
+  // Scripts the project has are kept, except npm init's placeholder test ("Error: no test specified").
+  const kept = Object.fromEntries(Object.entries(pkg.scripts ?? {}).filter(([, script]) => !/no test specified/.test(script)));
+  pkg.scripts = { ...SCRIPTS, ...kept };
+  const missing = Object.entries(devDependencies).filter(([dep]) => pkg.dependencies?.[dep] === undefined && pkg.devDependencies?.[dep] === undefined);
+  pkg.devDependencies = { ...pkg.devDependencies, ...Object.fromEntries(missing) };
+  writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
   const where = relative(process.cwd(), folder) || '.';
   console.log(`Ferry: wrote the app "${name}" in ${where}:
   ${Object.keys(files).join('\n  ')}
 
 Next:${where === '.' ? '' : `\n  cd ${where}`}
-  npm install        (if ferry is not installed yet)
+  npm install        ${missing.length > 0 ? `the dev dependencies added to package.json: ${missing.map(([dep]) => dep).join(', ')}` : '(nothing new to install)'}
   npx ferry dev      the app on this machine: curl -X POST localhost:3000/greetings -d '{"name":"Ada"}'
   npm test           its test, on the local runtime
   npx ferry synth    its CloudFormation stack, in cdk.out

@@ -37,18 +37,20 @@ export function findConfig(cwd: string, explicit?: string): string {
   return file;
 }
 
+/** Whether this process already runs under tsx's loader (`tsx ...`, `node --import tsx`): this repository's `npm start`. */
+function underTsx(): boolean {
+  return process.execArgv.some((arg) => /(^|[/\\@])tsx([/\\]|$)/.test(arg));
+}
+
 async function importFile(file: string): Promise<unknown> {
-  const url = pathToFileURL(file).href;
-  try {
-    return await import(url);
-  } catch (error) {
-    // Plain Node cannot load TypeScript: load it through tsx's loader and try once more,
-    // under another URL (Node keeps the failed load of the first).
-    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+  // TypeScript (the config, its app, the functions of `ferry dev --sources`) is always loaded
+  // through tsx, never by Node's own type stripping (Node 22.18+), which maps no `./app.js`
+  // import to `app.ts` as every config and app here writes it.
+  if (!underTsx()) {
     const { register } = await import('tsx/esm/api');
     register();
-    return import(`${url}?ts`);
   }
+  return import(pathToFileURL(file).href);
 }
 
 /** Loads and checks the project's config. */

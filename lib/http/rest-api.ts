@@ -2,7 +2,7 @@
  * Routing and responses for REST API (API Gateway v1) proxy events. API
  * Gateway already matched the request to a declared resource, so a handler is
  * chosen by `httpMethod` and `resource` (e.g. `GET /pings/{id}`), exactly as
- * declared in lib/resources.ts.
+ * declared in the app's declaration (`http` events).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { log } from '../util/log.js';

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IConstruct } from 'constructs';
+import { lockFilesOf, projectCdkContext } from '../util/project-files.js';
 import type { App } from '../app/define-app.js';
 import type { FerryStack } from '../../cdk/stacks/ferry-stack.js';
 
@@ -59,11 +60,11 @@ const memo = new Map<string, SynthesizedPolicies>();
 function synthesisInputs(projectRoot: string): string[] {
   const cdkDir = fileURLToPath(new URL('../../cdk/', import.meta.url));
   const files = readdirSync(cdkDir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort().map((f) => join(cdkDir, f));
-  return [...files, join(projectRoot, 'package-lock.json')].filter((f) => existsSync(f));
+  return [...files, ...lockFilesOf(projectRoot)];
 }
 
 function cacheKey(app: App, projectRoot: string): string {
-  const hash = createHash('sha256').update(JSON.stringify(app));
+  const hash = createHash('sha256').update(JSON.stringify(app)).update(JSON.stringify(projectCdkContext(projectRoot)));
   for (const file of synthesisInputs(projectRoot)) hash.update(file).update(readFileSync(file));
   return hash.digest('hex').slice(0, 32);
 }
@@ -75,7 +76,8 @@ async function synthesize(app: App, projectRoot: string): Promise<SynthesizedPol
   const { FerryStack } = await import('../../cdk/stacks/ferry-stack.js');
   const outdir = mkdtempSync(join(tmpdir(), 'ferry-synth-'));
   try {
-    const cdkApp = new CdkApp({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+    // The project's CDK context (cdk.json's feature flags, such as minimizePolicies), as `cdk deploy` gives it.
+    const cdkApp = new CdkApp({ outdir, context: { ...projectCdkContext(projectRoot), 'aws:cdk:bundling-stacks': [] } });
     const stack = new FerryStack(cdkApp, 'Local', { app, projectRoot });
     return await readPolicies(stack, cdkApp.synth().getStackArtifact(stack.artifactId).template);
   } finally {

@@ -20,6 +20,7 @@
  * request, as on AWS.
  */
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { siblingModule } from '../util/module-file.js';
 import type { InvokeMessage, SandboxData, SandboxMessage } from './sandbox-bootstrap.js';
@@ -255,10 +256,10 @@ export class SandboxPool {
 
 export const SANDBOX_BOOTSTRAP_FILE = 'sandbox-bootstrap.mjs';
 
-/** Bundles the sandbox bootstrap (TypeScript, with the checks it installs) into `outfile`. */
-export async function bundleSandboxBootstrap(outfile: string): Promise<void> {
+/** Bundles the sandbox bootstrap (TypeScript, with the checks it installs) into `outfile`; returns the files that went into it (absolute). */
+export async function bundleSandboxBootstrap(outfile: string): Promise<string[]> {
   const { build } = await import('esbuild');
-  await build({
+  const result = await build({
     entryPoints: [siblingModule(import.meta.url, './sandbox-bootstrap')],
     outfile,
     bundle: true,
@@ -266,6 +267,8 @@ export async function bundleSandboxBootstrap(outfile: string): Promise<void> {
     format: 'esm',
     target: 'node20',
     logLevel: 'error',
+    metafile: true,
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
   });
+  return Object.keys(result.metafile.inputs).filter((p) => !p.includes(':')).map((p) => resolve(p));
 }

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { FerryConfig } from '../app/config.js';
 import type { App } from '../app/define-app.js';
 import { jobs } from '../jobs/enqueue.js';
-import type { JobLookup, JobRecord } from '../jobs/job-state.js';
+import { NOT_FOUND, type JobLookup, type JobRecord } from '../jobs/job-state.js';
 import type { EmulatorEndpoints } from '../local/emulator-protocol.js';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../local/runtime.js';
 import type { StatsSnapshot } from '../local/runtime-stats.js';
@@ -38,7 +38,8 @@ export interface TestApp {
   job(jobId: string): Promise<JobLookup>;
   /**
    * Waits until the job is finished (succeeded, failed or cancelled) and
-   * returns its record; throws after `timeoutMs` naming the status it is in.
+   * returns its record; throws after `timeoutMs` naming the status it is in,
+   * or after 2 s if no record of the job exists at all.
    */
   waitForJob(jobId: string, options?: { readonly timeoutMs?: number }): Promise<JobRecord>;
   /** The runtime's counters: invocations per function, messages per queue, dead letters. */
@@ -47,6 +48,7 @@ export interface TestApp {
 }
 
 const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+const NOT_FOUND_GRACE_MS = 2_000;
 
 /**
  * Starts `app` (a `ferry.config.ts`'s default export, or a `defineApp` result)
@@ -57,31 +59,54 @@ const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 export async function startTestApp(app: FerryConfig | App, options: TestAppOptions = {}): Promise<TestApp> {
   const declaration = 'app' in app ? app.app : app;
   // One JSON line per job outcome would bury the test report; FERRY_LOG_LEVEL reaches the functions too.
+  // Set before the runtime starts (which passes it on), and put back when the app stops.
+  const logLevel = process.env.FERRY_LOG_LEVEL;
   process.env.FERRY_LOG_LEVEL ??= 'warn';
-  const runtime = await startLocalRuntime({
-    app: declaration,
-    prefix: `t-${randomBytes(4).toString('hex')}`,
-    httpPort: 0,
-    code: 'bundles',
-    log: process.env.FERRY_TEST_LOG === 'true' ? (line) => console.log(line) : () => undefined,
-    ...options,
-  });
+  const restoreLogLevel = () => {
+    if (logLevel === undefined) delete process.env.FERRY_LOG_LEVEL;
+    else process.env.FERRY_LOG_LEVEL = logLevel;
+  };
+  let runtime: LocalRuntime;
+  try {
+    runtime = await startLocalRuntime({
+      app: declaration,
+      prefix: `t-${randomBytes(4).toString('hex')}`,
+      httpPort: 0,
+      code: 'bundles',
+      log: process.env.FERRY_TEST_LOG === 'true' ? (line) => console.log(line) : () => undefined,
+      ...options,
+    });
+  } catch (error) {
+    restoreLogLevel();
+    throw error;
+  }
   const job = (jobId: string) => jobs.getJob(jobId);
   return {
     url: runtime.url,
     runtime,
     job,
     async waitForJob(jobId, { timeoutMs = 30_000 } = {}) {
-      const deadline = Date.now() + timeoutMs;
+      const started = Date.now();
       for (;;) {
         const found = await job(jobId);
         if (FINISHED.has(found.status)) return found as JobRecord;
-        if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${found.status} after ${timeoutMs} ms`);
+        const waited = Date.now() - started;
+        // A tracked job's record exists before its message is sent: an id still unknown after a while names no job.
+        if (found.status === NOT_FOUND && waited > NOT_FOUND_GRACE_MS) {
+          throw new Error(`no job ${jobId}: no record after ${NOT_FOUND_GRACE_MS} ms (a mistyped id, or a task with trackStatus: false)`);
+        }
+        if (waited > timeoutMs) throw new Error(`job ${jobId} is still ${found.status} after ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
     stats: () => runtime.stats(),
-    stop: () => runtime.stop(),
+    stop: async () => {
+      try {
+        await runtime.stop();
+      } finally {
+        restoreLogLevel();
+      }
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The tasks the workflow engine itself needs on the workers: map and starmap
  * (one job applying a task to each item in turn) and the deadline check.
- * Register them with the app's own tasks (see lib/jobs/tasks.ts).
+ * Register them with the app's own tasks (the report service's: app/tasks.ts).
  */
 import { z } from 'zod';
 import { defineTask, parseTaskInput, TASK_DEFAULTS, type AnyTask } from '../jobs/task.js';

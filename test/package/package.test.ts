@@ -12,13 +12,12 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installFerry, linkPackage, OFFLINE_ENV, packFerry, runIn, type PackageJson } from '../helpers/installed-package.js';
-import { PROJECT_ROOT } from '../helpers/repo-root.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ferry-package-'));
 const project = join(work, 'greeter');
@@ -33,8 +32,9 @@ beforeAll(() => {
   tarball = packFerry(work);
   files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
   pkg = installFerry(project, tarball);
-  // The project's own dev dependency, for the type check.
+  // What `ferry init` adds as the project's dev dependencies and Ferry does not already bring (npm's `npm install` after it).
   linkPackage(project, '@types/node');
+  linkPackage(project, 'typescript');
 }, 120_000);
 
 afterAll(() => {
@@ -70,18 +70,22 @@ describe('the package npm pack builds', () => {
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
     const undeclared = new Map<string, string>();
     const dist = join(project, 'node_modules', 'ferry', 'dist');
-    for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'))) {
+    // The .d.ts too: a type a declaration imports from an undeclared package silently becomes any for the user.
+    for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js') || f.endsWith('.d.ts'))) {
       const text = readFileSync(join(dist, file), 'utf8');
-      for (const [, specifier] of text.matchAll(/(?:from |import\()\s*'([^'.][^']*)'/g)) {
+      const specifiers = [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*['"]([^'".][^'"]*)['"]/gms), ...text.matchAll(/\bimport\(\s*['"]([^'".][^'"]*)['"]\s*\)/g)];
+      for (const [, specifier] of specifiers) {
         const name = specifier!.startsWith('@') ? specifier!.split('/').slice(0, 2).join('/') : specifier!.split('/')[0]!;
         // `ferry` itself (a package may import itself by name; the seed app's templates do) and Node's `node:` modules need no declaration.
         const builtin = specifier!.startsWith('node:') || builtins.has(name);
-        if (!builtin && name !== pkg.name && !declared.has(name)) undeclared.set(name, file);
+        // In a declaration file, `aws-lambda` is satisfied by `@types/aws-lambda`.
+        const typesOf = `@types/${name.replace(/^@([^/]+)\//, '$1__')}`;
+        if (!builtin && name !== pkg.name && !declared.has(name) && !(file.endsWith('.d.ts') && declared.has(typesOf))) undeclared.set(name, file);
       }
     }
     expect(Object.fromEntries(undeclared)).toEqual({});
     expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['aws-cdk', 'aws-cdk-lib', 'constructs']);
-    expect(Object.keys(pkg.dependencies)).toContain('@aws-sdk/client-sqs');
+    expect(Object.keys(pkg.dependencies)).toEqual(expect.arrayContaining(['@aws-sdk/client-sqs', '@types/aws-lambda']));
   });
 });
 
@@ -96,9 +100,12 @@ describe('a new project outside the repository, on the installed package', () =>
       expect(existsSync(join(project, file)), file).toBe(true);
     }
     expect(readFileSync(join(project, 'src', 'app.ts'), 'utf8')).toContain("name: 'greeter'");
-    const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { type: string; scripts: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { type: string; scripts: Record<string, string>; devDependencies: Record<string, string> };
     expect(manifest.type).toBe('module');
     expect(manifest.scripts).toMatchObject({ start: 'ferry dev', test: 'node --import tsx --test test/*.test.ts', synth: 'ferry synth' });
+    // What the app runs with besides Ferry is declared (npm init -y may already have listed some of it as dependencies).
+    const declared = { ...(manifest as { dependencies?: Record<string, string> }).dependencies, ...manifest.devDependencies };
+    for (const dep of ['@types/node', 'esbuild', 'tsx', 'typescript']) expect(declared, dep).toHaveProperty([dep]);
     // It refuses to write over an app that exists.
     const again = run(ferryBin(), ['init']);
     expect(again.status).toBe(2);
@@ -106,9 +113,27 @@ describe('a new project outside the repository, on the installed package', () =>
   });
 
   it('type-checks against the package declarations alone', () => {
-    const tsc = run(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project]);
-    expect(tsc.stdout + tsc.stderr).toBe('');
-    expect(tsc.status).toBe(0);
+    // A probe: the event a route gets is API Gateway's type, not any (the declarations' own imports resolve).
+    const probe = join(project, 'src', 'probe.ts');
+    writeFileSync(
+      probe,
+      `import { createRestApi, json } from 'ferry';
+export const probe = createRestApi({
+  'GET /x': async (event) => {
+    // @ts-expect-error API Gateway's event has no such field
+    void event.notAField;
+    return json(200, { path: event.path });
+  },
+});
+`,
+    );
+    try {
+      const tsc = run(join(project, 'node_modules', '.bin', 'tsc'), ['-p', project]);
+      expect(tsc.stdout + tsc.stderr).toBe('');
+      expect(tsc.status).toBe(0);
+    } finally {
+      rmSync(probe);
+    }
   });
 
   it('ferry dev runs it: a request enqueues a job, the worker runs it to completion, a bad request gets a 400', async () => {
