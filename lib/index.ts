@@ -61,6 +61,8 @@ export {
   TaskTimeoutError,
   UnknownTaskError,
 } from './jobs/errors.js';
+export { createOutboxRelay, createOutboxSweeper, OUTBOX_TABLE, OutboxTransactionRefusedError, sweepOutbox, type OutboxRelayOptions, type OutboxSweepOptions } from './jobs/outbox.js';
+export type { CompletionWrite as TransactItem } from './jobs/job-state.js';
 export { redrive, deadLetterReasonOf, type DeadLetterReason, type RedriveOptions, type RedriveResult } from './jobs/dead-letter.js';
 
 // Coordination on DynamoDB conditional writes.

@@ -15,6 +15,7 @@ import {
   JobStatus,
   NOT_FOUND,
   type ClaimResult,
+  type CompletionWrite,
   type CompletionWrites,
   type JobError,
   type JobLookup,
@@ -66,6 +67,10 @@ export class DynamoJobStore implements JobStore {
       traceId: job.traceId,
       [JOB_ITEM.ttl]: this.expiresAt(job.ttlMs),
     };
+  }
+
+  createWrite(job: NewJob): CompletionWrite {
+    return { Put: { TableName: this.state.name, Item: this.newItem(job), ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
   }
 
   async create(job: NewJob): Promise<boolean> {

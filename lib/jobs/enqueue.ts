@@ -16,8 +16,13 @@ import { mapLimit } from '../util/map-limit.js';
 import { sleep } from '../util/sleep.js';
 import { encodeEnvelope, MAX_SQS_DELAY_SECONDS, newEnvelope, SQS_MAX_MESSAGE_BYTES, type JobEnvelope, type WorkflowMembership } from './envelope.js';
 import { EnqueueBatchError, InvalidEnqueueOptionError } from './errors.js';
-import type { JobError, JobLookup, JobRecord, JobStore, NewJob } from './job-state.js';
+import type { CompletionWrite, JobError, JobLookup, JobRecord, JobStore, NewJob } from './job-state.js';
 import { DynamoJobStore } from './dynamo-job-store.js';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../aws/clients.js';
+import { tableName } from '../app/resource-env.js';
+import { transactWrite } from '../aws/conditional-write.js';
+import { cancellationCodes, OUTBOX_ITEM, OUTBOX_TABLE_ID, OutboxTransactionRefusedError, outboxRequestToken, type OutboxIntent } from './outbox.js';
 import { runAttempt } from './run-attempt.js';
 import { parseTaskInput, TASK_DEFAULTS, type AnyTask, type Task } from './task.js';
 import type { TaskRegistry } from './task-registry.js';
@@ -112,6 +117,16 @@ export interface JobClient {
    * store allows, the messages by SendMessageBatch, per queue.
    */
   sendTasks(entries: readonly TaskSend[]): Promise<EnqueuedJob[]>;
+  /**
+   * Enqueue after commit, durably (the transactional outbox, outbox.ts):
+   * `items` (your writes, with their conditions), the job's QUEUED record and
+   * its intent commit in one transaction, and the outbox relay sends the
+   * message once the transaction has committed. Refused by a condition of
+   * `items`: {@link OutboxTransactionRefusedError}, nothing written or sent.
+   * Needs the `outbox` table (OUTBOX_TABLE) with its relay; the job is always
+   * tracked (its record is how a message sent twice runs once). At most 98 items.
+   */
+  enqueueWith<I, R, P>(items: readonly CompletionWrite[], task: Task<I, R, P>, input: I, options?: Omit<EnqueueOptions, 'dedupKey' | 'dedupWindow' | 'trackStatus'> & { readonly outboxTable?: string }): Promise<EnqueuedJob>;
   /** The job's status record, or `{ status: 'NOT_FOUND' }`: an unknown id is never reported as pending. */
   getJob(jobId: string): Promise<JobLookup>;
   /** Cancels a job that has not started running; its worker will skip it. */
@@ -256,8 +271,47 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     return inOrder;
   }
 
+  async function enqueueWith(items: readonly CompletionWrite[], task: AnyTask, input: unknown, o: EnqueueOptions & { readonly outboxTable?: string }): Promise<EnqueuedJob> {
+    if (items.length > MAX_OUTBOX_ITEMS) {
+      throw new InvalidEnqueueOptionError(`enqueueWith takes at most ${MAX_OUTBOX_ITEMS} items (a transaction holds 100: the job's record and its intent are the other two); got ${items.length}`);
+    }
+    const p = prepare(task, task.name, input, { ...o, trackStatus: true });
+    const job = p.job;
+    if (job === undefined) throw new Error('unreachable: an outbox job is always tracked');
+    const base = { jobId: job.jobId, queue: p.queue, tracked: true, deduplicated: false };
+    const now = Date.now();
+    const intent: OutboxIntent = {
+      pk: OUTBOX_ITEM.pkOf(job.jobId),
+      jobId: job.jobId,
+      task: task.name,
+      queue: p.queue,
+      body: p.body,
+      delaySeconds: p.delaySeconds,
+      createdAt: now,
+      expiresAt: Math.ceil((now + OUTBOX_ITEM.keepMs) / 1000),
+    };
+    const writes = [
+      ...items,
+      store.createWrite(job),
+      // Eager mode runs the job here, after the commit, so it writes no intent for a relay to send again.
+      ...(eager() ? [] : [{ Put: { TableName: tableName(o.outboxTable ?? OUTBOX_TABLE_ID), Item: { ...intent }, ConditionExpression: 'attribute_not_exists(pk)' } }]),
+    ];
+    // The token makes the SDK's retry of a transaction whose response was lost a no-op that succeeds (for 10 minutes).
+    const command = new TransactWriteCommand({ TransactItems: writes, ClientRequestToken: outboxRequestToken(job.jobId) });
+    // Sent again if it collided with another transaction; a refusal by a condition comes back, not thrown.
+    const refusal = await transactWrite(documentClient(), command);
+    if (refusal !== undefined) {
+      const codes = cancellationCodes(refusal);
+      if (codes[items.length] === 'ConditionalCheckFailed') throw new InvalidEnqueueOptionError(`job ${job.jobId} was enqueued before: enqueueWith needs a job id of its own; nothing was written`);
+      throw new OutboxTransactionRefusedError(codes.slice(0, items.length), refusal);
+    }
+    if (eager()) return runEagerly(task, { ...p, job: undefined });
+    return base;
+  }
+
   return {
     enqueue: (task, input, o = {}) => sendOne(task as AnyTask, task.name, input, o),
+    enqueueWith: (items, task, input, o = {}) => enqueueWith(items, task as AnyTask, input, o),
     getJob: (jobId) => store.get(jobId),
     cancel: (jobId) => store.cancel(jobId),
     sendTask: (name, input, o = {}) => sendOne(options.registry?.get(name), name, input, o),
@@ -273,6 +327,9 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     },
   };
 }
+
+/** Items of a caller's in `enqueueWith`: a transaction's 100, less the job's record and its intent. */
+const MAX_OUTBOX_ITEMS = 98;
 
 /** SendMessageBatch calls of one `enqueueMany` or `sendTasks` in flight at once. */
 const BATCHES_IN_FLIGHT = 8;

@@ -94,6 +94,11 @@ export interface JobStore {
    * (DynamoDB: one transaction per 100); per job, whether this call created it.
    */
   createMany(jobs: readonly NewJob[]): Promise<boolean[]>;
+  /**
+   * {@link create} as one write of a caller's transaction (the outbox's
+   * `enqueueWith`): refused, with the transaction, if the job's record exists.
+   */
+  createWrite(job: NewJob): CompletionWrite;
   /** Removes a record whose message could not be sent, so no QUEUED record outlives a job that never existed. */
   discard(jobId: string): Promise<void>;
   /** Claims attempt `attempt` for a run of at most `leaseMs`; creates the record if it is missing. */
