@@ -32,7 +32,8 @@ export interface StatsSnapshot {
   readonly functions: Readonly<Record<string, FunctionStats>>;
   readonly queues: Readonly<Record<string, QueueStats>>;
   readonly streams: Readonly<Record<string, { records: number; failedBatches: number; skippedRecords: number }>>;
-  readonly schedules: Readonly<Record<string, { fired: number }>>;
+  /** Per schedule: invocations, when it last fired (its event's `time`) and when it fires next, ISO. */
+  readonly schedules: Readonly<Record<string, { fired: number; lastFiredAt?: string; nextAt?: string }>>;
 }
 
 export class RuntimeStats {
@@ -42,6 +43,7 @@ export class RuntimeStats {
   private readonly calls = new Map<string, { receive: number; delete: number }>();
   private readonly streams = new Map<string, { records: number; failedBatches: number; skippedRecords: number }>();
   private readonly fired = new Map<string, number>();
+  private readonly firedAt = new Map<string, { last?: string; next?: string }>();
 
   recordInvocation(functionId: string, outcome: Outcome, durationMs: number): void {
     const s = this.functions.get(functionId) ?? { invocations: 0, errors: 0, timeouts: 0, totalDurationMs: 0, maxDurationMs: 0 };
@@ -79,6 +81,14 @@ export class RuntimeStats {
     this.fired.set(name, (this.fired.get(name) ?? 0) + 1);
   }
 
+  /** When schedule `name` last fired and fires next (either may be unknown). */
+  recordScheduleTimes(name: string, times: { last?: Date; next?: Date }): void {
+    const entry = this.firedAt.get(name) ?? {};
+    if (times.last !== undefined) entry.last = times.last.toISOString();
+    if (times.next !== undefined) entry.next = times.next.toISOString();
+    this.firedAt.set(name, entry);
+  }
+
   /**
    * A snapshot, joining the runtime's own counters with the emulator's SQS
    * traffic. `queues` maps each queue id to its physical name and its
@@ -113,7 +123,12 @@ export class RuntimeStats {
         }),
       ),
       streams: Object.fromEntries([...this.streams].map(([k, v]) => [k, { ...v }])),
-      schedules: Object.fromEntries([...this.fired].map(([k, v]) => [k, { fired: v }])),
+      schedules: Object.fromEntries(
+        [...new Set([...this.fired.keys(), ...this.firedAt.keys()])].map((k) => {
+          const at = this.firedAt.get(k);
+          return [k, { fired: this.fired.get(k) ?? 0, ...(at?.last !== undefined && { lastFiredAt: at.last }), ...(at?.next !== undefined && { nextAt: at.next }) }];
+        }),
+      ),
     };
   }
 }

@@ -155,8 +155,8 @@ export interface LocalRuntime {
   /** The SQS and stream event source mappings the runtime drives, with their settings. */
   readonly eventSources: { readonly sqs: readonly SqsSource[]; readonly streams: readonly StreamSource[] };
   stats(): Promise<StatsSnapshot>;
-  /** Invokes a declared schedule's function now. */
-  fireSchedule(name: string): Promise<void>;
+  /** Invokes a declared schedule's function now, with the event of a tick at `at` (default now; the same `at` twice is one tick delivered twice). */
+  fireSchedule(name: string, at?: Date): Promise<void>;
   /**
    * Disables or enables the SQS event source of `functionId` on `queue`
    * (UpdateEventSourceMapping `Enabled`): while disabled, its messages wait in
@@ -446,7 +446,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     sandboxes: () => Object.fromEntries([...sandboxPools].map(([id, pool]) => [id, { live: pool.size, started: pool.started }])),
     eventSources: { sqs: sqsSources.map((s) => s.source), streams: streamSources.map((s) => s.source) },
     stats: snapshot,
-    fireSchedule: async (name) => void (await scheduler.fire(name)),
+    fireSchedule: async (name, at) => void (await scheduler.fire(name, at)),
     setEventSourceEnabled: (functionId, queue, enabled) => {
       const source = sqsSources.find((s) => s.functionId === functionId && s.queueId === queue);
       if (source === undefined) throw new Error(`no sqs event source of function "${functionId}" on queue "${queue}" is declared`);

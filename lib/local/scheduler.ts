@@ -39,13 +39,17 @@ export class Scheduler {
     for (const schedule of this.options.schedules) this.arm(schedule, now, now);
   }
 
-  /** Invokes `name`'s function now, outside its timetable (the runtime's `POST /_ferry/schedules/{name}`). */
-  fire(name: string): Promise<InvocationResult> {
+  /**
+   * Invokes `name`'s function now, outside its timetable (the runtime's
+   * `POST /_ferry/schedules/{name}`), with an event for `at` (default now):
+   * the same `at` twice delivers one tick twice, as EventBridge may.
+   */
+  fire(name: string, at: Date = new Date()): Promise<InvocationResult> {
     const schedule = this.options.schedules.find((s) => s.name === name);
     if (schedule === undefined) {
       throw new UnknownScheduleError(`no schedule "${name}" is declared (declared: ${this.options.schedules.map((s) => s.name).join(', ') || 'none'})`);
     }
-    return this.invoke(schedule, new Date());
+    return this.invoke(schedule, at);
   }
 
   async stop(): Promise<void> {
@@ -58,6 +62,7 @@ export class Scheduler {
   private arm(schedule: Schedule, after: Date, anchor: Date): void {
     if (this.stopped) return;
     const next = nextFireTime(schedule.expression, after, anchor);
+    this.options.stats.recordScheduleTimes(schedule.name, next === undefined ? {} : { next });
     if (next === undefined) return;
     const delay = next.getTime() - Date.now();
     const timer = setTimeout(
@@ -76,6 +81,7 @@ export class Scheduler {
     const host = this.options.hosts.get(schedule.functionId);
     if (host === undefined) throw new Error(`schedule "${schedule.name}" names unknown function "${schedule.functionId}"`);
     this.options.stats.recordScheduleFired(schedule.name);
+    this.options.stats.recordScheduleTimes(schedule.name, { last: time });
     const event = schedule.input ?? this.scheduledEvent(schedule, time);
     const run = host.invoke(event, `schedule ${schedule.name}`);
     this.inFlight.add(run);

@@ -74,9 +74,16 @@ describe('Scheduler timing', () => {
       await vi.advanceTimersByTimeAsync(60_000); // 11:00:01: the hourly cron
       expect(recorder().scheduled).toEqual([expect.objectContaining({ event: { kind: 'hourly' } })]);
       await vi.advanceTimersByTimeAsync(3 * 60_000); // 11:03:01: rate fired at 11:03
-      expect(stats.snapshot([], {}, {}).schedules).toEqual({ hourly: { fired: 1 }, every5: { fired: 1 } });
+      // Each schedule's count, when it last fired and when it fires next.
+      expect(stats.snapshot([], {}, {}).schedules).toEqual({
+        hourly: { fired: 1, lastFiredAt: '2026-01-01T11:00:00.000Z', nextAt: '2026-01-01T12:00:00.000Z' },
+        every5: { fired: 1, lastFiredAt: '2026-01-01T11:03:00.000Z', nextAt: '2026-01-01T11:08:00.000Z' },
+      });
       await vi.advanceTimersByTimeAsync(60 * 60_000); // 12:03:01
-      expect(stats.snapshot([], {}, {}).schedules).toEqual({ hourly: { fired: 2 }, every5: { fired: 13 } });
+      expect(stats.snapshot([], {}, {}).schedules).toEqual({
+        hourly: { fired: 2, lastFiredAt: '2026-01-01T12:00:00.000Z', nextAt: '2026-01-01T13:00:00.000Z' },
+        every5: { fired: 13, lastFiredAt: '2026-01-01T12:03:00.000Z', nextAt: '2026-01-01T12:08:00.000Z' },
+      });
       await scheduler.stop();
     } finally {
       vi.useRealTimers();
