@@ -115,7 +115,8 @@ export function periodic<Input, Result, Parsed>(options: PeriodicOptions<Input, 
           TableName: state.name,
           Key: key(),
           // A pending tick is always the newest seen (a later tick replaces it), so lastTick only moves forward.
-          UpdateExpression: `SET lastTick = :tick, runningJob = :job, runningTick = :tick, runningUntil = :until${fromPending ? ' REMOVE pendingTick' : ''}`,
+          // A new tick supersedes a pending one (it is newer), so either start removes it.
+          UpdateExpression: 'SET lastTick = :tick, runningJob = :job, runningTick = :tick, runningUntil = :until REMOVE pendingTick',
           // A new tick (or the pending one), and no run holding the schedule.
           ConditionExpression: `${fromPending ? 'pendingTick = :tick' : '(attribute_not_exists(lastTick) OR lastTick < :tick)'} AND (attribute_not_exists(runningJob) OR runningUntil < :now)`,
           ExpressionAttributeValues: { ':tick': tick, ':job': periodicJobId(options.name, tick), ':until': now + leaseMs, ':now': now },
@@ -131,6 +132,15 @@ export function periodic<Input, Result, Parsed>(options: PeriodicOptions<Input, 
 
   async function handler(event: Pick<ScheduledEvent, 'time'>): Promise<TickOutcome> {
     const tick = new Date(event.time).toISOString();
+    // A run that ends between the claim's refusal and the skip (or the pending mark) makes that write
+    // refuse too: then the tick is claimed again, now that nothing holds the schedule.
+    for (let round = 0; ; round++) {
+      const outcome = await handleTick(tick);
+      if (outcome !== 'run ended meanwhile' || round >= 5) return outcome === 'run ended meanwhile' ? { tick, outcome: 'stale' } : outcome;
+    }
+  }
+
+  async function handleTick(tick: string): Promise<TickOutcome | 'run ended meanwhile'> {
     const old = await claim(tick, false);
     if (old === undefined) {
       await send(tick);
@@ -151,13 +161,17 @@ export function periodic<Input, Result, Parsed>(options: PeriodicOptions<Input, 
           TableName: state.name,
           Key: key(),
           UpdateExpression: overlap === 'skip' ? 'SET lastTick = :tick ADD skipped :one' : 'SET lastTick = :tick, pendingTick = :tick ADD coalesced :one',
-          ConditionExpression: 'lastTick < :tick',
-          ExpressionAttributeValues: { ':tick': tick, ':one': 1 },
+          // Only while a run still holds the schedule: a pending tick nobody will start must never be left.
+          ConditionExpression: 'lastTick < :tick AND attribute_exists(runningJob) AND runningUntil >= :now',
+          ExpressionAttributeValues: { ':tick': tick, ':one': 1, ':now': state.now() },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return { tick, outcome: 'duplicate' };
+      const now = error.Item === undefined ? {} : unmarshall(error.Item);
+      if (typeof now.lastTick === 'string' && now.lastTick >= tick) return { tick, outcome: 'duplicate' };
+      return 'run ended meanwhile';
     }
     log({ level: 'info', msg: `periodic tick ${overlap === 'skip' ? 'skipped' : 'coalesced'}`, schedule: options.name, tick, runningJob });
     return { tick, outcome: overlap === 'skip' ? 'skipped' : 'coalesced', runningJobId: runningJob ?? '' };

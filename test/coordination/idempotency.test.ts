@@ -7,7 +7,7 @@ import { createJobClient } from '../../lib/jobs/enqueue.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
 import { jobsApp } from '../fixtures/jobs-app.js';
-import { runs, welcome } from '../fixtures/job-tasks.js';
+import { onboard, runs, smsFailures, welcome } from '../fixtures/job-tasks.js';
 
 let runtime: LocalRuntime;
 beforeAll(async () => {
@@ -65,4 +65,26 @@ describe('an idempotent task', () => {
     await eventually('all six jobs to be done with', async () => (((await runtime.stats()).queues.jobs?.deleted ?? 0) - before >= 6 ? true : undefined));
     expect(runs().byKey[`welcome:${userId}`]).toHaveLength(1);
   });
+
+  it('onboards each user once, email and SMS, under 20 duplicate jobs each, concurrent workers and an SMS provider failing between the two sends', async () => {
+    const users = Array.from({ length: 5 }, () => randomUUID());
+    // The SMS provider fails each user's first two sends: after the email went out, before the SMS did.
+    for (const userId of users) smsFailures()[userId] = 2;
+    const jobs = createJobClient();
+    const enqueued = await jobs.enqueueMany(onboard, users.flatMap((userId) => Array.from({ length: 20 }, () => ({ userId }))));
+    expect(enqueued).toHaveLength(100);
+    await eventually(
+      'all 100 onboarding jobs to end',
+      async () => {
+        const states = await Promise.all(enqueued.map((j) => jobs.getJob(j.jobId)));
+        return states.every((s) => s.status === 'SUCCEEDED' || s.status === 'FAILED') ? states : undefined;
+      },
+      60_000,
+    );
+    for (const userId of users) {
+      expect(runs().byKey[`email:${userId}`], `email of ${userId}`).toHaveLength(1);
+      expect(runs().byKey[`sms:${userId}`], `sms of ${userId}`).toHaveLength(1);
+      expect(smsFailures()[userId]).toBe(0);
+    }
+  }, 90_000);
 });
