@@ -271,6 +271,12 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     return inOrder;
   }
 
+  /** Whether the job `jobId` of `task` was recorded before: an earlier outbox call under this id committed. */
+  async function committedBefore(jobId: string, task: string): Promise<boolean> {
+    const found = await store.get(jobId);
+    return found.status !== 'NOT_FOUND' && found.task === task;
+  }
+
   async function enqueueWith(items: readonly CompletionWrite[], task: AnyTask, input: unknown, o: EnqueueOptions & { readonly outboxTable?: string }): Promise<EnqueuedJob> {
     if (items.length > MAX_OUTBOX_ITEMS) {
       throw new InvalidEnqueueOptionError(`enqueueWith takes at most ${MAX_OUTBOX_ITEMS} items (a transaction holds 100: the job's record and its intent are the other two); got ${items.length}`);
@@ -278,6 +284,11 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     const p = prepare(task, task.name, input, { ...o, trackStatus: true });
     const job = p.job;
     if (job === undefined) throw new Error('unreachable: an outbox job is always tracked');
+    // The intent carries the message in a DynamoDB item (at most 400 KB), not SQS's 1 MiB.
+    const bodyBytes = Buffer.byteLength(p.body, 'utf8');
+    if (bodyBytes > MAX_OUTBOX_BODY_BYTES) {
+      throw new InvalidEnqueueOptionError(`the job's message is ${bodyBytes} bytes; an outbox intent holds at most ${MAX_OUTBOX_BODY_BYTES} (a DynamoDB item is 400 KB): pass ids, not data`);
+    }
     const base = { jobId: job.jobId, queue: p.queue, tracked: true, deduplicated: false };
     const now = Date.now();
     const intent: OutboxIntent = {
@@ -288,7 +299,6 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
       body: p.body,
       delaySeconds: p.delaySeconds,
       createdAt: now,
-      expiresAt: Math.ceil((now + OUTBOX_ITEM.keepMs) / 1000),
     };
     const writes = [
       ...items,
@@ -299,10 +309,24 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     // The token makes the SDK's retry of a transaction whose response was lost a no-op that succeeds (for 10 minutes).
     const command = new TransactWriteCommand({ TransactItems: writes, ClientRequestToken: outboxRequestToken(job.jobId) });
     // Sent again if it collided with another transaction; a refusal by a condition comes back, not thrown.
-    const refusal = await transactWrite(documentClient(), command);
+    let refusal;
+    try {
+      refusal = await transactWrite(documentClient(), command);
+    } catch (error) {
+      // The same job id sent again with other parameters within 10 minutes (a caller's own retry builds a new
+      // envelope): if that earlier call committed this job, this one is done.
+      if ((error as { name?: string }).name !== 'IdempotentParameterMismatchException') throw error;
+      if (await committedBefore(job.jobId, task.name)) return { ...base, deduplicated: true };
+      throw error;
+    }
     if (refusal !== undefined) {
       const codes = cancellationCodes(refusal);
-      if (codes[items.length] === 'ConditionalCheckFailed') throw new InvalidEnqueueOptionError(`job ${job.jobId} was enqueued before: enqueueWith needs a job id of its own; nothing was written`);
+      // The job's record or its intent exists: an earlier call under this job id committed (the caller's retry
+      // after a lost answer) when the record is this task's. Then the whole transaction applied then.
+      if (codes[items.length] === 'ConditionalCheckFailed' || codes[items.length + 1] === 'ConditionalCheckFailed') {
+        if (await committedBefore(job.jobId, task.name)) return { ...base, deduplicated: true };
+        throw new InvalidEnqueueOptionError(`job id ${job.jobId} is another task's, or was enqueued outside the outbox; nothing was written`);
+      }
       throw new OutboxTransactionRefusedError(codes.slice(0, items.length), refusal);
     }
     if (eager()) return runEagerly(task, { ...p, job: undefined });
@@ -330,6 +354,8 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
 
 /** Items of a caller's in `enqueueWith`: a transaction's 100, less the job's record and its intent. */
 const MAX_OUTBOX_ITEMS = 98;
+/** The largest message an outbox intent carries: a DynamoDB item's 400 KB, less room for its other attributes. */
+const MAX_OUTBOX_BODY_BYTES = 350 * 1024;
 
 /** SendMessageBatch calls of one `enqueueMany` or `sendTasks` in flight at once. */
 const BATCHES_IN_FLIGHT = 8;

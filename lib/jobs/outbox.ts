@@ -41,7 +41,7 @@ import { mapLimit } from '../util/map-limit.js';
 /** The outbox table an app declares (`tables: { outbox: OUTBOX_TABLE }`): intents keyed by job id, streamed to the relay. */
 export const OUTBOX_TABLE: TableDeclaration = {
   partitionKey: { name: 'pk' },
-  timeToLiveAttribute: 'expiresAt',
+  // No TTL: an intent is deleted only once its message is sent. One that stays is the sweeper's, however old.
   stream: 'NEW_IMAGE',
 };
 
@@ -51,8 +51,6 @@ export const OUTBOX_TABLE_ID = 'outbox';
 export const OUTBOX_ITEM = {
   pkOf: (jobId: string) => `OUTBOX#${jobId}`,
   prefix: 'OUTBOX#',
-  /** An intent nobody relayed in two weeks is dropped by TTL (SQS keeps no message longer either). */
-  keepMs: 14 * 24 * 3600 * 1000,
 } as const;
 
 /** One job's intent, as the outbox table holds it. */
@@ -66,7 +64,6 @@ export interface OutboxIntent {
   readonly delaySeconds: number;
   /** Epoch ms of the commit. */
   readonly createdAt: number;
-  readonly expiresAt: number;
 }
 
 /** The caller's transaction was refused by one of its own items' conditions: nothing was written or sent. */
@@ -103,7 +100,9 @@ export interface OutboxRelayOptions {
 
 /** Sends an intent's message, then deletes the intent; a send that fails throws, and the intent stays. */
 async function relay(intent: OutboxIntent, table: string, db: DynamoDBDocumentClient): Promise<void> {
-  await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl(intent.queue), MessageBody: intent.body, DelaySeconds: intent.delaySeconds }));
+  // The delay counts from the commit: a late relay (or the sweeper) sends with what is left of it.
+  const delaySeconds = Math.max(0, Math.ceil(intent.delaySeconds - (Date.now() - intent.createdAt) / 1000));
+  await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl(intent.queue), MessageBody: intent.body, DelaySeconds: delaySeconds }));
   // Only this intent, never a newer one under the same key (there is none: job ids are not reused).
   await db.send(new DeleteCommand({ TableName: tableName(table), Key: { pk: intent.pk } }));
 }

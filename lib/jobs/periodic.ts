@@ -20,7 +20,12 @@
  * - **A run ends** when its job succeeds or fails for good: one write, on
  *   condition that the run is still this job's, records the outcome and the
  *   time, and starts the pending tick if there is one. A run whose worker died
- *   holds the schedule until its lease ends.
+ *   holds the schedule until its lease ends. Each attempt renews the lease as
+ *   it starts, on condition that its run still holds the schedule: an attempt
+ *   of a run whose lease lapsed (another tick took the schedule) does not run.
+ *   `leaseFor` must so exceed one attempt plus its wait in the queue. An end
+ *   that fails to record is logged, not retried (that would run the work
+ *   again); the lease then frees the schedule.
  */
 import { UpdateCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -118,7 +123,7 @@ export function periodic<Input, Result, Parsed>(options: PeriodicOptions<Input, 
           // A new tick supersedes a pending one (it is newer), so either start removes it.
           UpdateExpression: 'SET lastTick = :tick, runningJob = :job, runningTick = :tick, runningUntil = :until REMOVE pendingTick',
           // A new tick (or the pending one), and no run holding the schedule.
-          ConditionExpression: `${fromPending ? 'pendingTick = :tick' : '(attribute_not_exists(lastTick) OR lastTick < :tick)'} AND (attribute_not_exists(runningJob) OR runningUntil < :now)`,
+          ConditionExpression: `${fromPending ? 'pendingTick = :tick AND lastTick = :tick' : '(attribute_not_exists(lastTick) OR lastTick < :tick)'} AND (attribute_not_exists(runningJob) OR runningUntil < :now)`,
           ExpressionAttributeValues: { ':tick': tick, ':job': periodicJobId(options.name, tick), ':until': now + leaseMs, ':now': now },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -220,17 +225,53 @@ export function periodic<Input, Result, Parsed>(options: PeriodicOptions<Input, 
     },
     input: z.object({ tick: z.string(), input: z.unknown() }),
     run: async ({ tick, input }, context: TaskContext) => {
+      // Fencing: an attempt runs only while its run still holds the schedule, and renews the lease as it starts.
+      // A run whose lease lapsed (and whose schedule another tick took) runs no more.
+      if (!(await renew(context.jobId))) {
+        log({ level: 'warn', msg: 'periodic run superseded: its lease had lapsed', schedule: options.name, tick, jobId: context.jobId });
+        return { superseded: true };
+      }
       let result: unknown;
       try {
         result = await inner.run(inner.schema.parse(input), context);
       } catch (error) {
-        if (!context.willRetry(error)) await finish(context.jobId, tick, 'failed');
+        if (!context.willRetry(error)) await endQuietly(context.jobId, tick, 'failed');
         throw error;
       }
-      await finish(context.jobId, tick, 'succeeded');
+      // The work is done: a failure to record its end must not fail the attempt (a retry would run it again).
+      // The run's lease then frees the schedule.
+      await endQuietly(context.jobId, tick, 'succeeded');
       return result;
     },
   }) as unknown as AnyTask;
+
+  /** Extends the lease of `jobId`'s run; false when the run no longer holds the schedule. */
+  async function renew(jobId: string): Promise<boolean> {
+    const now = state.now();
+    try {
+      await state.db.send(
+        new UpdateCommand({
+          TableName: state.name,
+          Key: key(),
+          UpdateExpression: 'SET runningUntil = :until',
+          ConditionExpression: 'runningJob = :job',
+          ExpressionAttributeValues: { ':job': jobId, ':until': now + leaseMs },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
+    }
+  }
+
+  async function endQuietly(jobId: string, tick: string, outcome: 'succeeded' | 'failed'): Promise<void> {
+    try {
+      await finish(jobId, tick, outcome);
+    } catch (error) {
+      log({ level: 'error', msg: 'periodic run ended, but its end was not recorded; its lease frees the schedule', schedule: options.name, tick, jobId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
 
   async function status(): Promise<PeriodicStatus> {
     const { Item } = await state.db.send(new GetCommand({ TableName: state.name, Key: key(), ConsistentRead: true }));

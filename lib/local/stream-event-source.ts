@@ -47,6 +47,8 @@ interface ShardState {
   closed: boolean;
   /** Sequence number of the last record handed to the function, to position a fresh iterator after it. */
   lastSequence?: string;
+  /** Where the shard was first read from: a fresh iterator before any delivery starts there again. */
+  readonly startedAt: 'LATEST' | 'TRIM_HORIZON';
 }
 
 export class StreamEventSource {
@@ -110,7 +112,7 @@ export class StreamEventSource {
         const { ShardIterator } = await this.options.streams.send(
           new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: id, ShardIteratorType: position }),
         );
-        this.shards.set(id, { shard, iterator: ShardIterator, closed: ShardIterator === undefined });
+        this.shards.set(id, { shard, iterator: ShardIterator, closed: ShardIterator === undefined, startedAt: position });
       }
       exclusiveStart = StreamDescription?.LastEvaluatedShardId;
     } while (exclusiveStart !== undefined);
@@ -118,6 +120,7 @@ export class StreamEventSource {
 
   /** Reads what the shard has now, invoking the function batch by batch. */
   private async readShard(state: ShardState): Promise<void> {
+    let resets = 0;
     while (state.iterator !== undefined && !this.abort.signal.aborted) {
       let page;
       try {
@@ -125,11 +128,16 @@ export class StreamEventSource {
       } catch (error) {
         // DynamoDB Local answers TrimmedDataAccessException for an iterator taken before a shard's first
         // record when that record came from a transaction (AWS does not: records stay 24 hours). A fresh
-        // iterator, after the last record delivered (or at the shard's start), reads on without loss or repeat.
-        if ((error as { name?: string }).name !== 'TrimmedDataAccessException') throw error;
+        // iterator, after the last record delivered (or where the mapping started), reads on without loss or
+        // repeat. A few times in a row at most: then the error goes up, and the next poll tries again.
+        if ((error as { name?: string }).name !== 'TrimmedDataAccessException' || resets >= 3) throw error;
+        resets += 1;
+        await sleep(RETRY_DELAY_MS / 10);
         state.iterator = await this.iteratorAfter(state);
+        if (state.iterator === undefined) state.closed = true;
         continue;
       }
+      resets = 0;
       const { Records, NextShardIterator } = page;
       const records = Records ?? [];
       if (records.length > 0) {
@@ -147,7 +155,9 @@ export class StreamEventSource {
       new GetShardIteratorCommand({
         StreamArn: this.streamArn,
         ShardId: state.shard.ShardId ?? '',
-        ...(state.lastSequence === undefined ? { ShardIteratorType: 'TRIM_HORIZON' } : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: state.lastSequence }),
+        ...(state.lastSequence === undefined
+          ? { ShardIteratorType: state.startedAt }
+          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: state.lastSequence }),
       }),
     );
     return ShardIterator;

@@ -95,6 +95,26 @@ describe('enqueueWith: the transactional outbox', () => {
     expect(outboxRuns().get(jobId)).toEqual({ runs: 1, sawNote: [true] });
   });
 
+  it('recognises its own earlier commit when the caller retries under the same job id: the job runs once', async () => {
+    const noteId = randomUUID();
+    const jobId = randomUUID();
+    const first = await jobs.enqueueWith([putNote(noteId, 'retried')], copyNote, { noteId }, { jobId });
+    expect(first).toMatchObject({ jobId, deduplicated: false });
+    // The caller's retry after an answer it never got: the same note, the same job id, a new envelope.
+    const again = await jobs.enqueueWith([putNote(noteId, 'retried')], copyNote, { noteId }, { jobId });
+    expect(again).toMatchObject({ jobId, deduplicated: true });
+    await succeeded(jobId);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(outboxRuns().get(jobId)).toEqual({ runs: 1, sawNote: [true] });
+  });
+
+  it('refuses a message too large for an intent, naming its size, before writing anything', async () => {
+    const noteId = randomUUID();
+    const refused = jobs.enqueueWith([putNote(noteId, 'big')], copyNote, { noteId: 'x'.repeat(400 * 1024) });
+    await expect(refused).rejects.toThrow(/message is \d+ bytes; an outbox intent holds at most 358400/);
+    expect((await documentClient().send(new GetCommand({ TableName: tableName('notes'), Key: { id: noteId } }))).Item).toBeUndefined();
+  });
+
   it('refuses more items than a transaction holds beside the job, before writing anything', async () => {
     const items = Array.from({ length: 99 }, () => putNote(randomUUID(), 'x'));
     await expect(jobs.enqueueWith(items, copyNote, { noteId: 'n' })).rejects.toThrow(/at most 98 items/);
