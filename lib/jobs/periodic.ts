@@ -27,7 +27,7 @@
  *   that fails to record is logged, not retried (that would run the work
  *   again); the lease then frees the schedule.
  */
-import { UpdateCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ScheduledEvent } from 'aws-lambda';
@@ -111,28 +111,29 @@ export function periodic<Input, Result, Parsed>(options: PeriodicOptions<Input, 
   const send = (tick: string) =>
     client.enqueue(task, { tick, input: options.input(new Date(tick)) }, { jobId: periodicJobId(options.name, tick) });
 
+  /** One conditional update of the schedule's item: applied (with its new image), or refused (with the item as it was: ALL_OLD). */
+  async function update(write: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>): Promise<{ readonly applied: boolean; readonly item: Record<string, unknown> }> {
+    try {
+      const answer = await state.db.send(new UpdateCommand({ TableName: state.name, Key: key(), ...write, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      return { applied: true, item: answer.Attributes ?? {} };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return { applied: false, item: error.Item === undefined ? {} : unmarshall(error.Item) };
+    }
+  }
+
   /** One conditional write: start a run for `tick` if none holds the schedule; the old item when refused. */
   async function claim(tick: string, fromPending: boolean): Promise<Record<string, unknown> | undefined> {
     const now = state.now();
-    try {
-      await state.db.send(
-        new UpdateCommand({
-          TableName: state.name,
-          Key: key(),
-          // A pending tick is always the newest seen (a later tick replaces it), so lastTick only moves forward.
-          // A new tick supersedes a pending one (it is newer), so either start removes it.
-          UpdateExpression: 'SET lastTick = :tick, runningJob = :job, runningTick = :tick, runningUntil = :until REMOVE pendingTick',
-          // A new tick (or the pending one), and no run holding the schedule.
-          ConditionExpression: `${fromPending ? 'pendingTick = :tick AND lastTick = :tick' : '(attribute_not_exists(lastTick) OR lastTick < :tick)'} AND (attribute_not_exists(runningJob) OR runningUntil < :now)`,
-          ExpressionAttributeValues: { ':tick': tick, ':job': periodicJobId(options.name, tick), ':until': now + leaseMs, ':now': now },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return undefined;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return error.Item === undefined ? {} : unmarshall(error.Item);
-    }
+    const { applied, item } = await update({
+      // A pending tick is always the newest seen (a later tick replaces it), so lastTick only moves forward.
+      // A new tick supersedes a pending one (it is newer), so either start removes it.
+      UpdateExpression: 'SET lastTick = :tick, runningJob = :job, runningTick = :tick, runningUntil = :until REMOVE pendingTick',
+      // A new tick (or the pending one), and no run holding the schedule.
+      ConditionExpression: `${fromPending ? 'pendingTick = :tick AND lastTick = :tick' : '(attribute_not_exists(lastTick) OR lastTick < :tick)'} AND (attribute_not_exists(runningJob) OR runningUntil < :now)`,
+      ExpressionAttributeValues: { ':tick': tick, ':job': periodicJobId(options.name, tick), ':until': now + leaseMs, ':now': now },
+    });
+    return applied ? undefined : item;
   }
 
   async function handler(event: Pick<ScheduledEvent, 'time'>): Promise<TickOutcome> {
@@ -160,23 +161,15 @@ export function periodic<Input, Result, Parsed>(options: PeriodicOptions<Input, 
     }
     if (typeof old.lastTick === 'string' && old.lastTick >= tick) return { tick, outcome: old.lastTick === tick ? 'duplicate' : 'stale' };
     // A run holds the schedule: skip this tick, or make it the pending one.
-    try {
-      await state.db.send(
-        new UpdateCommand({
-          TableName: state.name,
-          Key: key(),
-          UpdateExpression: overlap === 'skip' ? 'SET lastTick = :tick ADD skipped :one' : 'SET lastTick = :tick, pendingTick = :tick ADD coalesced :one',
-          // Only while a run still holds the schedule: a pending tick nobody will start must never be left.
-          ConditionExpression: 'lastTick < :tick AND attribute_exists(runningJob) AND runningUntil >= :now',
-          ExpressionAttributeValues: { ':tick': tick, ':one': 1, ':now': state.now() },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const now = error.Item === undefined ? {} : unmarshall(error.Item);
-      if (typeof now.lastTick === 'string' && now.lastTick >= tick) return { tick, outcome: 'duplicate' };
-      return 'run ended meanwhile';
+    const mark = await update({
+      UpdateExpression: overlap === 'skip' ? 'SET lastTick = :tick ADD skipped :one' : 'SET lastTick = :tick, pendingTick = :tick ADD coalesced :one',
+      // Only while a run still holds the schedule: a pending tick nobody will start must never be left.
+      ConditionExpression: 'lastTick < :tick AND attribute_exists(runningJob) AND runningUntil >= :now',
+      ExpressionAttributeValues: { ':tick': tick, ':one': 1, ':now': state.now() },
+    });
+    if (!mark.applied) {
+      const seen = mark.item.lastTick;
+      return typeof seen === 'string' && seen >= tick ? { tick, outcome: 'duplicate' } : 'run ended meanwhile';
     }
     log({ level: 'info', msg: `periodic tick ${overlap === 'skip' ? 'skipped' : 'coalesced'}`, schedule: options.name, tick, runningJob });
     return { tick, outcome: overlap === 'skip' ? 'skipped' : 'coalesced', runningJobId: runningJob ?? '' };
@@ -184,28 +177,15 @@ export function periodic<Input, Result, Parsed>(options: PeriodicOptions<Input, 
 
   /** Ends the run of `jobId`: records how, frees the schedule, and starts the pending tick if there is one. */
   async function finish(jobId: string, tick: string, outcome: 'succeeded' | 'failed'): Promise<void> {
-    let pending: string | undefined;
-    try {
-      const answer = await state.db.send(
-        new UpdateCommand({
-          TableName: state.name,
-          Key: key(),
-          UpdateExpression: 'SET lastRunTick = :tick, lastRunFinishedAt = :at, lastRunOutcome = :outcome REMOVE runningJob, runningTick, runningUntil',
-          // Only this run's end: a retried finish, or a run whose lease lapsed and was replaced, changes nothing.
-          ConditionExpression: 'runningJob = :job',
-          ExpressionAttributeValues: { ':tick': tick, ':at': new Date(state.now()).toISOString(), ':outcome': outcome, ':job': jobId },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      pending = answer.Attributes?.pendingTick as string | undefined;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Not this run's any more: ended before (this write's own retry, its response lost) or replaced.
-      // A pending tick may still wait for the start that ending was to make; the claim is conditional, so try it.
-      const old = error.Item === undefined ? {} : unmarshall(error.Item);
-      pending = typeof old.pendingTick === 'string' ? old.pendingTick : undefined;
-    }
+    // Only this run's end: a retried finish, or a run whose lease lapsed and was replaced, changes nothing. Refused
+    // (ended before, this write's own retry with its response lost; or replaced), a pending tick may still wait for
+    // the start that ending was to make: the claim is conditional, so try it either way.
+    const { item } = await update({
+      UpdateExpression: 'SET lastRunTick = :tick, lastRunFinishedAt = :at, lastRunOutcome = :outcome REMOVE runningJob, runningTick, runningUntil',
+      ConditionExpression: 'runningJob = :job',
+      ExpressionAttributeValues: { ':tick': tick, ':at': new Date(state.now()).toISOString(), ':outcome': outcome, ':job': jobId },
+    });
+    const pending = typeof item.pendingTick === 'string' ? item.pendingTick : undefined;
     if (pending !== undefined && (await claim(pending, true)) === undefined) await send(pending);
   }
 
@@ -247,22 +227,12 @@ export function periodic<Input, Result, Parsed>(options: PeriodicOptions<Input, 
 
   /** Extends the lease of `jobId`'s run; false when the run no longer holds the schedule. */
   async function renew(jobId: string): Promise<boolean> {
-    const now = state.now();
-    try {
-      await state.db.send(
-        new UpdateCommand({
-          TableName: state.name,
-          Key: key(),
-          UpdateExpression: 'SET runningUntil = :until',
-          ConditionExpression: 'runningJob = :job',
-          ExpressionAttributeValues: { ':job': jobId, ':until': now + leaseMs },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return false;
-    }
+    const { applied } = await update({
+      UpdateExpression: 'SET runningUntil = :until',
+      ConditionExpression: 'runningJob = :job',
+      ExpressionAttributeValues: { ':job': jobId, ':until': state.now() + leaseMs },
+    });
+    return applied;
   }
 
   async function endQuietly(jobId: string, tick: string, outcome: 'succeeded' | 'failed'): Promise<void> {
