@@ -13,12 +13,10 @@
  *   AWS calls (DynamoDB PutItem, SQS SendMessage) with the bare SDK, bundled
  *   with the same esbuild settings as `FerryFunction`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { installFerry, OFFLINE_ENV, packFerry, runIn } from '../test/helpers/installed-package.js';
+import { installFerry, OFFLINE_ENV, packFerry, runIn, startFerryDev } from '../test/helpers/installed-package.js';
 import { PROJECT_ROOT } from '../test/helpers/repo-root.js';
 import { Figures, percentile } from './figures.js';
 
@@ -36,28 +34,6 @@ function folderBytes(dir: string): { bytes: number; files: number } {
     }
   }
   return { bytes, files };
-}
-
-/** Starts `ferry dev`; resolves with the process and its URL once it prints that it runs, and the time that took. */
-async function startDev(project: string): Promise<{ child: ChildProcess; url: string; readyMs: number }> {
-  const started = performance.now();
-  const child = spawn(join(project, 'node_modules', '.bin', 'ferry'), ['dev', '--in-memory', '--port', '0'], { cwd: project, env: { ...OFFLINE_ENV, FERRY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  let url: string | undefined;
-  for await (const line of lines) {
-    url = /^\s+API\s+(http:\/\/\S+)/.exec(line)?.[1] ?? url;
-    if (line.startsWith('Press Ctrl-C') && url !== undefined) {
-      lines.on('line', () => undefined);
-      return { child, url, readyMs: performance.now() - started };
-    }
-  }
-  throw new Error('ferry dev exited before it was running');
-}
-
-async function stopDev(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  await exited;
 }
 
 /** POST /greetings, then polls the job until it succeeded; milliseconds from the POST. */
@@ -128,14 +104,14 @@ async function main(): Promise<void> {
     figures.report('init_ms', performance.now() - started, 'ms');
 
     // Bundles of this project are not in the cache yet: its first start synthesizes and bundles.
-    const first = await startDev(project);
+    const first = await startFerryDev(project, { ...OFFLINE_ENV, FERRY_LOG_LEVEL: 'warn' });
     figures.report('dev_ready_ms', first.readyMs, 'ms', { start: 'first (synth and bundling)' });
     try {
       figures.report('first_job_ms', await oneJob(first.url, 'first'), 'ms', { sandboxes: 'cold' });
     } finally {
-      await stopDev(first.child);
+      await first.stop();
     }
-    const second = await startDev(project);
+    const second = await startFerryDev(project, { ...OFFLINE_ENV, FERRY_LOG_LEVEL: 'warn' });
     figures.report('dev_ready_ms', second.readyMs, 'ms', { start: 'again (bundles cached)' });
     try {
       await oneJob(second.url, 'warm-up');
@@ -145,7 +121,7 @@ async function main(): Promise<void> {
       figures.report('job_p50_ms', percentile(times, 50), 'ms', { jobs: JOBS, from: 'POST to SUCCEEDED, one at a time, warm' });
       figures.report('job_p99_ms', percentile(times, 99), 'ms', { jobs: JOBS });
     } finally {
-      await stopDev(second.child);
+      await second.stop();
     }
 
     started = performance.now();

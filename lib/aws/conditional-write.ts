@@ -4,7 +4,7 @@
  * propagate, to be retried).
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, TransactWriteCommand, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { sleep } from '../util/sleep.js';
 
 /** Transactions cancelled by a conflict with another transaction tried again before the error goes up. */
@@ -20,8 +20,16 @@ const TRANSACTION_RETRIES = 8;
 export function isConditionRefusal(error: unknown): boolean {
   if (error instanceof ConditionalCheckFailedException) return true;
   if (!(error instanceof TransactionCanceledException)) return false;
-  const codes = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+  const codes = cancellationCodes(error);
   return codes.includes('ConditionalCheckFailed') && codes.every((c) => c === 'ConditionalCheckFailed' || c === 'None');
+}
+
+/** One write of a transaction, as the document client takes it (`Put`, `Update`, `Delete` or `ConditionCheck`). */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A cancelled transaction's reasons, item by item, as codes (`ConditionalCheckFailed`, `None`, ...). */
+export function cancellationCodes(error: TransactionCanceledException): string[] {
+  return (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
 }
 
 /** True when a transaction was cancelled only because it collided with another one touching the same item. */

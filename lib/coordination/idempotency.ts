@@ -8,9 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { applied, transactWrite } from '../aws/conditional-write.js';
+import { applied, transactWrite, type TransactItem } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
 import { type Duration, days, minutes } from '../app/duration.js';
 import { DYNAMODB_MAX_ITEM_BYTES, storability } from '../aws/item-size.js';
@@ -142,8 +142,7 @@ export async function once<T>(key: string, fn: () => Promise<T>, options: OnceOp
   return { result, ran: true };
 }
 
-/** One write of a transaction, as the document client takes it (`Put`, `Update`, `Delete` or `ConditionCheck`). */
-export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+export type { TransactItem };
 
 /**
  * Exactly once, for an effect that is itself a DynamoDB write (a balance

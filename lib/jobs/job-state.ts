@@ -2,14 +2,14 @@
  * Job status: the record a tracked job keeps, its statuses, and the store
  * contract. `dynamo-job-store.ts` implements it on DynamoDB.
  */
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { TransactItem } from '../aws/conditional-write.js';
 
 /**
  * A write committed together with a job's success, in one transaction (a
  * workflow member's node and its group's counter): both happen or neither.
  * DynamoDB transaction items, in the document client's form.
  */
-export type CompletionWrite = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+export type CompletionWrite = TransactItem;
 
 export const JobStatus = {
   QUEUED: 'QUEUED',

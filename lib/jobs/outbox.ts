@@ -84,11 +84,6 @@ export function outboxRequestToken(jobId: string): string {
   return jobId.length <= 36 ? jobId : createHash('sha256').update(jobId).digest('hex').slice(0, 36);
 }
 
-/** A cancellation's codes, item by item, for the error a caller sees. */
-export function cancellationCodes(error: unknown): string[] {
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((r) => r.Code ?? 'None');
-}
 
 export interface OutboxRelayOptions {
   /** Declared id of the outbox table. @default 'outbox' */

@@ -22,10 +22,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { App } from '../app/define-app.js';
 import { projectCdkContext } from '../util/project-files.js';
-import { rememberPolicies } from './deployed-policies.js';
+import { ferryCdkFiles, rememberPolicies } from './deployed-policies.js';
 import { bundleSandboxBootstrap, SANDBOX_BOOTSTRAP_FILE } from './sandbox-pool.js';
 
 export interface DeployedFunctionCode {
@@ -37,8 +36,6 @@ export interface DeployedFunctionCode {
 
 /** Where bundles are cached, by declaration and the content of what went into them. */
 export const BUNDLE_CACHE_DIR = join(tmpdir(), 'ferry-bundle-cache');
-/** Ferry's CDK code (sources, or the installed package's build): its bundling settings. */
-const FERRY_CDK_DIR = fileURLToPath(new URL('../../cdk/', import.meta.url));
 
 function hashFiles(hash: ReturnType<typeof createHash>, files: readonly string[]): void {
   for (const file of files) hash.update(file).update('\0').update(existsSync(file) ? readFileSync(file) : '(missing)').update('\0');
@@ -47,11 +44,7 @@ function hashFiles(hash: ReturnType<typeof createHash>, files: readonly string[]
 /** The cache entry's key: what selects the build besides its input files. */
 function entryKey(app: App, projectRoot: string): string {
   const hash = createHash('sha256').update(JSON.stringify(app)).update(resolve(projectRoot)).update(JSON.stringify(projectCdkContext(projectRoot)));
-  const ferryCdk = readdirSync(FERRY_CDK_DIR, { recursive: true, encoding: 'utf8' })
-    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
-    .sort()
-    .map((f) => join(FERRY_CDK_DIR, f));
-  hashFiles(hash, [...ferryCdk, join(projectRoot, 'tsconfig.json')]);
+  hashFiles(hash, [...ferryCdkFiles(), join(projectRoot, 'tsconfig.json')]);
   try {
     const esbuild = createRequire(join(projectRoot, 'package.json')).resolve('esbuild/package.json');
     hash.update((JSON.parse(readFileSync(esbuild, 'utf8')) as { version: string }).version);

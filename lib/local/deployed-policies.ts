@@ -56,11 +56,15 @@ export const POLICY_CACHE_DIR = join(tmpdir(), 'ferry-policy-cache');
 /** Synthesis takes seconds; its result depends only on the declaration and the CDK code that reads it. */
 const memo = new Map<string, SynthesizedPolicies>();
 
+/** Ferry's CDK code (its sources, or the installed package's build), which decides what a synthesis makes: absolute paths, sorted. */
+export function ferryCdkFiles(): string[] {
+  const cdkDir = fileURLToPath(new URL('../../cdk/', import.meta.url));
+  return readdirSync(cdkDir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort().map((f) => join(cdkDir, f));
+}
+
 /** The files whose content decides the template's policies: the CDK code and the pinned CDK library. */
 function synthesisInputs(projectRoot: string): string[] {
-  const cdkDir = fileURLToPath(new URL('../../cdk/', import.meta.url));
-  const files = readdirSync(cdkDir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort().map((f) => join(cdkDir, f));
-  return [...files, ...lockFilesOf(projectRoot)];
+  return [...ferryCdkFiles(), ...lockFilesOf(projectRoot)];
 }
 
 function cacheKey(app: App, projectRoot: string): string {

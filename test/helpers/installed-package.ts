@@ -9,9 +9,10 @@
  * npm cannot resolve version ranges without the registry. Only declared
  * packages are linked, so an import the package does not declare fails.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { PROJECT_ROOT } from './repo-root.js';
 
 export interface PackageJson {
@@ -73,4 +74,46 @@ export function installFerry(project: string, tarball: string): PackageJson {
 /** Runs `command` in `cwd` with {@link OFFLINE_ENV}. */
 export function runIn(cwd: string, command: string, args: readonly string[], timeout = 180_000) {
   return spawnSync(command, args, { cwd, env: OFFLINE_ENV, encoding: 'utf8', timeout });
+}
+
+export interface RunningFerryDev {
+  readonly child: ChildProcess;
+  /** The local API's base URL, as `ferry dev` prints it. */
+  readonly url: string;
+  /** From the spawn to the banner's last line. */
+  readonly readyMs: number;
+  /** Ctrl-C, as a person stops it; resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts the installed `ferry dev` (in memory, on a free port) in `project` and
+ * waits for its banner; throws with its stderr if it exits first or does not
+ * start within 90 s. Its later output is read and dropped, so its pipe never fills.
+ */
+export async function startFerryDev(project: string, env: NodeJS.ProcessEnv = OFFLINE_ENV): Promise<RunningFerryDev> {
+  const started = performance.now();
+  const child = spawn(join(project, 'node_modules', '.bin', 'ferry'), ['dev', '--in-memory', '--port', '0'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const stop = () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    return exited;
+  };
+  const lines = createInterface({ input: child.stdout });
+  const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  let url: string | undefined;
+  try {
+    for await (const line of lines) {
+      url = /^\s+API\s+(http:\/\/\S+)/.exec(line)?.[1] ?? url;
+      if (line.startsWith('Press Ctrl-C') && url !== undefined) {
+        lines.on('line', () => undefined);
+        return { child, url, readyMs: performance.now() - started, stop };
+      }
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+  throw new Error(`ferry dev exited before it was running: ${stderr}`);
 }

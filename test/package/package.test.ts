@@ -10,14 +10,13 @@
  * tarball (see ../helpers/installed-package.ts); only the packages Ferry
  * declares are there, and a static check below names any undeclared import.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installFerry, linkPackage, OFFLINE_ENV, packFerry, runIn, type PackageJson } from '../helpers/installed-package.js';
+import { installFerry, linkPackage, packFerry, runIn, startFerryDev, type PackageJson } from '../helpers/installed-package.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ferry-package-'));
 const project = join(work, 'greeter');
@@ -137,11 +136,9 @@ export const probe = createRestApi({
   });
 
   it('ferry dev runs it: a request enqueues a job, the worker runs it to completion, a bad request gets a 400', async () => {
-    const child = spawn(ferryBin(), ['dev', '--in-memory', '--port', '0'], { cwd: project, env: OFFLINE_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const dev = await startFerryDev(project);
+    const { url } = dev;
     try {
-      const url = await waitForUrl(child, () => stderr);
       const posted = await fetch(`${url}/greetings`, { method: 'POST', body: JSON.stringify({ name: 'Ada' }) });
       expect(posted.status).toBe(202);
       const { jobId } = (await posted.json()) as { jobId: string };
@@ -164,9 +161,7 @@ export const probe = createRestApi({
       while ((await stats())?.deleted !== 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       expect(await stats()).toMatchObject({ sent: 1, deleted: 1 });
     } finally {
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect(await dev.stop()).toBe(0);
     }
   }, 120_000);
 
@@ -208,25 +203,3 @@ export const probe = createRestApi({
     expect(readdirSync(join(project, 'cdk.out')).filter((f) => /^AwsSolutions-.*Greeter-NagReport\.csv$/.test(f))).toHaveLength(1);
   }, 120_000);
 });
-
-/** Reads `ferry dev`'s output until it prints the API's address and says it is running. */
-async function waitForUrl(child: ChildProcess, stderr: () => string): Promise<string> {
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  let url: string | undefined;
-  const deadline = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  try {
-    for await (const line of lines) {
-      const api = /^\s+API\s+(http:\/\/\S+)/.exec(line);
-      if (api) url = api[1];
-      if (line.startsWith('Press Ctrl-C') && url !== undefined) {
-        // Keep reading what it prints (one line per invocation), so its pipe never fills.
-        lines.removeAllListeners('line');
-        lines.on('line', () => undefined);
-        return url;
-      }
-    }
-  } finally {
-    clearTimeout(deadline);
-  }
-  throw new Error(`ferry dev exited before it was running: ${stderr()}`);
-}
