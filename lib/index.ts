@@ -44,8 +44,8 @@ export { StateTable, type StateTableOptions } from './aws/state-table.js';
 export { defineTask, TASK_DEFAULTS, type AnyTask, type Task, type TaskContext, type TaskOptions } from './jobs/task.js';
 export { createTaskRegistry, InvalidTaskRegistryError, type TaskRegistry } from './jobs/task-registry.js';
 export { createWorker, type WorkerHandler, type WorkerOptions, type WorkflowHook } from './jobs/worker.js';
-export { createJobClient, jobs, type EnqueuedJob, type EnqueueGuard, type EnqueueOptions, type JobClient, type JobClientOptions, type TaskSend } from './jobs/enqueue.js';
-export { JobStatus, NOT_FOUND, type JobError, type JobLookup, type JobRecord } from './jobs/job-state.js';
+export { createJobClient, jobs, type EnqueuedJob, type EnqueueGuard, type EnqueueOptions, type JobClient, type JobClientOptions, type TagCancellation, type TaskSend } from './jobs/enqueue.js';
+export { JobStatus, NOT_FOUND, type JobError, type JobLookup, type JobRecord, type StopRequest } from './jobs/job-state.js';
 export { PayloadTooLargeError } from './jobs/envelope.js';
 export type { RetryOptions } from './jobs/retry-policy.js';
 export {
@@ -54,6 +54,7 @@ export {
   InvalidTaskInputError,
   JobIdInUseError,
   JobNotCancellableError,
+  JobStoppedError,
   JobNotFoundError,
   NonRetryableError,
   ResultNotStorableError,

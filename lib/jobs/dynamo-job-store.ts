@@ -4,7 +4,7 @@
  * duplicate deliveries cannot run an attempt twice or overwrite a later state.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { applied, transactWrite } from '../aws/conditional-write.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
@@ -22,6 +22,7 @@ import {
   type JobRecord,
   type JobStore,
   type NewJob,
+  type StopRequest,
   type SuccessRecorded,
 } from './job-state.js';
 
@@ -38,6 +39,17 @@ export const JOB_ITEM = {
   ttl: 'expiresAt',
   pkOf: (jobId: string) => `JOB#${jobId}`,
 } as const;
+
+/** A tagged job's entry under its tag: one partition per tag, one item per job, so `jobsTagged` is one query. */
+export const TAG_ITEM = {
+  pkOf: (tag: string) => `TAG#${tag}`,
+  skOf: (enqueuedAt: string, jobId: string) => `${enqueuedAt}#${jobId}`,
+} as const;
+
+/** Puts of tag entries in flight at once (createMany). */
+const TAG_PUTS_IN_FLIGHT = 8;
+/** Rounds of `requestStop` when the job moves between QUEUED and RUNNING under it. */
+const STOP_ROUNDS = 4;
 
 export class DynamoJobStore implements JobStore {
   private readonly state: StateTable;
@@ -65,8 +77,84 @@ export class DynamoJobStore implements JobStore {
       maxAttempts: job.maxAttempts,
       enqueuedAt: job.enqueuedAt,
       traceId: job.traceId,
+      ...(job.tag !== undefined && { tag: job.tag }),
       [JOB_ITEM.ttl]: this.expiresAt(job.ttlMs),
     };
+  }
+
+  tagWrite(job: NewJob & { readonly tag: string }): CompletionWrite {
+    // Unconditional: writing the same entry again (a retry, a re-drive) changes nothing.
+    return {
+      Put: {
+        TableName: this.state.name,
+        Item: { pk: TAG_ITEM.pkOf(job.tag), sk: TAG_ITEM.skOf(job.enqueuedAt, job.jobId), jobId: job.jobId, [JOB_ITEM.ttl]: this.expiresAt(job.ttlMs) },
+      },
+    };
+  }
+
+  /** Files tagged jobs under their tags, before their records: a tag never misses a recorded job. */
+  private async fileTags(jobs: readonly NewJob[]): Promise<void> {
+    const tagged = jobs.filter((j): j is NewJob & { tag: string } => j.tag !== undefined);
+    await mapLimit(tagged, TAG_PUTS_IN_FLIGHT, (job) => this.state.db.send(new PutCommand(this.tagWrite(job).Put as ConstructorParameters<typeof PutCommand>[0])));
+  }
+
+  async jobsTagged(tag: string): Promise<string[]> {
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.state.db.send(
+        new QueryCommand({
+          TableName: this.state.name,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': TAG_ITEM.pkOf(tag) },
+          ProjectionExpression: 'jobId',
+          // Strongly consistent: a job tagged before this call is always seen.
+          ConsistentRead: true,
+          ...(start !== undefined && { ExclusiveStartKey: start }),
+        }),
+      );
+      for (const item of page.Items ?? []) ids.push(String(item.jobId));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return ids;
+  }
+
+  async requestStop(jobId: string): Promise<StopRequest> {
+    for (let round = 0; round < STOP_ROUNDS; round++) {
+      let status: string;
+      try {
+        await this.cancel(jobId);
+        return 'cancelled';
+      } catch (error) {
+        if (error instanceof JobNotFoundError) return 'not-found';
+        if (!(error instanceof JobNotCancellableError)) throw error;
+        status = error.status;
+      }
+      if (status !== JobStatus.RUNNING) return 'finished';
+      const asked = await applied(
+        this.state.db.send(
+          new UpdateCommand({
+            TableName: this.state.name,
+            Key: this.key(jobId),
+            // Keeps the first request's time when asked again (a retry of this very write, or a second cancelByTag).
+            UpdateExpression: 'SET stopRequestedAt = if_not_exists(stopRequestedAt, :now)',
+            // Admits a RUNNING job; refused, it moved on (finished, or back to QUEUED for a retry): look again.
+            ConditionExpression: '#status = :running',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':running': JobStatus.RUNNING, ':now': new Date(this.state.now()).toISOString() },
+          }),
+        ),
+      );
+      if (asked) return 'stopping';
+    }
+    throw new Error(`job ${jobId} kept moving between QUEUED and RUNNING; its stop was not recorded (try again)`);
+  }
+
+  async stopAttempt(jobId: string, attempt: number): Promise<boolean> {
+    return this.finishAttempt(jobId, attempt, {
+      UpdateExpression: 'SET #status = :cancelled, finishedAt = :now REMOVE leaseUntil',
+      ExpressionAttributeValues: { ':cancelled': JobStatus.CANCELLED },
+    });
   }
 
   createWrite(job: NewJob): CompletionWrite {
@@ -74,6 +162,11 @@ export class DynamoJobStore implements JobStore {
   }
 
   async create(job: NewJob): Promise<boolean> {
+    await this.fileTags([job]);
+    return this.createRecord(job);
+  }
+
+  private async createRecord(job: NewJob): Promise<boolean> {
     try {
       await this.state.db.send(
         new PutCommand({
@@ -108,6 +201,7 @@ export class DynamoJobStore implements JobStore {
     const chunks: NewJob[][] = [];
     for (let i = 0; i < jobs.length; i += TRANSACTION_ITEMS) chunks.push(jobs.slice(i, i + TRANSACTION_ITEMS));
     const created = new Set<string>();
+    await this.fileTags(jobs);
     try {
       const perChunk = await mapLimit(chunks, CREATE_CHUNKS_IN_FLIGHT, async (chunk) => {
         const isNew = await this.createChunk(chunk);
@@ -125,7 +219,7 @@ export class DynamoJobStore implements JobStore {
   private async createChunk(chunk: readonly NewJob[]): Promise<boolean[]> {
     const one = async () => {
       const isNew: boolean[] = [];
-      for (const job of chunk) isNew.push(await this.create(job));
+      for (const job of chunk) isNew.push(await this.createRecord(job));
       return isNew;
     };
     // One item may appear in a transaction only once.

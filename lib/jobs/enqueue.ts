@@ -58,6 +58,13 @@ export interface EnqueueOptions {
    * @default none
    */
   readonly dedupKey?: string;
+  /**
+   * An entity tag (`note:42`): the job is filed under it, and
+   * {@link JobClient.cancelByTag} cancels it while it is queued, or asks it to
+   * stop while it runs. Only for a tracked job. Up to 200 characters.
+   * @default none
+   */
+  readonly tag?: string;
   /** With `dedupKey`: how long after an enqueue an equal one is deduplicated even if the first finished. @default 0 (only while it is queued or running) */
   readonly dedupWindow?: Duration;
 }
@@ -75,7 +82,9 @@ export interface EnqueuedJob {
 export type EagerOutcome =
   | { readonly status: 'SUCCEEDED'; readonly result: unknown; readonly attempts: number }
   | { readonly status: 'FAILED'; readonly error: JobError; readonly attempts: number; readonly cause: 'non-retryable' | 'attempts-exhausted' }
-  | { readonly status: 'SKIPPED'; readonly attempts: number };
+  | { readonly status: 'SKIPPED'; readonly attempts: number }
+  /** The task stopped on request (`cancelByTag` while it ran). */
+  | { readonly status: 'CANCELLED'; readonly attempts: number };
 
 /**
  * A hook consulted before a job is sent (the coordination layer's dedup
@@ -131,6 +140,25 @@ export interface JobClient {
   getJob(jobId: string): Promise<JobLookup>;
   /** Cancels a job that has not started running; its worker will skip it. */
   cancel(jobId: string): Promise<JobRecord>;
+  /**
+   * Cancels the jobs enqueued with `tag` that have not started, and asks the
+   * running ones to stop (a task sees it through `context.stopIfRequested()`;
+   * one that never checks finishes). Jobs enqueued after this call are not
+   * touched: make the entity refuse new jobs first (mark it deleted), then
+   * cancel by its tag.
+   */
+  cancelByTag(tag: string): Promise<TagCancellation>;
+}
+
+/** What {@link JobClient.cancelByTag} did, job by job. */
+export interface TagCancellation {
+  readonly tag: string;
+  /** Were queued: will not run. */
+  readonly cancelled: readonly string[];
+  /** Were running: told to stop. */
+  readonly stopping: readonly string[];
+  /** Had ended already, or their record has expired. */
+  readonly finished: readonly string[];
 }
 
 /** One job of {@link JobClient.sendTasks}. */
@@ -160,6 +188,12 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     // Validated here so bad input is refused before anything is written or sent;
     // the raw input travels, and the worker parses it again (applying defaults).
     if (task !== undefined) parseTaskInput(task, input);
+    if (o.tag !== undefined) {
+      if (!tracked) throw new InvalidEnqueueOptionError(`tag "${o.tag}" needs a tracked job: cancelByTag cancels through the job's record`);
+      if (typeof o.tag !== 'string' || o.tag.length === 0 || o.tag.length > MAX_TAG_LENGTH) {
+        throw new InvalidEnqueueOptionError(`tag must be 1-${MAX_TAG_LENGTH} characters (got ${JSON.stringify(o.tag)})`);
+      }
+    }
     const longDelay = delayMs > MAX_SQS_DELAY_SECONDS * 1000;
     const envelope = newEnvelope(name, input, {
       tracked,
@@ -178,6 +212,7 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
           enqueuedAt: envelope.enqueuedAt,
           traceId: envelope.traceId,
           ttlMs: (task?.resultTtlMs ?? TASK_DEFAULTS.resultTtl.milliseconds) + delayMs,
+          ...(o.tag !== undefined && { tag: o.tag }),
         }
       : undefined;
     return { envelope, body, queue, delaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(delayMs / 1000)), job };
@@ -225,6 +260,8 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
         case 'skipped':
         case 'busy':
           return { ...base, eager: { status: 'SKIPPED', attempts: attempt } };
+        case 'stopped':
+          return { ...base, eager: { status: 'CANCELLED', attempts: attempt } };
         case 'failed':
           return { ...base, eager: { status: 'FAILED', error: { name: outcome.error.name, message: outcome.error.message }, attempts: attempt, cause: outcome.cause } };
         case 'retry':
@@ -278,8 +315,11 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
   }
 
   async function enqueueWith(items: readonly CompletionWrite[], task: AnyTask, input: unknown, o: EnqueueOptions & { readonly outboxTable?: string }): Promise<EnqueuedJob> {
-    if (items.length > MAX_OUTBOX_ITEMS) {
-      throw new InvalidEnqueueOptionError(`enqueueWith takes at most ${MAX_OUTBOX_ITEMS} items (a transaction holds 100: the job's record and its intent are the other two); got ${items.length}`);
+    const room = MAX_OUTBOX_ITEMS - (o.tag !== undefined ? 1 : 0);
+    if (items.length > room) {
+      throw new InvalidEnqueueOptionError(
+        `enqueueWith takes at most ${room} items (a transaction holds 100: the job's record, its intent${o.tag !== undefined ? ' and its tag entry' : ''} are the others); got ${items.length}`,
+      );
     }
     const p = prepare(task, task.name, input, { ...o, trackStatus: true });
     const job = p.job;
@@ -305,6 +345,8 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
       store.createWrite(job),
       // Eager mode runs the job here, after the commit, so it writes no intent for a relay to send again.
       ...(eager() ? [] : [{ Put: { TableName: tableName(o.outboxTable ?? OUTBOX_TABLE_ID), Item: { ...intent }, ConditionExpression: 'attribute_not_exists(pk)' } }]),
+      // Last: the refusal codes of the record and the intent keep their places after the caller's items.
+      ...(job.tag !== undefined ? [store.tagWrite({ ...job, tag: job.tag })] : []),
     ];
     // The token makes the SDK's retry of a transaction whose response was lost a no-op that succeeds (for 10 minutes).
     const command = new TransactWriteCommand({ TransactItems: writes, ClientRequestToken: outboxRequestToken(job.jobId) });
@@ -338,6 +380,12 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     enqueueWith: (items, task, input, o = {}) => enqueueWith(items, task as AnyTask, input, o),
     getJob: (jobId) => store.get(jobId),
     cancel: (jobId) => store.cancel(jobId),
+    cancelByTag: async (tag) => {
+      const ids = await store.jobsTagged(tag);
+      const done = await mapLimit(ids, STOPS_IN_FLIGHT, (jobId) => store.requestStop(jobId));
+      const of = (wanted: readonly string[]) => ids.filter((_, i) => wanted.includes(done[i] ?? ''));
+      return { tag, cancelled: of(['cancelled']), stopping: of(['stopping']), finished: of(['finished', 'not-found']) };
+    },
     sendTask: (name, input, o = {}) => sendOne(options.registry?.get(name), name, input, o),
     enqueueMany: async (task, inputs, o = {}) => {
       const prepared = inputs.map((input) => prepare(task as AnyTask, task.name, input, o));
@@ -356,6 +404,11 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
 const MAX_OUTBOX_ITEMS = 98;
 /** The largest message an outbox intent carries: a DynamoDB item's 400 KB, less room for its other attributes. */
 const MAX_OUTBOX_BODY_BYTES = 350 * 1024;
+
+/** The longest entity tag. */
+const MAX_TAG_LENGTH = 200;
+/** Jobs of one `cancelByTag` stopped at once. */
+const STOPS_IN_FLIGHT = 8;
 
 /** SendMessageBatch calls of one `enqueueMany` or `sendTasks` in flight at once. */
 const BATCHES_IN_FLIGHT = 8;

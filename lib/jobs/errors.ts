@@ -75,6 +75,18 @@ export class JobNotCancellableError extends Error {
   }
 }
 
+/**
+ * Thrown by a task that was asked to stop (`cancelByTag` reached it while it
+ * ran; see `TaskContext.stopIfRequested`). The job ends CANCELLED, with no
+ * retry and no dead letter; what the task did before it stopped stands.
+ */
+export class JobStoppedError extends Error {
+  override readonly name = 'JobStoppedError';
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} stopped: a stop was requested while it ran`);
+  }
+}
+
 /** Some messages of an `enqueueMany` were refused by SQS; the others were sent. */
 export class EnqueueBatchError extends Error {
   override readonly name = 'EnqueueBatchError';

@@ -50,7 +50,22 @@ export interface JobRecord {
   readonly deadLetteredAt?: string;
   readonly result?: unknown;
   readonly traceId: string;
+  /** The entity tag it was enqueued with (`cancelByTag` finds it by this). */
+  readonly tag?: string;
+  /** When a stop was asked of its running attempt (`cancelByTag`); the task sees it through `stopRequested`. */
+  readonly stopRequestedAt?: string;
 }
+
+/** What `requestStop` did to one job. */
+export type StopRequest =
+  /** It was QUEUED (or waiting for a retry), or CANCELLED already: it will not run. */
+  | 'cancelled'
+  /** It was RUNNING: its attempt is told to stop (it stops where it checks, or finishes). */
+  | 'stopping'
+  /** It had already ended: nothing to do. */
+  | 'finished'
+  /** No record of it (expired, or a tag entry whose job was never recorded). */
+  | 'not-found';
 
 /** Writes committed with a job's success, and the id that tells this attempt's write from another's (the same on every try of it). */
 export interface CompletionWrites {
@@ -79,6 +94,8 @@ export interface NewJob {
   readonly enqueuedAt: string;
   readonly traceId: string;
   readonly ttlMs: number;
+  /** An entity tag (`note:42`): `cancelByTag` finds the job by it. @default none */
+  readonly tag?: string;
 }
 
 export interface JobStore {
@@ -121,4 +138,16 @@ export interface JobStore {
   /** QUEUED → CANCELLED (a job already CANCELLED is returned as it is); throws JobNotFoundError or JobNotCancellableError otherwise. */
   cancel(jobId: string): Promise<JobRecord>;
   get(jobId: string): Promise<JobLookup>;
+  /**
+   * The write that files a tagged job under its tag, for a caller's
+   * transaction (`enqueueWith`). `create` and `createMany` write it themselves,
+   * before the job's record: an entry whose job was never recorded is skipped.
+   */
+  tagWrite(job: NewJob & { readonly tag: string }): CompletionWrite;
+  /** Ids of the jobs filed under `tag` (a strongly consistent read), oldest first. */
+  jobsTagged(tag: string): Promise<string[]>;
+  /** Cancels the job if it has not started; asks its running attempt to stop if it has. */
+  requestStop(jobId: string): Promise<StopRequest>;
+  /** Ends attempt `attempt` as CANCELLED: it stopped on request. False if the attempt no longer owns the record. */
+  stopAttempt(jobId: string, attempt: number): Promise<boolean>;
 }

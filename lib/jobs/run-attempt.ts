@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { JobEnvelope } from './envelope.js';
-import { ResultNotStorableError, TaskTimeoutError } from './errors.js';
+import { JobStoppedError, ResultNotStorableError, TaskTimeoutError } from './errors.js';
 import type { CompletionWrite, JobStatus, JobStore, NewJob } from './job-state.js';
 import { decideRetry } from './retry-policy.js';
 import { parseTaskInput, type AnyTask } from './task.js';
@@ -56,6 +56,8 @@ export type AttemptOutcome =
       readonly deadLettered?: boolean;
       readonly attempts?: number;
     }
+  /** The task stopped on request (`cancelByTag`): the job is CANCELLED, its message done with. */
+  | { readonly kind: 'stopped'; readonly error: JobStoppedError }
   /** Another delivery is running this job: look again after `retryInMs`. */
   | { readonly kind: 'busy'; readonly retryInMs: number }
   | { readonly kind: 'retry'; readonly delayMs: number; readonly error: Error }
@@ -96,6 +98,8 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
     ttlMs: task.resultTtlMs,
   };
 
+  // Only a tagged job can be asked to stop (cancelByTag finds jobs by their tag); others never read their record for it.
+  let stoppable = false;
   if (tracked) {
     const claim = await store.claim(job, attempt, request.timeoutMs + 5_000);
     if (!claim.claimed) {
@@ -114,7 +118,13 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
       const until = Date.parse(claim.record.leaseUntil ?? claim.record.nextAttemptAt ?? '') - Date.now();
       return { kind: 'busy', retryInMs: Number.isFinite(until) ? Math.max(1_000, until) : 1_000 };
     }
+    stoppable = claim.record.tag !== undefined;
   }
+  const stopRequested = async (): Promise<boolean> => {
+    if (!stoppable) return false;
+    const record = await store.get(envelope.jobId);
+    return record.status !== 'NOT_FOUND' && record.stopRequestedAt !== undefined;
+  };
 
   let result: unknown;
   try {
@@ -130,6 +140,10 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
         signal,
         eager: request.eager,
         willRetry: (error) => decideRetry(task.retry, error, attempt, () => 0).retry,
+        stopRequested,
+        stopIfRequested: async () => {
+          if (await stopRequested()) throw new JobStoppedError(envelope.jobId);
+        },
         ...(request.lambda && { lambda: request.lambda }),
       });
       if (idempotencyKey === undefined) return run();
@@ -142,6 +156,12 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
   } catch (thrown) {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
     const decision = decideRetry(task.retry, error, attempt, request.random);
+    // Stopped on request, or failing while a stop is asked of it: ended, not retried.
+    if (thrown instanceof JobStoppedError || (decision.retry && (await stopRequested()))) {
+      const stopped = thrown instanceof JobStoppedError ? thrown : new JobStoppedError(envelope.jobId);
+      if (tracked) await persistOutcome(() => store.stopAttempt(envelope.jobId, attempt));
+      return { kind: 'stopped', error: stopped };
+    }
     const summary = { name: error.name, message: error.message };
     if (decision.retry) {
       if (tracked) await persistOutcome(() => store.fail(envelope.jobId, attempt, summary, false, new Date(Date.now() + decision.delayMs)));

@@ -3,6 +3,9 @@
  * its input (checked when enqueued and again in the worker), the function that
  * does the work, and its retry, timeout and result policies.
  *
+ * A long task can be stopped while it runs: `cancelByTag` asks, and the task
+ * learns it through `context.stopIfRequested()` between its steps.
+ *
  * Inputs should be ids, not data: the data may change between the enqueue and
  * the run, and the task must act on what is true when it runs (and SQS caps a
  * message at 1 MiB).
@@ -26,6 +29,17 @@ export interface TaskContext {
   readonly eager: boolean;
   /** Whether `error`, thrown by this attempt, would earn another attempt under the task's retry policy. */
   readonly willRetry: (error: unknown) => boolean;
+  /**
+   * Whether a stop was asked of this job while it runs (`cancelByTag`): one
+   * strongly consistent read of its record. Always false for an untracked job.
+   * Check it between steps of a long task.
+   */
+  readonly stopRequested: () => Promise<boolean>;
+  /**
+   * Throws {@link JobStoppedError} when {@link stopRequested}: the job then
+   * ends CANCELLED (no retry, no dead letter), keeping what it did so far.
+   */
+  readonly stopIfRequested: () => Promise<void>;
   /** The Lambda context of the worker invocation; absent in eager mode. */
   readonly lambda?: Context;
 }

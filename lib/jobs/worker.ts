@@ -169,13 +169,14 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
     if (outcome.kind === 'succeeded') await deps.hook.succeeded(member, outcome.result, { again: false, completed: outcome.completed });
     // Reported again: the first report may have died halfway, so the engine re-drives what follows.
     if (outcome.kind === 'skipped' && outcome.status === 'SUCCEEDED') await deps.hook.succeeded(member, outcome.result, { again: true });
-    if (outcome.kind === 'failed') await deps.hook.failed(member, outcome.error);
+    if (outcome.kind === 'failed' || outcome.kind === 'stopped') await deps.hook.failed(member, outcome.error);
     if (outcome.kind === 'skipped' && outcome.status === 'FAILED') {
       await deps.hook.failed(member, Object.assign(new Error(outcome.lastError?.message ?? 'the job failed'), { name: outcome.lastError?.name ?? 'Error' }));
     }
   }
   switch (outcome.kind) {
     case 'succeeded':
+    case 'stopped':
       return false;
     case 'skipped':
       // A job that failed for good on an earlier delivery whose dead letter may
@@ -262,6 +263,7 @@ const OUTCOME_METRIC: Record<AttemptOutcome['kind'], string | undefined> = {
   retry: 'JobsRetried',
   busy: undefined,
   skipped: undefined,
+  stopped: 'JobsStopped',
 };
 
 function outcomeEntry(envelope: JobEnvelope, queue: string, attempt: number, outcome: AttemptOutcome, durationMs: number): Parameters<LogSink>[0] {

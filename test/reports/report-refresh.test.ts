@@ -66,6 +66,8 @@ function deliver(claim: FlightClaim, input: Input, attempt = 1): Promise<unknown
     signal: new AbortController().signal,
     eager: false,
     willRetry: () => attempt < task.retry.maxAttempts,
+    stopRequested: () => Promise.resolve(false),
+    stopIfRequested: () => Promise.resolve(),
   };
   return task.run(input, context);
 }
