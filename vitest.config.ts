@@ -21,6 +21,6 @@ export default defineConfig({
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FERRY_LOG_LEVEL: 'warn' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    coverage: { provider: 'v8', include: ['lib/**', 'app/**', 'functions/**', 'cdk/**'] },
+    coverage: { provider: 'v8', include: ['lib/**', 'app/**', 'functions/**', 'notes/**', 'cdk/**'] },
   },
 });

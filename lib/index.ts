@@ -63,7 +63,7 @@ export {
   UnknownTaskError,
 } from './jobs/errors.js';
 export { createOutboxRelay, createOutboxSweeper, OUTBOX_TABLE, OutboxTransactionRefusedError, sweepOutbox, type OutboxRelayOptions, type OutboxSweepOptions } from './jobs/outbox.js';
-export type { TransactItem } from './aws/conditional-write.js';
+export { applied, cancellationCodes, isConditionRefusal, transactWrite, type TransactItem } from './aws/conditional-write.js';
 export { periodic, periodicJobId, type OverlapPolicy, type Periodic, type PeriodicOptions, type PeriodicStatus, type TickOutcome } from './jobs/periodic.js';
 export { redrive, deadLetterReasonOf, type DeadLetterReason, type RedriveOptions, type RedriveResult } from './jobs/dead-letter.js';
 

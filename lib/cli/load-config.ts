@@ -19,7 +19,13 @@ export class ConfigError extends Error {
 export interface LoadedConfig {
   readonly config: FerryConfig;
   readonly file: string;
-  /** The config's folder: function entries and `package-lock.json` are relative to it. */
+  /**
+   * The project's root: the nearest folder at or above the config that has a
+   * `package.json` (else the config's own folder). Function entries,
+   * `package-lock.json` and `cdk.json` are relative to it, as CDK's
+   * `NodejsFunction` takes them, so an app in a subfolder (`notes/`) of a
+   * package names its entries from the package's root.
+   */
   readonly projectRoot: string;
 }
 
@@ -61,5 +67,13 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
   if (typeof config !== 'object' || config === null || typeof config.app !== 'object' || config.app === null || !Array.isArray(config.app.functions)) {
     throw new ConfigError(`${file} must default-export defineConfig({ app: defineApp({...}) }) (from 'ferry')`);
   }
-  return { config: config as FerryConfig, file, projectRoot: dirname(file) };
+  return { config: config as FerryConfig, file, projectRoot: packageRoot(dirname(file)) };
+}
+
+/** The nearest folder at or above `dir` with a `package.json`; `dir` itself when none has. */
+export function packageRoot(dir: string): string {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, 'package.json'))) return at;
+    if (dirname(at) === at) return dir;
+  }
 }

@@ -1,0 +1,247 @@
+/**
+ * Notes, in the `notes` table: one partition holds them all (`pk = NOTES`,
+ * `sk = id`, ids sortable by creation time), so the list is one query. The
+ * trash (`pk = TRASH`) lists soft-deleted notes by when they were deleted, for
+ * the purge. Copy requests lock their note: its `pendingJobs` set names the
+ * copy jobs not yet finished, until `lockedUntil` at the latest.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { documentClient, tableName, transactWrite, type TransactItem } from 'ferry';
+
+export interface Note {
+  readonly id: string;
+  readonly title: string;
+  readonly body: string;
+  readonly createdAt: string;
+  /** The note this one is a copy of. */
+  readonly copyOf?: string;
+  /** Soft-deleted: hidden from readers, kept for the jobs still reading it, purged later. */
+  readonly deletedAt?: string;
+  /** Copy jobs not yet finished (the lock). */
+  readonly pendingJobs?: readonly string[];
+  /** The latest the lock holds, whatever its jobs do (a job that died frees it then). */
+  readonly lockedUntil?: string;
+}
+
+export const NOTES_PK = 'NOTES';
+const TRASH_PK = 'TRASH';
+const table = () => tableName('notes');
+const db = () => documentClient();
+
+/** A new note id: the creation time (base 36, fixed width) and 48 random bits, so ids sort by creation. */
+export function newNoteId(at = Date.now()): string {
+  return `n${at.toString(36).padStart(9, '0')}${randomBytes(6).toString('hex')}`;
+}
+
+/** The id of copy `index` of a copy job: the same on every run of the job, so a redelivered job writes the same copies. */
+export function copyId(jobId: string, enqueuedAt: string, index: number): string {
+  const hash = createHash('sha256').update(`${jobId}:${index}`).digest('hex').slice(0, 12);
+  return `n${Date.parse(enqueuedAt).toString(36).padStart(9, '0')}${hash}`;
+}
+
+export const NOTE_ID = /^n[0-9a-z]{9}[0-9a-f]{12}$/;
+
+const key = (id: string) => ({ pk: NOTES_PK, sk: id });
+
+function toNote(item: Record<string, unknown>): Note {
+  const { pk: _pk, sk: _sk, pendingJobs, ...rest } = item;
+  return { ...(rest as unknown as Note), ...(pendingJobs instanceof Set && { pendingJobs: [...(pendingJobs as Set<string>)].sort() }) };
+}
+
+/** The note's put, refused if its id exists: for the caller's transaction (`jobs.enqueueWith`) or alone. */
+export function notePut(note: Note): TransactItem {
+  return { Put: { TableName: table(), Item: { ...key(note.id), ...note }, ConditionExpression: 'attribute_not_exists(pk)' } };
+}
+
+/** Reads a note (strongly consistent); a soft-deleted one only with `includeDeleted`. */
+export async function getNote(id: string, options: { readonly includeDeleted?: boolean } = {}): Promise<Note | undefined> {
+  const { Item } = await db().send(new GetCommand({ TableName: table(), Key: key(id), ConsistentRead: true }));
+  if (Item === undefined) return undefined;
+  const note = toNote(Item);
+  return note.deletedAt !== undefined && options.includeDeleted !== true ? undefined : note;
+}
+
+/** The newest `limit` notes that are not deleted. */
+export async function listNotes(limit = 50): Promise<Note[]> {
+  const notes: Note[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db().send(
+      new QueryCommand({
+        TableName: table(),
+        KeyConditionExpression: 'pk = :pk',
+        FilterExpression: 'attribute_not_exists(deletedAt)',
+        ExpressionAttributeValues: { ':pk': NOTES_PK },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(start !== undefined && { ExclusiveStartKey: start }),
+      }),
+    );
+    for (const item of page.Items ?? []) notes.push(toNote(item));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined && notes.length < limit);
+  return notes.slice(0, limit);
+}
+
+/**
+ * The write that locks a live note for a copy job, committed with the job
+ * (`enqueueWith`): refused when the note is missing or deleted, so no copy is
+ * ever asked of a note that is gone.
+ */
+export function lockForCopy(noteId: string, jobId: string, until: Date): TransactItem {
+  return {
+    Update: {
+      TableName: table(),
+      Key: key(noteId),
+      UpdateExpression: 'ADD pendingJobs :job SET lockedUntil = :until',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deletedAt)',
+      ExpressionAttributeValues: { ':job': new Set([jobId]), ':until': until.toISOString() },
+    },
+  };
+}
+
+/** Takes a finished copy job off its note's lock (a note already gone is left gone). */
+export async function unlock(noteId: string, jobId: string): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: key(noteId),
+        UpdateExpression: 'DELETE pendingJobs :job',
+        // An update would otherwise create the item of a note deleted meanwhile.
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':job': new Set([jobId]) },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** Writes copy `id` of `source`; true if this call wrote it, false if it existed (a redelivered job's earlier run). */
+export async function putCopy(id: string, source: Note): Promise<boolean> {
+  try {
+    const copy: Note = { id, title: source.title, body: source.body, createdAt: new Date().toISOString(), copyOf: source.id };
+    await db().send(new PutCommand({ TableName: table(), Item: { ...key(id), ...copy }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+export type DeleteOutcome =
+  | { readonly deleted: true; readonly note: Note }
+  | { readonly deleted: false; readonly reason: 'not-found' }
+  | { readonly deleted: false; readonly reason: 'locked'; readonly note: Note };
+
+/**
+ * Soft delete: marks the note deleted and files it in the trash, in one
+ * transaction. Readers stop seeing it; a copy job still pending reads it and
+ * copies it; the purge removes it once the trash retention has passed.
+ */
+export async function softDelete(id: string, now = new Date()): Promise<DeleteOutcome> {
+  const deletedAt = now.toISOString();
+  // Sent again by transactWrite when it collides with another transaction on the note (a copy request's lock).
+  const refusal = await transactWrite(
+    db(),
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Update: {
+            TableName: table(),
+            Key: key(id),
+            UpdateExpression: 'SET deletedAt = :at',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deletedAt)',
+            ExpressionAttributeValues: { ':at': deletedAt },
+          },
+        },
+        { Put: { TableName: table(), Item: { pk: TRASH_PK, sk: `${deletedAt}#${id}`, noteId: id } } },
+      ],
+    }),
+  );
+  if (refusal !== undefined) {
+    // Deleted already by this very call (the SDK retried it after its answer was lost) or an earlier one: done either way.
+    const note = await getNote(id, { includeDeleted: true });
+    return note?.deletedAt !== undefined ? { deleted: true, note } : { deleted: false, reason: 'not-found' };
+  }
+  const note = await getNote(id, { includeDeleted: true });
+  return note === undefined ? { deleted: false, reason: 'not-found' } : { deleted: true, note };
+}
+
+/**
+ * Hard delete. With `unlessLocked`, refused while a copy job holds the note
+ * (its `pendingJobs`, until `lockedUntil`): the caller answers 409 naming them.
+ */
+export async function hardDelete(id: string, options: { readonly unlessLocked?: boolean; readonly now?: Date } = {}): Promise<DeleteOutcome> {
+  const now = (options.now ?? new Date()).toISOString();
+  try {
+    const { Attributes } = await db().send(
+      new DeleteCommand({
+        TableName: table(),
+        Key: key(id),
+        ConditionExpression: options.unlessLocked
+          ? 'attribute_exists(pk) AND attribute_not_exists(deletedAt) AND (attribute_not_exists(pendingJobs) OR lockedUntil < :now)'
+          : 'attribute_exists(pk) AND attribute_not_exists(deletedAt)',
+        ...(options.unlessLocked && { ExpressionAttributeValues: { ':now': now } }),
+        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { deleted: true, note: toNote(Attributes ?? { id }) };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (error.Item === undefined) return { deleted: false, reason: 'not-found' };
+    const note = toNote(unmarshall(error.Item));
+    if (note.deletedAt !== undefined) return { deleted: false, reason: 'not-found' };
+    return { deleted: false, reason: 'locked', note };
+  }
+}
+
+/** Soft-deleted notes filed in the trash before `before`, oldest first. */
+export async function trashBefore(before: Date, limit = 100): Promise<{ readonly noteId: string; readonly sk: string }[]> {
+  const page = await db().send(
+    new QueryCommand({
+      TableName: table(),
+      KeyConditionExpression: 'pk = :pk AND sk < :before',
+      ExpressionAttributeValues: { ':pk': TRASH_PK, ':before': before.toISOString() },
+      Limit: limit,
+      ConsistentRead: true,
+    }),
+  );
+  return (page.Items ?? []).map((item) => ({ noteId: String(item.noteId), sk: String(item.sk) }));
+}
+
+/**
+ * Removes a trashed note and its trash entry in one transaction, unless a copy
+ * job still holds it (then it waits for a later purge). True if removed now.
+ */
+export async function purgeOne(entry: { readonly noteId: string; readonly sk: string }, now = new Date()): Promise<'purged' | 'locked' | 'gone'> {
+  const refusal = await transactWrite(
+    db(),
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Delete: {
+            TableName: table(),
+            Key: key(entry.noteId),
+            ConditionExpression: 'attribute_exists(deletedAt) AND (attribute_not_exists(pendingJobs) OR lockedUntil < :now)',
+            ExpressionAttributeValues: { ':now': now.toISOString() },
+          },
+        },
+        { Delete: { TableName: table(), Key: { pk: TRASH_PK, sk: entry.sk } } },
+      ],
+    }),
+  );
+  if (refusal === undefined) return 'purged';
+  const note = await getNote(entry.noteId, { includeDeleted: true });
+  if (note === undefined || note.deletedAt === undefined) {
+    // Purged already (a retried purge), or restored: drop the stray trash entry.
+    await db().send(new DeleteCommand({ TableName: table(), Key: { pk: TRASH_PK, sk: entry.sk } }));
+    return 'gone';
+  }
+  return 'locked';
+}
