@@ -91,7 +91,11 @@ export async function signUp(signup: Signup): Promise<EnqueuedJob> {
   return jobs.enqueueWith([userPut(signup, jobId, new Date().toISOString())], onboard, { userId: signup.id }, { jobId });
 }
 
-/** Onboarding asked again for an existing user (a second click, a support tool): another job; each message still goes out once. */
+/**
+ * Onboarding asked again for an existing user (a second click, a support
+ * tool): another job, through the outbox like every job of this API (its
+ * function may write the outbox, not send); each message still goes out once.
+ */
 export async function onboardAgain(userId: string): Promise<EnqueuedJob> {
-  return jobs.enqueue(onboard, { userId });
+  return jobs.enqueueWith([], onboard, { userId });
 }
