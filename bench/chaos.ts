@@ -13,7 +13,7 @@
 import { Figures } from './figures.js';
 import { runChaos, STATED_RATES } from './chaos/chaos-run.js';
 
-const ZERO_COUNTS = ['effects_duplicated', 'effects_lost', 'workflows_wrong_result', 'messages_lost', 'dead_letters_without_reason', 'items_stuck', 'report_wrong_result'] as const;
+const ZERO_COUNTS = ['effects_duplicated', 'effects_lost', 'workflows_wrong_result', 'messages_lost', 'dead_letters_without_reason', 'items_stuck', 'report_wrong_result', 'outbox_jobs_before_commit'] as const;
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
       },
     });
     const labels = { seed, calls: STATED_RATES.calls, conflicts: STATED_RATES.conflicts, kills: STATED_RATES.kills, duplicates: STATED_RATES.duplicates, delays: STATED_RATES.delays, skew_ms: STATED_RATES.skewMs };
-    for (const metric of ['jobs_enqueued', 'jobs_terminal', ...ZERO_COUNTS, 'workflows_started', 'workflows_terminal', 'report_bursts', 'effects_repeated_at_least_once', 'faults_injected'] as const) {
+    for (const metric of ['jobs_enqueued', 'jobs_terminal', ...ZERO_COUNTS, 'workflows_started', 'workflows_terminal', 'report_bursts', 'effects_repeated_at_least_once', 'outbox_writes', 'signups', 'onboarding_deliveries', 'provider_calls_repeated', 'faults_injected'] as const) {
       figures.report(metric, result[metric], 'count', labels);
     }
     for (const [kind, count] of Object.entries(result.faults_by_kind)) figures.report(`faults_${kind.replace('-', '_')}`, count, 'count', labels);

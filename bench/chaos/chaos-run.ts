@@ -45,7 +45,11 @@ import {
   untrackedEffect,
   witness,
   xsum,
+  outboxChildJobId,
+  outboxWriter,
+  signupUser,
 } from './chaos-tasks.js';
+import { mailbox } from '../../notes/providers.js';
 
 export interface ChaosRates {
   /** Share of AWS calls inside invocations that fail, are throttled or lose their response. */
@@ -76,6 +80,10 @@ export interface ChaosOptions {
   readonly rates?: ChaosRates;
   /** Running emulators (a test run's); the runtime starts its own otherwise. */
   readonly emulators?: EmulatorEndpoints;
+  /** Entity rows written with their job through the outbox (`enqueueWith`), from inside workers. @default 5% of `jobs` */
+  readonly outboxWrites?: number;
+  /** Users signed up through the notes service's signup (outbox) and onboarded, each with a duplicate onboarding job. @default 1% of `jobs`, at least 5 */
+  readonly signups?: number;
   readonly log?: (line: string) => void;
   /** Longest wait for the system to go quiet. @default 10 minutes */
   readonly quiescenceTimeoutMs?: number;
@@ -100,6 +108,13 @@ export interface ChaosFigures {
   readonly effects_repeated_at_least_once: number;
   readonly report_bursts: number;
   readonly report_wrong_result: number;
+  /** Rows committed with their job through the outbox, and jobs of theirs that ran before their row was readable (must be 0). */
+  readonly outbox_writes: number;
+  readonly outbox_jobs_before_commit: number;
+  /** Users onboarded; messages (email, SMS) that reached them; provider calls beyond one per message and the injected SMS failure (allowed: the provider's idempotency key absorbs them). */
+  readonly signups: number;
+  readonly onboarding_deliveries: number;
+  readonly provider_calls_repeated: number;
   readonly wall_ms: number;
   /** What was found wrong, one line each (empty when every zero-count is zero). */
   readonly problems: readonly string[];
@@ -232,8 +247,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
         await workflows.cancel(workflowId);
       }
     });
+    const outboxKeys = Array.from({ length: options.outboxWrites ?? Math.round(options.jobs * 0.05) }, (_, i) => `${run}-outbox-${i}`);
+    const users = Array.from({ length: options.signups ?? Math.max(5, Math.round(options.jobs * 0.01)) }, (_, i) => `${run}-user-${i}`);
+    const writing = Promise.all([
+      mapLimit(chunk(outboxKeys, 10), 4, (batch) => client.enqueueMany(outboxWriter, batch.map((key) => ({ key })))),
+      mapLimit(chunk(users, 10), 4, (batch) => client.enqueueMany(signupUser, batch.map((id) => ({ id })))),
+    ]).then(([writers, signups]) => ({ writers: writers.flat(), signups: signups.flat() }));
     const bursting = reportBursts(runtime, options, views);
-    await Promise.all([enqueueing, starting]);
+    await Promise.all([enqueueing, starting, writing]);
     const reports = await bursting;
     const enqueuedAt = performance.now();
     log(`chaos: ${jobs.length} jobs and ${flows.length} workflows started in ${Math.round(enqueuedAt - started)} ms; waiting for quiet`);
@@ -307,6 +328,45 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
       }
     });
 
+    // Outbox writes: the writer succeeded, its job ran after its row's commit, and its effect happened once.
+    const written = await writing;
+    let beforeCommit = 0;
+    await mapLimit(outboxKeys, 16, async (key, i) => {
+      const writer = await client.getJob(written.writers[i]?.jobId ?? '');
+      const child = await client.getJob(outboxChildJobId(key));
+      const problem = (what: string) => problems.push(`outbox write ${key}: ${what}`);
+      if (!succeeded(writer) || !succeeded(child)) {
+        lost++;
+        if (child.status === 'FAILED' && child.lastError?.message.includes('before its commit')) beforeCommit++;
+        problem(`writer ${writer.status}, its job ${child.status} ${child.status === 'FAILED' ? (child.lastError?.message ?? '') : ''}`);
+      }
+      const count = await exactlyOnceCount(key);
+      if (count === 0) effectsLost++;
+      if (count > 1) effectsDuplicated += count - 1;
+      if (count !== 1) problem(`its effect happened ${count} times`);
+    });
+
+    // Onboarding: each user's email and SMS reached them once, whatever the provider was called.
+    let deliveries = 0;
+    let callsRepeated = 0;
+    await mapLimit(users, 16, async (id, i) => {
+      const signup = await client.getJob(written.signups[i]?.jobId ?? '');
+      const onboarding = await client.getJob(`onboard-${id}`);
+      const problem = (what: string) => problems.push(`user ${id}: ${what}`);
+      if (!succeeded(signup) || !succeeded(onboarding)) {
+        lost++;
+        problem(`signup ${signup.status}, onboarding ${onboarding.status}`);
+      }
+      for (const [channel, injectedFailures] of [['email', 0], ['sms', 1]] as const) {
+        const box = await mailbox(channel, id);
+        deliveries += box.delivered;
+        callsRepeated += Math.max(0, box.calls - 1 - injectedFailures);
+        if (box.delivered === 0) effectsLost++;
+        if (box.delivered > 1) effectsDuplicated += box.delivered - 1;
+        if (box.delivered !== 1) problem(`${channel} delivered ${box.delivered} times`);
+      }
+    });
+
     // Workflows, each against its expected outcome.
     let terminal = 0;
     let wrong = 0;
@@ -357,6 +417,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
       effects_repeated_at_least_once: repeated,
       report_bursts: reports.bursts,
       report_wrong_result: reports.wrong,
+      outbox_writes: outboxKeys.length,
+      outbox_jobs_before_commit: beforeCommit,
+      signups: users.length,
+      onboarding_deliveries: deliveries,
+      provider_calls_repeated: callsRepeated,
       wall_ms: Math.round(wallMs),
       problems,
     };
@@ -425,10 +490,16 @@ async function quiescence(runtime: LocalRuntime, flows: readonly PlannedWorkflow
     if (Date.now() > deadline) throw new Error(`the system did not go quiet within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 1_000));
     const depths = await Promise.all(Object.values(runtime.resources.queues).map((q) => depth(runtime, q.name)));
-    const busy = depths.some((d) => d > 0);
+    const busy = depths.some((d) => d > 0) || (await outboxIntents()).length > 0;
     const running = busy ? true : (await Promise.all(flows.map(async (f) => (await workflows.get(f.workflowId ?? '')).status === 'RUNNING'))).some(Boolean);
     quiet = busy || running ? 0 : quiet + 1;
   }
+}
+
+/** Intents still in the outbox: jobs committed and not yet known sent. */
+async function outboxIntents(): Promise<string[]> {
+  const page = await documentClient().send(new ScanCommand({ TableName: tableName('outbox'), ConsistentRead: true, ProjectionExpression: 'jobId' }));
+  return (page.Items ?? []).map((item) => String(item.jobId));
 }
 
 /** Every dead letter in the app's DLQs: its body and the reason the worker recorded (absent when SQS moved it itself). */
@@ -458,7 +529,7 @@ async function stuckItems(): Promise<string[]> {
   } while (start !== undefined);
   const workflowStatus = new Map<string, string>();
   for (const item of items) if (String(item.pk).startsWith('WF#') && item.sk === 'META') workflowStatus.set(String(item.pk), String(item.status));
-  const stuck: string[] = [];
+  const stuck: string[] = (await outboxIntents()).map((jobId) => `outbox intent of job ${jobId}`);
   for (const item of items) {
     const pk = String(item.pk);
     const sk = String(item.sk);

@@ -17,6 +17,7 @@ import { defineTask } from '../../lib/jobs/task.js';
 import { invocationAlive } from '../../lib/local/invocation-scope.js';
 import { derivedId } from '../../lib/util/derived-id.js';
 import { sleep } from '../../lib/util/sleep.js';
+import { onboard, onboardAgain, signUp } from '../../notes/onboarding.js';
 
 const WITNESS = Symbol.for('ferry.bench.chaos-witness');
 
@@ -144,4 +145,55 @@ export const onWorkflowError = defineTask({
   run: async ({ key }) => (await exactlyOnceEffect(key), { key }),
 });
 
-export const chaosTasks = [trackedEffect, untrackedEffect, exactlyOnce, failing, flaky, spawner, add, xsum, broken, nap, onWorkflowError];
+/** The entity row an outbox writer commits with its job. */
+const ENTITY = (key: string) => ({ pk: `ENTITY#${key}`, sk: 'ENTITY' });
+
+/**
+ * The outbox's job: its exactly-once effect, after checking that the row
+ * committed with it is readable (a job that ran before its row's commit would
+ * find none, and fail for good: counted as a problem).
+ */
+export const outboxChild = defineTask({
+  name: 'chaos.outbox-child',
+  queue: 'io',
+  input: keyed,
+  retry,
+  run: async ({ key }) => {
+    const { Item } = await documentClient().send(new GetCommand({ TableName: tableName('state'), Key: ENTITY(key), ConsistentRead: true }));
+    if (Item === undefined) throw new NonRetryableError(`the row of ${key} is not readable: the job ran before its commit`);
+    await exactlyOnceEffect(key);
+    return { key };
+  },
+});
+
+/** The job id of an outbox writer's child: the same on every run, so a re-run finds its own earlier commit. */
+export const outboxChildJobId = (key: string) => derivedId('chaos-outbox', key);
+
+/** Writes an entity row and its job in one transaction (`enqueueWith`), from inside a worker: the outbox under faults. */
+export const outboxWriter = defineTask({
+  name: 'chaos.outbox-writer',
+  queue: 'io',
+  input: keyed,
+  retry,
+  run: async ({ key }) => {
+    const row = { Put: { TableName: tableName('state'), Item: { ...ENTITY(key), key, at: new Date().toISOString() }, ConditionExpression: 'attribute_not_exists(pk)' } };
+    const job = await jobs.enqueueWith([row], outboxChild, { key }, { jobId: outboxChildJobId(key) });
+    return { key, deduplicated: job.deduplicated };
+  },
+});
+
+/** Signs a user up (the notes service's signup: the user and the onboarding job in one transaction), then asks for onboarding once more. */
+export const signupUser = defineTask({
+  name: 'chaos.signup',
+  queue: 'io',
+  input: z.object({ id: z.string().min(1) }),
+  retry,
+  run: async ({ id }) => {
+    await signUp({ id, name: `User ${id}`, email: `${id}@example.com`, phone: '+15550100', simulate: { smsFailures: 1 } });
+    // A duplicate onboarding job (a second click); a re-run of this task adds another: each message still reaches the user once.
+    await onboardAgain(id);
+    return { id };
+  },
+});
+
+export const chaosTasks = [trackedEffect, untrackedEffect, exactlyOnce, failing, flaky, spawner, add, xsum, broken, nap, onWorkflowError, outboxChild, outboxWriter, signupUser, onboard];
