@@ -14,6 +14,7 @@ import { defineApp, type App as FerryApp } from '../../lib/app/define-app.js';
 import { minutes, seconds, toWholeSeconds } from '../../lib/app/duration.js';
 import { deadLetterQueueUrlEnvName, queueUrlEnvName, tableEnvName } from '../../lib/app/resource-env.js';
 import { resources } from '../../app/resources.js';
+import { notesApp } from '../../notes/resources.js';
 import { FerryStack, type FerryStackProps } from '../../cdk/stacks/ferry-stack.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -640,8 +641,26 @@ describe('FerryStack built from a declaration with root, greedy and ANY routes',
   });
 });
 
+describe('FerryStack built from notes/resources.ts (the second app)', () => {
+  const { stack, template } = synth(notesApp);
+
+  it('gives the API no queue to send on: its jobs leave only through the outbox', () => {
+    const actions = policyStatements(template, stack, 'api').flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    expect(actions.filter((a) => a.startsWith('sqs:'))).toEqual([]);
+  });
+
+  it('feeds the relay from the outbox table\'s new images, and schedules the sweeper and the purge', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { StartingPosition: 'TRIM_HORIZON' });
+    const rules = Object.values(template.findResources('AWS::Events::Rule')) as Resource[];
+    expect(rules.map((r) => r.Properties?.ScheduleExpression).sort()).toEqual(['rate(1 hour)', 'rate(1 minute)']);
+    expect(policyStatements(template, stack, 'relay').flatMap(actionsOf)).toEqual(expect.arrayContaining([SQS_SEND]));
+  });
+});
+
 describe('cdk-nag AwsSolutions checks', () => {
-  const declarations = { 'app/resources.ts': resources, 'a stream and a schedule': STREAMS_APP, 'root, greedy and ANY routes': ROUTES_APP };
+  const declarations = { 'app/resources.ts': resources, 'notes/resources.ts': notesApp, 'a stream and a schedule': STREAMS_APP, 'root, greedy and ANY routes': ROUTES_APP };
 
   for (const [name, app] of Object.entries(declarations)) {
     it(`finds no unsuppressed error or warning in the stack built from ${name}`, () => {

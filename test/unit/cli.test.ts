@@ -5,11 +5,12 @@
  * test/local/npm-start.test.ts.)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appNameOf, templateFiles } from '../../lib/cli/init.js';
+import { packageRoot } from '../../lib/cli/load-config.js';
 import { PROJECT_ROOT } from '../helpers/repo-root.js';
 
 const empty = mkdtempSync(join(tmpdir(), 'ferry-cli-'));
@@ -19,6 +20,20 @@ function ferry(args: readonly string[], cwd = empty) {
   const tsx = join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
   return spawnSync(process.execPath, ['--import', tsx, join(PROJECT_ROOT, 'lib', 'cli', 'main.ts'), ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
 }
+
+describe("a config's project root", () => {
+  it('is the nearest folder with a package.json at or above the config (an app in a subfolder names its entries from there)', () => {
+    const project = mkdtempSync(join(empty, 'project-'));
+    writeFileSync(join(project, 'package.json'), '{}\n');
+    const sub = join(project, 'notes');
+    mkdirSync(join(sub, 'deeper'), { recursive: true });
+    expect(packageRoot(sub)).toBe(project);
+    expect(packageRoot(join(sub, 'deeper'))).toBe(project);
+    expect(packageRoot(project)).toBe(project);
+    // This repository's notes service: its entries (notes/functions/...) are named from the repository's root.
+    expect(packageRoot(join(PROJECT_ROOT, 'notes'))).toBe(PROJECT_ROOT.replace(/[/\\]$/, ''));
+  });
+});
 
 describe('the ferry command', () => {
   it('names the missing config and how to make one, for dev, synth and deploy', () => {
