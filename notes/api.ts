@@ -75,14 +75,17 @@ export const api = createRestApi({
       case 'cancel': {
         // Deleted first: from now on no copy can be asked of it (the copy's lock needs the note); then its jobs.
         const outcome = await hardDelete(id);
-        if (!outcome.deleted) throw new HttpError(404, `no note ${id}`);
+        if (!outcome.deleted && outcome.reason !== 'not-found') throw new HttpError(404, `no note ${id}`);
+        // Cancelled even when the note was not found: the SDK may have retried a delete that applied (its answer
+        // lost), and its jobs must still be cancelled; for a note that never existed the tag names no job.
         const cancelled = await jobs.cancelByTag(noteTag(id));
+        if (!outcome.deleted) throw new HttpError(404, `no note ${id}`);
         return json(200, { deleted: 'hard', noteId: id, cancelledJobs: cancelled.cancelled, stoppingJobs: cancelled.stopping, finishedJobs: cancelled.finished });
       }
       case 'lock': {
         const outcome = await hardDelete(id, { unlessLocked: true });
         if (outcome.deleted) return json(200, { deleted: 'hard', noteId: id });
-        if (outcome.reason === 'not-found') throw new HttpError(404, `no note ${id}`);
+        if (outcome.reason !== 'locked') throw new HttpError(404, `no note ${id}`);
         const pending = await Promise.all(
           (outcome.note.pendingJobs ?? []).map(async (jobId) => {
             const job = await jobs.getJob(jobId);

@@ -28,6 +28,9 @@ export interface Note {
 
 export const NOTES_PK = 'NOTES';
 const TRASH_PK = 'TRASH';
+const TOMBSTONE_PK = 'DELETED';
+/** How long a hard delete's tombstone is kept (DynamoDB's TTL removes it). */
+const TOMBSTONE_TTL_SECONDS = 86_400;
 const table = () => tableName('notes');
 const db = () => documentClient();
 
@@ -136,6 +139,8 @@ export async function putCopy(id: string, source: Note): Promise<boolean> {
 export type DeleteOutcome =
   | { readonly deleted: true; readonly note: Note }
   | { readonly deleted: false; readonly reason: 'not-found' }
+  /** In the trash already (soft-deleted): gone to readers, left to the purge. */
+  | { readonly deleted: false; readonly reason: 'in-trash' }
   | { readonly deleted: false; readonly reason: 'locked'; readonly note: Note };
 
 /**
@@ -175,30 +180,45 @@ export async function softDelete(id: string, now = new Date()): Promise<DeleteOu
 /**
  * Hard delete. With `unlessLocked`, refused while a copy job holds the note
  * (its `pendingJobs`, until `lockedUntil`): the caller answers 409 naming them.
+ *
+ * The delete writes a tombstone (`DELETED` / id, naming this call, kept a
+ * day) in the same transaction, so a try whose answer was lost, retried by
+ * the SDK and refused because the note is gone, is recognised as this call's
+ * own delete rather than reported as "not found".
  */
 export async function hardDelete(id: string, options: { readonly unlessLocked?: boolean; readonly now?: Date } = {}): Promise<DeleteOutcome> {
-  const now = (options.now ?? new Date()).toISOString();
-  try {
-    const { Attributes } = await db().send(
-      new DeleteCommand({
-        TableName: table(),
-        Key: key(id),
-        ConditionExpression: options.unlessLocked
-          ? 'attribute_exists(pk) AND attribute_not_exists(deletedAt) AND (attribute_not_exists(pendingJobs) OR lockedUntil < :now)'
-          : 'attribute_exists(pk) AND attribute_not_exists(deletedAt)',
-        ...(options.unlessLocked && { ExpressionAttributeValues: { ':now': now } }),
-        ReturnValues: 'ALL_OLD',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    return { deleted: true, note: toNote(Attributes ?? { id }) };
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    if (error.Item === undefined) return { deleted: false, reason: 'not-found' };
-    const note = toNote(unmarshall(error.Item));
-    if (note.deletedAt !== undefined) return { deleted: false, reason: 'not-found' };
-    return { deleted: false, reason: 'locked', note };
+  const now = options.now ?? new Date();
+  const deleteId = randomBytes(12).toString('hex');
+  const tombstone = { pk: TOMBSTONE_PK, sk: id, deleteId, deletedAt: now.toISOString(), expiresAt: Math.ceil(now.getTime() / 1000) + TOMBSTONE_TTL_SECONDS };
+  const before = await getNote(id, { includeDeleted: true });
+  const refusal = await transactWrite(
+    db(),
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Delete: {
+            TableName: table(),
+            Key: key(id),
+            ConditionExpression: options.unlessLocked
+              ? 'attribute_exists(pk) AND attribute_not_exists(deletedAt) AND (attribute_not_exists(pendingJobs) OR lockedUntil < :now)'
+              : 'attribute_exists(pk) AND attribute_not_exists(deletedAt)',
+            ...(options.unlessLocked && { ExpressionAttributeValues: { ':now': now.toISOString() } }),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        { Put: { TableName: table(), Item: tombstone } },
+      ],
+    }),
+  );
+  if (refusal === undefined) return { deleted: true, note: before ?? { id, title: '', body: '', createdAt: '' } };
+  const old = refusal.CancellationReasons?.[0]?.Item;
+  if (old !== undefined) {
+    const note = toNote(unmarshall(old));
+    return note.deletedAt !== undefined ? { deleted: false, reason: 'in-trash' } : { deleted: false, reason: 'locked', note };
   }
+  // The note is gone: this call's own earlier try (its answer lost), or someone else's delete.
+  const { Item } = await db().send(new GetCommand({ TableName: table(), Key: { pk: TOMBSTONE_PK, sk: id }, ConsistentRead: true }));
+  return Item?.deleteId === deleteId ? { deleted: true, note: before ?? { id, title: '', body: '', createdAt: '' } } : { deleted: false, reason: 'not-found' };
 }
 
 /** Soft-deleted notes filed in the trash before `before`, oldest first. */

@@ -16,8 +16,8 @@ export const notesApp = defineApp({
     state: { partitionKey: { name: 'pk' }, sortKey: { name: 'sk' }, timeToLiveAttribute: 'expiresAt' },
     /** Jobs' intents, committed with the writes that asked for them; its stream feeds the relay. */
     outbox: OUTBOX_TABLE,
-    /** The app's own data: notes, the trash, users, and the fake providers' mailboxes. */
-    notes: { partitionKey: { name: 'pk' }, sortKey: { name: 'sk' } },
+    /** The app's own data: notes, the trash, hard deletes' tombstones (expiring), users, and the fake providers' mailboxes. */
+    notes: { partitionKey: { name: 'pk' }, sortKey: { name: 'sk' }, timeToLiveAttribute: 'expiresAt' },
   },
   queues: {
     // Onboarding retries a provider outage up to 8 times; a receive or two more for deliveries found busy.
