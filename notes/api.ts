@@ -8,7 +8,7 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { apiPath, createRestApi, documentClient, headerOf, HttpError, htmlResponse, json, jsonBody, jobs, NOT_FOUND, OutboxTransactionRefusedError, transactWrite, wantsHtml, z } from 'ferry';
 import { MAX_COPIES, noteTag, requestCopies } from './copies.js';
 import { getUser, onboardAgain, signUp, signupInput } from './onboarding.js';
-import { getNote, hardDelete, listNotes, newNoteId, NOTE_ID, notePut, softDelete, type Note } from './notes.js';
+import { dropFromLock, getNote, hardDelete, listNotes, newNoteId, NOTE_ID, notePut, softDelete, type Note } from './notes.js';
 import { notesPage } from './page.js';
 import { mailbox } from './providers.js';
 import { purgeSchedule } from './purge.js';
@@ -83,15 +83,17 @@ export const api = createRestApi({
         return json(200, { deleted: 'hard', noteId: id, cancelledJobs: cancelled.cancelled, stoppingJobs: cancelled.stopping, finishedJobs: cancelled.finished });
       }
       case 'lock': {
-        const outcome = await hardDelete(id, { unlessLocked: true });
+        let outcome = await hardDelete(id, { unlessLocked: true });
+        let pending = outcome.deleted || outcome.reason !== 'locked' ? [] : await pendingOf(event, outcome.note.pendingJobs ?? []);
+        // Jobs that ended without leaving the lock (cancelled while queued, or dead) hold nothing: drop them and try once more.
+        const ended = pending.filter((p) => ENDED.has(p.status)).map((p) => p.jobId);
+        if (ended.length > 0) {
+          await dropFromLock(id, ended);
+          outcome = await hardDelete(id, { unlessLocked: true });
+          pending = outcome.deleted || outcome.reason !== 'locked' ? [] : await pendingOf(event, outcome.note.pendingJobs ?? []);
+        }
         if (outcome.deleted) return json(200, { deleted: 'hard', noteId: id });
         if (outcome.reason !== 'locked') throw new HttpError(404, `no note ${id}`);
-        const pending = await Promise.all(
-          (outcome.note.pendingJobs ?? []).map(async (jobId) => {
-            const job = await jobs.getJob(jobId);
-            return { jobId, status: job.status, statusUrl: apiPath(event, `/jobs/${jobId}`) };
-          }),
-        );
         return json(
           409,
           {
@@ -111,7 +113,14 @@ export const api = createRestApi({
 
   'POST /users': async (event) => {
     const signup = parse(signupInput, jsonBody(event));
-    const job = await signUp(signup);
+    let job: { readonly jobId: string; readonly deduplicated: boolean };
+    try {
+      job = await signUp(signup);
+    } catch (error) {
+      // The user exists and its onboarding job's record has expired (a day on): an old signup, retried or taken.
+      if (!(error instanceof OutboxTransactionRefusedError)) throw error;
+      job = { jobId: `onboard-${signup.id}`, deduplicated: true };
+    }
     const user = await getUser(signup.id);
     if (user === undefined) throw new Error(`user ${signup.id} missing after its signup committed`);
     if (job.deduplicated && (user.email !== signup.email || user.name !== signup.name || user.phone !== signup.phone)) {
@@ -146,6 +155,15 @@ export const api = createRestApi({
 
   'GET /maintenance/purge': async () => json(200, { schedule: await purgeSchedule.status(), retentionMs: TRASH_RETENTION.milliseconds }),
 });
+
+/** Job statuses that hold no lock. */
+const ENDED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', NOT_FOUND]);
+
+async function pendingOf(event: APIGatewayProxyEvent, jobIds: readonly string[]): Promise<{ jobId: string; status: string; statusUrl: string }[]> {
+  return Promise.all(
+    jobIds.map(async (jobId) => ({ jobId, status: (await jobs.getJob(jobId)).status, statusUrl: apiPath(event, `/jobs/${jobId}`) })),
+  );
+}
 
 function noteId(event: APIGatewayProxyEvent): string {
   const id = event.pathParameters?.id ?? '';

@@ -6,11 +6,12 @@
  * The job is safe to run again: copy `i` of job `j` always has the same id,
  * written only if absent, so a redelivery finishes the copies without
  * doubling them. It carries its note's tag (`note:<id>`), checks between
- * copies whether it was asked to stop (the `cancel` remedy), and takes itself
- * off its note's lock when it ends (the `lock` remedy).
+ * copies whether it was asked to stop (the `cancel` remedy), holds its note's
+ * lock while it runs and takes itself off when it ends (the `lock` remedy),
+ * and writes each copy on condition that its note still holds it.
  */
 import { days, JobStoppedError, jobs, minutes, sleep, z, defineTask, type EnqueuedJob } from 'ferry';
-import { copyId, getNote, lockForCopy, putCopy, unlock } from './notes.js';
+import { copyId, getNote, holdLock, lockForCopy, putCopy, unlock } from './notes.js';
 
 /** The entity tag a note's jobs carry: `cancelByTag` finds them by it. */
 export const noteTag = (noteId: string) => `note:${noteId}`;
@@ -30,20 +31,24 @@ export const copyNote = defineTask({
   timeout: minutes(1),
   resultTtl: days(1),
   run: async ({ noteId, count, paceMs }, job) => {
+    // Each attempt renews its hold first; a job whose hold lapsed and whose note was deleted meanwhile copies nothing.
+    if (!(await holdLock(noteId, job.jobId, new Date(Date.now() + ATTEMPT_HOLD.milliseconds)))) return { copied: 0, copies: [], sourceGone: true };
     try {
       // Soft-deleted notes are read too: that remedy lets a pending copy finish.
       const note = await getNote(noteId, { includeDeleted: true });
-      // Hard-deleted before the job ran (it was not cancelled): nothing to copy, and nothing to retry.
-      if (note === undefined) {
-        await unlock(noteId, job.jobId);
-        return { copied: 0, copies: [], sourceGone: true };
-      }
+      if (note === undefined) return { copied: 0, copies: [], sourceGone: true };
       const copies: string[] = [];
       for (let i = 0; i < count; i++) {
-        await job.stopIfRequested();
         if (paceMs > 0) await sleep(paceMs, job.signal);
+        // Checked right before each write: a stop asked during the pause writes nothing more.
+        await job.stopIfRequested();
         const id = copyId(job.jobId, job.enqueuedAt, i);
-        await putCopy(id, note);
+        // Written only while the note still holds this job: a delete that went through (its lock lapsed) stops the copies.
+        if ((await putCopy(id, note, job.jobId)) === 'source-gone') {
+          // Deleted with its jobs cancelled (the cancel remedy): this job stops, CANCELLED. Otherwise it ends with what it made.
+          await job.stopIfRequested();
+          return { copied: copies.length, copies, sourceGone: true };
+        }
         copies.push(id);
       }
       await unlock(noteId, job.jobId);
@@ -56,7 +61,15 @@ export const copyNote = defineTask({
   },
 });
 
-/** The longest a copy job can hold its note: every attempt at its timeout, with the backoffs between them. */
+/** How long an attempt holds its note: the task's timeout, and a minute for the worker to record its end. */
+const ATTEMPT_HOLD = minutes(2);
+
+/**
+ * How long a copy request holds its note before its job starts (the outbox,
+ * the queue); each attempt then holds it for ATTEMPT_HOLD from its start. A
+ * hold that lapses (a worker died, a job waited long) lets a delete or the
+ * purge go ahead, and the job, finding its note gone, writes no more copies.
+ */
 export const COPY_LOCK = minutes(5);
 
 /**

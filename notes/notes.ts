@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { documentClient, tableName, transactWrite, type TransactItem } from 'ferry';
 
@@ -124,15 +124,68 @@ export async function unlock(noteId: string, jobId: string): Promise<void> {
   }
 }
 
-/** Writes copy `id` of `source`; true if this call wrote it, false if it existed (a redelivered job's earlier run). */
-export async function putCopy(id: string, source: Note): Promise<boolean> {
+/**
+ * Renews copy job `jobId`'s hold on its note until `until`, as an attempt
+ * starts: false when the note is gone or no longer names the job (its lock
+ * lapsed and the note was deleted or purged meanwhile), and the job must stop.
+ */
+export async function holdLock(noteId: string, jobId: string, until: Date): Promise<boolean> {
   try {
-    const copy: Note = { id, title: source.title, body: source.body, createdAt: new Date().toISOString(), copyOf: source.id };
-    await db().send(new PutCommand({ TableName: table(), Item: { ...key(id), ...copy }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await db().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: key(noteId),
+        UpdateExpression: 'SET lockedUntil = :until',
+        // Never shortens a longer hold (another job's request); refused then too, and told apart below.
+        ConditionExpression: 'contains(pendingJobs, :job) AND lockedUntil < :until',
+        ExpressionAttributeValues: { ':job': jobId, ':until': until.toISOString() },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const note = error.Item === undefined ? undefined : toNote(unmarshall(error.Item));
+    return note?.pendingJobs?.includes(jobId) === true;
+  }
+}
+
+/**
+ * Writes copy `id` of `source` for copy job `jobId`, on condition (checked in
+ * the same transaction) that the source still exists and still names the job
+ * in its lock: no copy is ever written of a note deleted meanwhile. `exists`:
+ * the copy was written before (a redelivered job's earlier run).
+ */
+export async function putCopy(id: string, source: Note, jobId: string): Promise<'written' | 'exists' | 'source-gone'> {
+  const copy: Note = { id, title: source.title, body: source.body, createdAt: new Date().toISOString(), copyOf: source.id };
+  const refusal = await transactWrite(
+    db(),
+    new TransactWriteCommand({
+      TransactItems: [
+        { ConditionCheck: { TableName: table(), Key: key(source.id), ConditionExpression: 'contains(pendingJobs, :job)', ExpressionAttributeValues: { ':job': jobId } } },
+        { Put: { TableName: table(), Item: { ...key(id), ...copy }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      ],
+    }),
+  );
+  if (refusal === undefined) return 'written';
+  return refusal.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' ? 'source-gone' : 'exists';
+}
+
+/** Takes ended jobs off a note's lock (jobs that ended without doing so themselves: cancelled while queued, or dead). */
+export async function dropFromLock(noteId: string, jobIds: readonly string[]): Promise<void> {
+  if (jobIds.length === 0) return;
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: key(noteId),
+        UpdateExpression: 'DELETE pendingJobs :jobs',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':jobs': new Set(jobIds) },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 }
 

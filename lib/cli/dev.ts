@@ -70,9 +70,12 @@ export async function dev(args: readonly string[], load: (explicit?: string) => 
   const env = process.env;
   // Java 17 and Node's range are checked before anything starts: a missing one is one line, not a stack trace.
   checkPrerequisites();
-  const { config, projectRoot } = await load(values.config);
+  const { config, projectRoot, file } = await load(values.config);
   const { app } = config;
-  const dataDir = values['in-memory'] ? undefined : (values['data-dir'] ?? env.FERRY_DATA_DIR ?? join(projectRoot, '.ferry', 'dynamodb'));
+  // The project's app keeps `.ferry/`; an app whose config lives in a subfolder (a second app of the package) gets
+  // `.ferry/<app>/`, so the two can run side by side without sharing a DynamoDB Local data folder.
+  const stateDir = dirname(file) === projectRoot ? join(projectRoot, '.ferry') : join(projectRoot, '.ferry', app.name);
+  const dataDir = values['in-memory'] ? undefined : (values['data-dir'] ?? env.FERRY_DATA_DIR ?? join(stateDir, 'dynamodb'));
   const dynamodbPort = portOption(values['dynamodb-port'] ?? env.FERRY_DYNAMODB_PORT, '--dynamodb-port');
   const sqsPort = portOption(values['sqs-port'] ?? env.FERRY_SQS_PORT, '--sqs-port');
   const started = Date.now();
@@ -99,7 +102,7 @@ export async function dev(args: readonly string[], load: (explicit?: string) => 
   });
 
   // Tools that run beside the runtime (the report service's npm run seed) find its endpoints and resource names here.
-  const runtimeFile = values['runtime-file'] ?? (env.FERRY_RUNTIME_FILE || join(projectRoot, '.ferry', 'runtime.json'));
+  const runtimeFile = values['runtime-file'] ?? (env.FERRY_RUNTIME_FILE || join(stateDir, 'runtime.json'));
   mkdirSync(dirname(runtimeFile), { recursive: true });
   writeFileSync(runtimeFile, `${JSON.stringify({ ...prepared, app: app.name, url: runtime.url, environment: runtime.environment }, null, 2)}\n`);
 

@@ -40,10 +40,10 @@ export const JOB_ITEM = {
   pkOf: (jobId: string) => `JOB#${jobId}`,
 } as const;
 
-/** A tagged job's entry under its tag: one partition per tag, one item per job, so `jobsTagged` is one query. */
+/** A tagged job's entry under its tag: one partition per tag, one item per job (the same item however often it is filed), so `jobsTagged` is one query. */
 export const TAG_ITEM = {
   pkOf: (tag: string) => `TAG#${tag}`,
-  skOf: (enqueuedAt: string, jobId: string) => `${enqueuedAt}#${jobId}`,
+  skOf: (jobId: string) => `JOB#${jobId}`,
 } as const;
 
 /** Puts of tag entries in flight at once (createMany). */
@@ -87,7 +87,7 @@ export class DynamoJobStore implements JobStore {
     return {
       Put: {
         TableName: this.state.name,
-        Item: { pk: TAG_ITEM.pkOf(job.tag), sk: TAG_ITEM.skOf(job.enqueuedAt, job.jobId), jobId: job.jobId, [JOB_ITEM.ttl]: this.expiresAt(job.ttlMs) },
+        Item: { pk: TAG_ITEM.pkOf(job.tag), sk: TAG_ITEM.skOf(job.jobId), jobId: job.jobId, [JOB_ITEM.ttl]: this.expiresAt(job.ttlMs) },
       },
     };
   }
@@ -148,6 +148,30 @@ export class DynamoJobStore implements JobStore {
       if (asked) return 'stopping';
     }
     throw new Error(`job ${jobId} kept moving between QUEUED and RUNNING; its stop was not recorded (try again)`);
+  }
+
+  /** Ends as CANCELLED a job a stop was asked of whose attempt is over (its worker died, or it failed), so it is not run again. */
+  private async endStopped(jobId: string, now: number): Promise<JobRecord> {
+    try {
+      const { Attributes } = await this.state.db.send(
+        new UpdateCommand({
+          TableName: this.state.name,
+          Key: this.key(jobId),
+          UpdateExpression: 'SET #status = :cancelled, finishedAt = :now REMOVE leaseUntil',
+          // Admits a job asked to stop that is not running now (queued, or its running attempt's lease lapsed).
+          ConditionExpression: 'attribute_exists(stopRequestedAt) AND (#status = :queued OR (#status = :running AND leaseUntil < :now))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':cancelled': JobStatus.CANCELLED, ':queued': JobStatus.QUEUED, ':running': JobStatus.RUNNING, ':now': new Date(now).toISOString() },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return toRecord(Attributes ?? {});
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || error.Item === undefined) throw error;
+      // Ended meanwhile (by this write's own earlier try, or otherwise): as it stands.
+      return toRecord(unmarshall(error.Item));
+    }
   }
 
   async stopAttempt(jobId: string, attempt: number): Promise<boolean> {
@@ -272,8 +296,9 @@ export class DynamoJobStore implements JobStore {
           // (SUCCEEDED / FAILED / CANCELLED), a live RUNNING claim (a duplicate
           // delivery), and a stale copy of an attempt already made. The caller
           // reads the old item to tell "finished" from "busy".
+          // A job a stop was asked of is not claimed again (after its worker died): it ends CANCELLED below.
           ConditionExpression:
-            'attribute_not_exists(pk) OR (attempts < :attempt AND (#status = :queued OR (#status = :running AND leaseUntil < :now)))',
+            'attribute_not_exists(pk) OR (attempts < :attempt AND attribute_not_exists(stopRequestedAt) AND (#status = :queued OR (#status = :running AND leaseUntil < :now)))',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': JOB_ITEM.ttl },
           ExpressionAttributeValues: {
             ':running': JobStatus.RUNNING,
@@ -300,6 +325,9 @@ export class DynamoJobStore implements JobStore {
       const old = unmarshall(error.Item);
       const record = toRecord(old);
       if (old.claimId === claimId) return { claimed: true, record }; // this very claim, retried by the SDK
+      if (record.stopRequestedAt !== undefined && (record.status === JobStatus.QUEUED || (record.status === JobStatus.RUNNING && (record.leaseUntil ?? '') < new Date(now).toISOString()))) {
+        return { claimed: false, reason: 'finished', record: await this.endStopped(job.jobId, now) };
+      }
       const finished = record.status === JobStatus.SUCCEEDED || record.status === JobStatus.FAILED || record.status === JobStatus.CANCELLED;
       return { claimed: false, reason: finished ? 'finished' : 'busy', record };
     }
@@ -341,24 +369,40 @@ export class DynamoJobStore implements JobStore {
     return (await this.finishAttempt(jobId, attempt, success)) ? 'alone' : 'refused';
   }
 
-  async fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date, cause: 'non-retryable' | 'attempts-exhausted' = 'attempts-exhausted'): Promise<void> {
-    await this.finishAttempt(
-      jobId,
-      attempt,
-      final
-        ? {
-            UpdateExpression: 'SET #status = :failed, finishedAt = :now, lastError = :error, failCause = :cause REMOVE leaseUntil',
-            ExpressionAttributeValues: { ':failed': JobStatus.FAILED, ':error': { name: error.name, message: error.message }, ':cause': cause },
-          }
-        : {
+  async fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date, cause: 'non-retryable' | 'attempts-exhausted' = 'attempts-exhausted'): Promise<'recorded' | 'stopped'> {
+    const summary = { name: error.name, message: error.message };
+    if (final) {
+      await this.finishAttempt(jobId, attempt, {
+        UpdateExpression: 'SET #status = :failed, finishedAt = :now, lastError = :error, failCause = :cause REMOVE leaseUntil',
+        ExpressionAttributeValues: { ':failed': JobStatus.FAILED, ':error': summary, ':cause': cause },
+      });
+      return 'recorded';
+    }
+    try {
+      await this.state.db.send(
+        new UpdateCommand({
+          ...this.attemptUpdate(jobId, attempt, {
             UpdateExpression: 'SET #status = :queued, lastError = :error, lastFailedAt = :now, nextAttemptAt = :next REMOVE leaseUntil',
-            ExpressionAttributeValues: {
-              ':queued': JobStatus.QUEUED,
-              ':error': { name: error.name, message: error.message },
-              ':next': (nextAttemptAt ?? new Date(this.state.now())).toISOString(),
-            },
-          },
-    );
+            ExpressionAttributeValues: { ':queued': JobStatus.QUEUED, ':error': summary, ':next': (nextAttemptAt ?? new Date(this.state.now())).toISOString() },
+          }),
+          // Also refused when a stop was asked of this attempt: a job told to stop is not retried (it ends CANCELLED below).
+          ConditionExpression: '#status = :running AND attempts = :attempt AND attribute_not_exists(stopRequestedAt)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'recorded';
+    } catch (thrown) {
+      if (!(thrown instanceof ConditionalCheckFailedException)) throw thrown;
+      const old = thrown.Item === undefined ? undefined : unmarshall(thrown.Item);
+      // This very write, applied and retried by the SDK (its answer lost): the retry is recorded.
+      if (old?.status === JobStatus.QUEUED && old.attempts === attempt && old.stopRequestedAt === undefined) return 'recorded';
+      if (old?.stopRequestedAt !== undefined && old.status === JobStatus.RUNNING && old.attempts === attempt) {
+        await this.stopAttempt(jobId, attempt);
+        return 'stopped';
+      }
+      // Superseded (a later attempt owns the record) or already ended: nothing to write.
+      return old?.status === JobStatus.CANCELLED ? 'stopped' : 'recorded';
+    }
   }
 
   /**
@@ -411,7 +455,7 @@ export class DynamoJobStore implements JobStore {
         new UpdateCommand({
           TableName: this.state.name,
           Key: this.key(jobId),
-          UpdateExpression: 'SET #status = :queued, attempts = :zero REMOVE finishedAt, nextAttemptAt, deadLetteredAt, failCause',
+          UpdateExpression: 'SET #status = :queued, attempts = :zero REMOVE finishedAt, nextAttemptAt, deadLetteredAt, failCause, stopRequestedAt',
           // Admits a FAILED job (its dead letter is going back to the queue);
           // rejects every other state: a job that succeeded, was cancelled or is
           // still queued or running must not be run again by a redrive.

@@ -381,7 +381,7 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     getJob: (jobId) => store.get(jobId),
     cancel: (jobId) => store.cancel(jobId),
     cancelByTag: async (tag) => {
-      const ids = await store.jobsTagged(tag);
+      const ids = [...new Set(await store.jobsTagged(tag))];
       const done = await mapLimit(ids, STOPS_IN_FLIGHT, (jobId) => store.requestStop(jobId));
       const of = (wanted: readonly string[]) => ids.filter((_, i) => wanted.includes(done[i] ?? ''));
       return { tag, cancelled: of(['cancelled']), stopping: of(['stopping']), finished: of(['finished', 'not-found']) };

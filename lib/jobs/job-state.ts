@@ -129,8 +129,12 @@ export interface JobStore {
    * the record, or the job had ended, and nothing was written.
    */
   succeed(jobId: string, attempt: number, result: unknown, ttlMs: number, together?: CompletionWrites): Promise<SuccessRecorded>;
-  /** Records a failed attempt: FAILED (for `cause`) when `final`, else QUEUED again until `nextAttemptAt`. */
-  fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date, cause?: 'non-retryable' | 'attempts-exhausted'): Promise<void>;
+  /**
+   * Records a failed attempt: FAILED (for `cause`) when `final`, else QUEUED
+   * again until `nextAttemptAt`; but a job a stop was asked of is not queued
+   * again: it ends CANCELLED (`stopped`), atomically with the check.
+   */
+  fail(jobId: string, attempt: number, error: JobError, final: boolean, nextAttemptAt?: Date, cause?: 'non-retryable' | 'attempts-exhausted'): Promise<'recorded' | 'stopped'>;
   /** Records that a FAILED job's dead letter was sent. */
   markDeadLettered(jobId: string): Promise<void>;
   /** FAILED → QUEUED with no attempts made, for a dead letter sent back to its queue; false if the job is not FAILED. */

@@ -156,15 +156,16 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
   } catch (thrown) {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
     const decision = decideRetry(task.retry, error, attempt, request.random);
-    // Stopped on request, or failing while a stop is asked of it: ended, not retried.
-    if (thrown instanceof JobStoppedError || (decision.retry && (await stopRequested()))) {
-      const stopped = thrown instanceof JobStoppedError ? thrown : new JobStoppedError(envelope.jobId);
+    // Stopped on request: ended, not retried.
+    if (thrown instanceof JobStoppedError) {
       if (tracked) await persistOutcome(() => store.stopAttempt(envelope.jobId, attempt));
-      return { kind: 'stopped', error: stopped };
+      return { kind: 'stopped', error: thrown };
     }
     const summary = { name: error.name, message: error.message };
     if (decision.retry) {
-      if (tracked) await persistOutcome(() => store.fail(envelope.jobId, attempt, summary, false, new Date(Date.now() + decision.delayMs)));
+      // Not queued again if a stop was asked of it meanwhile (the store checks that in the same write).
+      const recorded = tracked ? await persistOutcome(() => store.fail(envelope.jobId, attempt, summary, false, new Date(Date.now() + decision.delayMs))) : 'recorded';
+      if (recorded === 'stopped') return { kind: 'stopped', error: new JobStoppedError(envelope.jobId) };
       return { kind: 'retry', delayMs: decision.delayMs, error };
     }
     if (tracked) await persistOutcome(() => store.fail(envelope.jobId, attempt, summary, true, undefined, decision.reason));

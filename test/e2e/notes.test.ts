@@ -22,6 +22,7 @@ import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { localClients, type LocalClients } from '../../lib/local/local-clients.js';
 import { notesApp } from '../../notes/resources.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
+import { createJobClient } from '../../lib/jobs/enqueue.js';
 import { resolveTarget } from './target.js';
 
 const target = resolveTarget({ ...process.env, FERRY_STACK: process.env.FERRY_NOTES_STACK ?? 'FerryNotes', FERRY_API_URL: process.env.FERRY_NOTES_API_URL }, (path) => {
@@ -197,15 +198,22 @@ describe('notes: deleting a note while it is being copied', () => {
     const id = await newNote('cancel');
     const running = await askCopies(id, 10, 300);
     await eventually('two copies made', async () => ((await copiesOf(id)).length >= 2 ? true : undefined), 30_000);
-    // Asked just before the delete: its intent is still on its way to the queue, so its job is QUEUED.
-    const queued = await askCopies(id, 10, 0);
+    // Asked just before the delete: its intent is still on its way to the queue, so its job is QUEUED (or, on a slow
+    // machine, just started: then it is told to stop, and its copies are refused once the note is gone).
+    const queued = await askCopies(id, 10, 300);
     const deleted = await call('DELETE', `/notes/${id}?remedy=cancel`);
     expect(deleted.status).toBe(200);
-    expect(deleted.body).toMatchObject({ deleted: 'hard', noteId: id, stoppingJobs: [running] });
-    expect(deleted.body.cancelledJobs).toEqual([queued]);
+    expect(deleted.body).toMatchObject({ deleted: 'hard', noteId: id });
+    expect(deleted.body.stoppingJobs).toContain(running);
+    expect(new Set([...(deleted.body.cancelledJobs as string[]), ...(deleted.body.stoppingJobs as string[])])).toEqual(new Set([running, queued]));
 
-    expect((await ended(running)).status).toBe('CANCELLED');
-    expect((await ended(queued)).status).toBe('CANCELLED');
+    // Each stops at its next copy: told to stop (CANCELLED), or, if its copy met the deleted note before the stop was
+    // recorded, ended there with what it had made (SUCCEEDED, sourceGone). Neither writes a copy after the delete.
+    for (const jobId of [running, queued]) {
+      const done = await ended(jobId);
+      if (done.status !== 'CANCELLED') expect(done).toMatchObject({ status: 'SUCCEEDED', result: { sourceGone: true } });
+    }
+    expect((await ended(queued)).result?.copied ?? 0).toBe(0);
     const made = (await copiesOf(id)).length;
     expect(made).toBeGreaterThanOrEqual(2);
     expect(made).toBeLessThan(10);
@@ -230,6 +238,18 @@ describe('notes: deleting a note while it is being copied', () => {
     expect(deleted.body).toMatchObject({ deleted: 'hard' });
     expect((await copiesOf(id)).length).toBe(5);
   });
+
+  it('lock: a copy job cancelled before it ran holds no lock (the delete drops it and goes ahead)', async () => {
+    if (!runtime) return; // Cancelling one job by id is an administrator's call, made here in-process.
+    const id = await newNote('lock, cancelled job');
+    const jobId = await askCopies(id, 3, 0);
+    // Still on its way through the outbox: cancelled while QUEUED, so it never runs and never leaves the lock itself.
+    expect((await createJobClient().cancel(jobId)).status).toBe('CANCELLED');
+    expect((await call('GET', `/notes/${id}`)).body).toMatchObject({ note: { pendingJobs: [jobId] } });
+    const deleted = await call('DELETE', `/notes/${id}?remedy=lock`);
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+    expect(await copiesOf(id)).toEqual([]);
+  });
 });
 
 describe('notes: once-only onboarding', () => {
@@ -250,9 +270,14 @@ describe('notes: once-only onboarding', () => {
     for (const id of users) {
       const user = await call('GET', `/users/${id}`);
       const { email, sms } = user.body.mailboxes as Record<string, { calls: number; delivered: number }>;
-      expect(email, `email of ${id}`).toMatchObject({ delivered: 1, calls: 1 });
-      // Two calls failed (the outage), one delivered: no call after the delivery.
-      expect(sms, `sms of ${id}`).toMatchObject({ delivered: 1, calls: 3 });
+      expect(email, `email of ${id}`).toMatchObject({ delivered: 1 });
+      expect(sms, `sms of ${id}`).toMatchObject({ delivered: 1 });
+      // Locally, exact calls: two failed (the outage), one delivered, none after. (On AWS an SDK retry of the fake
+      // provider's own counter can count a call twice.)
+      if (runtime) {
+        expect(email?.calls, `email calls of ${id}`).toBe(1);
+        expect(sms?.calls, `sms calls of ${id}`).toBe(3);
+      }
     }
   }, 120_000);
 

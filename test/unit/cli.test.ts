@@ -23,7 +23,7 @@ function ferry(args: readonly string[], cwd = empty) {
 
 describe("a config's project root", () => {
   it('is the nearest folder with a package.json at or above the config (an app in a subfolder names its entries from there)', () => {
-    const project = mkdtempSync(join(empty, 'project-'));
+    const project = mkdtempSync(join(tmpdir(), 'ferry-project-'));
     writeFileSync(join(project, 'package.json'), '{}\n');
     const sub = join(project, 'notes');
     mkdirSync(join(sub, 'deeper'), { recursive: true });
@@ -32,6 +32,7 @@ describe("a config's project root", () => {
     expect(packageRoot(project)).toBe(project);
     // This repository's notes service: its entries (notes/functions/...) are named from the repository's root.
     expect(packageRoot(join(PROJECT_ROOT, 'notes'))).toBe(PROJECT_ROOT.replace(/[/\\]$/, ''));
+    rmSync(project, { recursive: true, force: true });
   });
 });
 
