@@ -230,6 +230,22 @@ export async function softDelete(id: string, now = new Date()): Promise<DeleteOu
   return note === undefined ? { deleted: false, reason: 'not-found' } : { deleted: true, note };
 }
 
+/** The condition that no copy job holds the note at `:now`. */
+const NOT_HELD = '(attribute_not_exists(pendingJobs) OR lockedUntil < :now)';
+
+/** A note's delete for a transaction, on `condition` (which may name `:now`), returning the old item when refused. */
+function noteDelete(id: string, condition: string, now?: Date): TransactItem {
+  return {
+    Delete: {
+      TableName: table(),
+      Key: key(id),
+      ConditionExpression: condition,
+      ...(now !== undefined && { ExpressionAttributeValues: { ':now': now.toISOString() } }),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
 /**
  * Hard delete. With `unlessLocked`, refused while a copy job holds the note
  * (its `pendingJobs`, until `lockedUntil`): the caller answers 409 naming them.
@@ -248,22 +264,13 @@ export async function hardDelete(id: string, options: { readonly unlessLocked?: 
     db(),
     new TransactWriteCommand({
       TransactItems: [
-        {
-          Delete: {
-            TableName: table(),
-            Key: key(id),
-            ConditionExpression: options.unlessLocked
-              ? 'attribute_exists(pk) AND attribute_not_exists(deletedAt) AND (attribute_not_exists(pendingJobs) OR lockedUntil < :now)'
-              : 'attribute_exists(pk) AND attribute_not_exists(deletedAt)',
-            ...(options.unlessLocked && { ExpressionAttributeValues: { ':now': now.toISOString() } }),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
+        noteDelete(id, `attribute_exists(pk) AND attribute_not_exists(deletedAt)${options.unlessLocked ? ` AND ${NOT_HELD}` : ''}`, options.unlessLocked ? now : undefined),
         { Put: { TableName: table(), Item: tombstone } },
       ],
     }),
   );
-  if (refusal === undefined) return { deleted: true, note: before ?? { id, title: '', body: '', createdAt: '' } };
+  const deleted: DeleteOutcome = { deleted: true, note: before ?? { id, title: '', body: '', createdAt: '' } };
+  if (refusal === undefined) return deleted;
   const old = refusal.CancellationReasons?.[0]?.Item;
   if (old !== undefined) {
     const note = toNote(unmarshall(old));
@@ -271,7 +278,7 @@ export async function hardDelete(id: string, options: { readonly unlessLocked?: 
   }
   // The note is gone: this call's own earlier try (its answer lost), or someone else's delete.
   const { Item } = await db().send(new GetCommand({ TableName: table(), Key: { pk: TOMBSTONE_PK, sk: id }, ConsistentRead: true }));
-  return Item?.deleteId === deleteId ? { deleted: true, note: before ?? { id, title: '', body: '', createdAt: '' } } : { deleted: false, reason: 'not-found' };
+  return Item?.deleteId === deleteId ? deleted : { deleted: false, reason: 'not-found' };
 }
 
 /** Soft-deleted notes filed in the trash before `before`, oldest first. */
@@ -297,14 +304,7 @@ export async function purgeOne(entry: { readonly noteId: string; readonly sk: st
     db(),
     new TransactWriteCommand({
       TransactItems: [
-        {
-          Delete: {
-            TableName: table(),
-            Key: key(entry.noteId),
-            ConditionExpression: 'attribute_exists(deletedAt) AND (attribute_not_exists(pendingJobs) OR lockedUntil < :now)',
-            ExpressionAttributeValues: { ':now': now.toISOString() },
-          },
-        },
+        noteDelete(entry.noteId, `attribute_exists(deletedAt) AND ${NOT_HELD}`, now),
         { Delete: { TableName: table(), Key: { pk: TRASH_PK, sk: entry.sk } } },
       ],
     }),
