@@ -78,10 +78,14 @@ describe('periodic jobs', () => {
     });
     expect(job).toMatchObject({ attempts: 1 });
     expect(periodicRuns('report-skip').ticks.filter((t) => t === tick.toISOString())).toHaveLength(1);
-    // Delivered again later, after its run ended: nothing runs.
+    // Delivered again later, after its run ended: a tick seen before changes nothing (no run, no skip counted, the
+    // job's record as it was).
+    const before = await skipping.status();
     await runtime.fireSchedule('report-skip', tick);
     await new Promise((r) => setTimeout(r, RUN_MS + 200));
     expect(periodicRuns('report-skip').ticks.filter((t) => t === tick.toISOString())).toHaveLength(1);
+    expect(await skipping.status()).toEqual(before);
+    expect(await jobs.getJob(jobId)).toEqual(job);
   });
 
   it('shows each schedule when it last fired and when it fires next, and its last run', async () => {
