@@ -8,6 +8,7 @@ import { dev, DEV_USAGE } from './dev.js';
 import { init, INIT_USAGE } from './init.js';
 import { ConfigError, loadConfig } from './load-config.js';
 import { cdkApp, deploy, DEPLOY_USAGE, synth, SYNTH_USAGE } from './synth.js';
+import { dlqCommand, DLQ_USAGE, jobsCommand, JOBS_USAGE, workflowsCommand, WORKFLOWS_USAGE } from './ops.js';
 
 const USAGE = `Usage: ferry <command> [options]
 
@@ -17,6 +18,11 @@ Commands:
   deploy    deploy the app's stack with the AWS CDK CLI
   init      write a minimal new app (one queue, one task, one route, a test)
 
+Operations, on the app "ferry dev" runs or a deployed stack (--outputs):
+  jobs      get a job's record, cancel a job or every job of a tag
+  dlq       list a queue's dead letters with their reasons, redrive them
+  workflows get a workflow's progress and tree, cancel it
+
 The app is the one ferry.config.ts in the working directory declares
 (--config <file> names another). "ferry <command> --help" says more.`;
 
@@ -25,6 +31,9 @@ const COMMANDS: Record<string, { usage: string; run: (args: readonly string[]) =
   synth: { usage: SYNTH_USAGE, run: (args) => synth(args, (explicit) => loadConfig(process.cwd(), explicit)) },
   deploy: { usage: DEPLOY_USAGE, run: (args) => deploy(args, (explicit) => loadConfig(process.cwd(), explicit)) },
   init: { usage: INIT_USAGE, run: init },
+  jobs: { usage: JOBS_USAGE, run: jobsCommand },
+  dlq: { usage: DLQ_USAGE, run: dlqCommand },
+  workflows: { usage: WORKFLOWS_USAGE, run: workflowsCommand },
   // What the `cdk` CLI runs as the app (`ferry deploy`, cdk.json); not for people.
   'cdk-app': { usage: '', run: (args) => cdkApp(args, (explicit) => loadConfig(process.cwd(), explicit)) },
 };

@@ -70,6 +70,51 @@ export function deadLetterReasonOf(attributes: Record<string, { StringValue?: st
   return text === undefined ? undefined : (JSON.parse(text) as DeadLetterReason);
 }
 
+/** One dead letter as listed: its SQS id, what its envelope says, and the reason the worker recorded. */
+export interface DeadLetter {
+  readonly messageId: string;
+  readonly task?: string;
+  readonly jobId?: string;
+  /** Absent for a message SQS moved itself (a delivery no worker finished) or one no worker could decode. */
+  readonly reason?: DeadLetterReason;
+  /** The body, cut to 2,000 characters. */
+  readonly body: string;
+}
+
+/** Receives of a listing that brought nothing new before it stops: short polls sample SQS's servers. */
+const EMPTY_ROUNDS = 3;
+
+/**
+ * Lists up to `max` dead letters of queue `queueId` without taking them: each
+ * is received with a visibility timeout of 0, so it stays visible (to a
+ * redrive, to the next listing); only its receive count grows.
+ */
+export async function listDeadLetters(queueId: string, max = 100): Promise<DeadLetter[]> {
+  const dlq = deadLetterQueueUrl(queueId);
+  const found = new Map<string, DeadLetter>();
+  for (let empty = 0; empty < EMPTY_ROUNDS && found.size < max; ) {
+    const { Messages = [] } = await sqsClient().send(
+      new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 0, MessageAttributeNames: ['All'] }),
+    );
+    const before = found.size;
+    for (const m of Messages) {
+      if (m.MessageId === undefined || found.has(m.MessageId) || found.size >= max) continue;
+      const body = m.Body ?? '';
+      let envelope: { task?: string; jobId?: string } = {};
+      try {
+        const decoded = decodeEnvelope(body);
+        envelope = { task: decoded.task, jobId: decoded.jobId };
+      } catch (error) {
+        if (!(error instanceof EnvelopeDecodeError)) throw error;
+      }
+      const reason = deadLetterReasonOf(m.MessageAttributes as Record<string, { StringValue?: string }> | undefined);
+      found.set(m.MessageId, { messageId: m.MessageId, ...envelope, ...(reason !== undefined && { reason }), body: body.slice(0, 2_000) });
+    }
+    empty = found.size === before ? empty + 1 : 0;
+  }
+  return [...found.values()];
+}
+
 export interface RedriveOptions {
   /** Most messages to move. @default all that are visible */
   readonly max?: number;

@@ -1,0 +1,230 @@
+/**
+ * The operations commands: see and fix jobs, dead letters and workflows of a
+ * running app, locally (`ferry dev`'s runtime file) or deployed (its stack's
+ * outputs), through the same platform code the functions run.
+ *
+ *   ferry jobs get <jobId>            ferry jobs cancel <jobId> | --tag <tag>
+ *   ferry dlq list <queue>            ferry dlq redrive <queue> [--max N]
+ *   ferry workflows get <id>          ferry workflows cancel <id>
+ *
+ * Output is for people; `--json` prints one JSON document instead.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createJobClient } from '../jobs/enqueue.js';
+import { JobNotCancellableError, JobNotFoundError } from '../jobs/errors.js';
+import { listDeadLetters, redrive } from '../jobs/dead-letter.js';
+import { NOT_FOUND, type JobRecord } from '../jobs/job-state.js';
+import { WorkflowEngine, type NodeView, type WorkflowView } from '../workflows/workflow-engine.js';
+import { ConfigError } from './load-config.js';
+import { deployedTarget, localTarget, type OpsTarget } from './ops-target.js';
+
+const TARGET_USAGE = `Target (where the app runs):
+  --runtime-file <file>   the local app's runtime file (default: $FERRY_RUNTIME_FILE or .ferry/runtime.json;
+                          the notes service's is .ferry/notes/runtime.json)
+  --outputs <file>        a deployed stack's outputs (cdk deploy --outputs-file <file>), with --stack <name>
+                          when the file has several
+  --json                  print JSON`;
+
+export const JOBS_USAGE = `Usage: ferry jobs get <jobId> [options]
+       ferry jobs cancel <jobId> [options]
+       ferry jobs cancel --tag <tag> [options]
+
+get: a job's record (status, attempts, timings, last error, result).
+cancel: a queued job (it will not run); with --tag, every queued job of the tag, and a stop asked
+of the running ones.
+
+${TARGET_USAGE}`;
+
+export const DLQ_USAGE = `Usage: ferry dlq list <queue> [--max N] [options]
+       ferry dlq redrive <queue> [--max N] [options]
+
+list: the queue's dead letters with the reason each was dead-lettered (left in place; default --max 100).
+redrive: moves dead letters back to the queue, attempts counted again (default: all).
+
+${TARGET_USAGE}`;
+
+export const WORKFLOWS_USAGE = `Usage: ferry workflows get <workflowId> [options]
+       ferry workflows cancel <workflowId> [options]
+
+get: the workflow's status, progress and tree. cancel: cancels its pending members.
+
+${TARGET_USAGE}`;
+
+const TARGET_OPTIONS = {
+  'runtime-file': { type: 'string' },
+  outputs: { type: 'string' },
+  stack: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+interface Parsed {
+  readonly action: string;
+  readonly argument: string | undefined;
+  readonly json: boolean;
+  readonly values: Record<string, string | boolean | undefined>;
+}
+
+/** Parses `args`, resolves the target and applies its environment; undefined after printing help. */
+function prepare(args: readonly string[], usage: string, extra: Record<string, { type: 'string' }> = {}): Parsed | undefined {
+  const { values, positionals } = parseArgs({ args: [...args], options: { ...TARGET_OPTIONS, ...extra }, allowPositionals: true, strict: true });
+  if (values.help === true || positionals.length === 0) {
+    console.log(usage);
+    return undefined;
+  }
+  const target = resolveTarget(values);
+  // The platform's stores and clients read these at call time: the same code the functions run, pointed at the app.
+  Object.assign(process.env, target.environment);
+  return { action: positionals[0] ?? '', argument: positionals[1], json: values.json === true, values: values };
+}
+
+function resolveTarget(values: Record<string, string | boolean | undefined>): OpsTarget {
+  const outputs = values.outputs;
+  if (typeof outputs === 'string') return deployedTarget(outputs, typeof values.stack === 'string' ? values.stack : undefined);
+  const file = typeof values['runtime-file'] === 'string' ? values['runtime-file'] : process.env.FERRY_RUNTIME_FILE || join(process.cwd(), '.ferry', 'runtime.json');
+  return localTarget(file);
+}
+
+function needed(value: string | undefined, what: string, usage: string): string {
+  if (value === undefined || value === '') throw new ConfigError(`${what} is missing\n\n${usage}`);
+  return value;
+}
+
+function print(json: boolean, value: unknown, human: () => string): void {
+  console.log(json ? JSON.stringify(value, null, 2) : human());
+}
+
+export async function jobsCommand(args: readonly string[]): Promise<void> {
+  const parsed = prepare(args, JOBS_USAGE, { tag: { type: 'string' } });
+  if (parsed === undefined) return;
+  const client = createJobClient();
+  const tag = parsed.values.tag;
+  switch (parsed.action) {
+    case 'get': {
+      const job = await client.getJob(needed(parsed.argument, 'the job id', JOBS_USAGE));
+      if (job.status === NOT_FOUND) {
+        print(parsed.json, job, () => `job ${job.jobId}: not found (an untracked job, or its record expired)`);
+        process.exitCode = 1;
+        return;
+      }
+      print(parsed.json, job, () => describeJob(job));
+      return;
+    }
+    case 'cancel': {
+      if (typeof tag === 'string') {
+        const result = await client.cancelByTag(tag);
+        print(parsed.json, result, () =>
+          [`tag ${tag}:`, `  cancelled (will not run): ${list(result.cancelled)}`, `  told to stop (running): ${list(result.stopping)}`, `  already ended: ${list(result.finished)}`].join('\n'),
+        );
+        return;
+      }
+      const jobId = needed(parsed.argument, 'the job id (or --tag <tag>)', JOBS_USAGE);
+      try {
+        const job = await client.cancel(jobId);
+        print(parsed.json, job, () => `job ${jobId}: CANCELLED (it will not run)`);
+      } catch (error) {
+        if (!(error instanceof JobNotFoundError || error instanceof JobNotCancellableError)) throw error;
+        print(parsed.json, { jobId, error: error.message }, () => `job ${jobId}: ${error.message}`);
+        process.exitCode = 1;
+      }
+      return;
+    }
+    default:
+      throw new ConfigError(`unknown action "jobs ${parsed.action}"\n\n${JOBS_USAGE}`);
+  }
+}
+
+export async function dlqCommand(args: readonly string[]): Promise<void> {
+  const parsed = prepare(args, DLQ_USAGE, { max: { type: 'string' } });
+  if (parsed === undefined) return;
+  const queue = needed(parsed.argument, 'the queue id (as declared, e.g. io)', DLQ_USAGE);
+  const max = parsed.values.max === undefined ? undefined : Number(parsed.values.max);
+  if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new ConfigError(`--max must be a positive whole number (got ${String(parsed.values.max)})`);
+  switch (parsed.action) {
+    case 'list': {
+      const letters = await listDeadLetters(queue, max ?? 100);
+      print(parsed.json, letters, () =>
+        letters.length === 0
+          ? `queue ${queue}: no dead letters`
+          : [
+              `queue ${queue}: ${letters.length} dead letter${letters.length === 1 ? '' : 's'}`,
+              ...letters.map((d) =>
+                d.reason === undefined
+                  ? `  ${d.messageId}  ${d.task ?? '(undecodable)'} ${d.jobId ?? ''}  no reason recorded (moved by SQS after maxReceiveCount, or sent by hand)`
+                  : `  ${d.messageId}  ${d.reason.task} ${d.reason.jobId ?? ''}  ${d.reason.cause} after ${d.reason.attempts} attempt(s): ${d.reason.errorName}: ${d.reason.errorMessage}  (at ${d.reason.deadAt})`,
+              ),
+            ].join('\n'),
+      );
+      return;
+    }
+    case 'redrive': {
+      const result = await redrive(queue, max === undefined ? {} : { max });
+      print(parsed.json, { queue, ...result }, () => `queue ${queue}: ${result.moved} dead letter${result.moved === 1 ? '' : 's'} moved back`);
+      return;
+    }
+    default:
+      throw new ConfigError(`unknown action "dlq ${parsed.action}"\n\n${DLQ_USAGE}`);
+  }
+}
+
+export async function workflowsCommand(args: readonly string[]): Promise<void> {
+  const parsed = prepare(args, WORKFLOWS_USAGE);
+  if (parsed === undefined) return;
+  const engine = new WorkflowEngine();
+  const workflowId = needed(parsed.argument, 'the workflow id', WORKFLOWS_USAGE);
+  switch (parsed.action) {
+    case 'get': {
+      const view = await engine.get(workflowId);
+      print(parsed.json, view, () => describeWorkflow(view));
+      return;
+    }
+    case 'cancel': {
+      const cancelled = await engine.cancel(workflowId);
+      const view = await engine.get(workflowId);
+      print(parsed.json, { workflowId, cancelled, status: view.status }, () => `workflow ${workflowId}: ${cancelled ? 'cancelled' : `not cancelled (it is ${view.status})`}`);
+      if (!cancelled) process.exitCode = 1;
+      return;
+    }
+    default:
+      throw new ConfigError(`unknown action "workflows ${parsed.action}"\n\n${WORKFLOWS_USAGE}`);
+  }
+}
+
+function list(ids: readonly string[]): string {
+  return ids.length === 0 ? 'none' : ids.join(', ');
+}
+
+function describeJob(job: JobRecord): string {
+  const lines = [
+    `job ${job.jobId}: ${job.status}`,
+    `  task ${job.task} on queue ${job.queue}, attempt ${job.attempts} of ${job.maxAttempts}${job.tag === undefined ? '' : `, tag ${job.tag}`}`,
+    `  enqueued ${job.enqueuedAt}${job.startedAt ? `, started ${job.startedAt}` : ''}${job.finishedAt ? `, finished ${job.finishedAt}` : ''}`,
+  ];
+  if (job.nextAttemptAt) lines.push(`  next attempt at ${job.nextAttemptAt}`);
+  if (job.stopRequestedAt) lines.push(`  stop asked at ${job.stopRequestedAt}`);
+  if (job.lastError) lines.push(`  last error: ${job.lastError.name}: ${job.lastError.message}${job.failCause ? ` (${job.failCause})` : ''}`);
+  if (job.deadLetteredAt) lines.push(`  dead-lettered at ${job.deadLetteredAt}`);
+  if (job.result !== undefined) lines.push(`  result: ${cut(JSON.stringify(job.result))}`);
+  lines.push(`  trace ${job.traceId}`);
+  return lines.join('\n');
+}
+
+function describeWorkflow(view: WorkflowView): string {
+  const p = view.progress;
+  const lines = [`workflow ${view.workflowId}: ${view.status}`, `  members: ${p.total}; succeeded ${p.succeeded}, failed ${p.failed}, cancelled ${p.cancelled}`];
+  if (view.deadline) lines.push(`  deadline ${view.deadline}`);
+  if (view.error) lines.push(`  error: ${view.error.name}: ${view.error.message}`);
+  if (view.result !== undefined) lines.push(`  result: ${cut(JSON.stringify(view.result))}`);
+  lines.push('  tree:', ...treeLines(view.tree, '    '));
+  return lines.join('\n');
+}
+
+function treeLines(node: NodeView, indent: string): string[] {
+  const label = `${node.kind}${node.task ? ` ${node.task}` : ''} ${node.status}${node.jobId ? ` (job ${node.jobId})` : ''}${node.error ? `: ${node.error.name}: ${node.error.message}` : ''}`;
+  return [`${indent}${label}`, ...node.children.flatMap((child) => treeLines(child, `${indent}  `))];
+}
+
+function cut(text: string): string {
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
