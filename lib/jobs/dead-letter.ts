@@ -107,7 +107,7 @@ export async function listDeadLetters(queueId: string, max = 100): Promise<DeadL
       } catch (error) {
         if (!(error instanceof EnvelopeDecodeError)) throw error;
       }
-      const reason = deadLetterReasonOf(m.MessageAttributes as Record<string, { StringValue?: string }> | undefined);
+      const reason = deadLetterReasonOf(m.MessageAttributes);
       found.set(m.MessageId, { messageId: m.MessageId, ...envelope, ...(reason !== undefined && { reason }), body: body.slice(0, 2_000) });
     }
     empty = found.size === before ? empty + 1 : 0;
