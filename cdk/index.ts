@@ -8,6 +8,7 @@
 export { ferryCdkApp, type FerryCdkAppOptions } from './ferry-app.js';
 export { FerryStack, type FerryStackProps } from './stacks/ferry-stack.js';
 export { FerryAlarms, type FerryAlarmsProps, type WatchedQueue } from './constructs/ferry-alarms.js';
+export { FerryDashboard, JOB_METRICS, type FerryDashboardProps } from './constructs/ferry-dashboard.js';
 export { FerryFunction, type FerryFunctionProps } from './constructs/ferry-function.js';
 export { FerryRestApi, type FerryRestApiProps, type RestRoute } from './constructs/rest-api.js';
 export { FerrySchedule, type FerryScheduleProps } from './constructs/schedule.js';

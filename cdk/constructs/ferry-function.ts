@@ -2,13 +2,13 @@
  * A TypeScript Lambda function bundled by esbuild as ESM for Node 22 on ARM,
  * with its own log group and its own role, which may write only to that log
  * group (instead of the AWS-managed `AWSLambdaBasicExecutionRole`, which may
- * create and write to any log group in the account).
+ * create and write to any log group in the account), traced by X-Ray.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -69,6 +69,13 @@ export interface FerryFunctionProps {
    * @default a new role trusted by Lambda, with no permissions but writing to the function's log group
    */
   readonly role?: IRole;
+  /**
+   * X-Ray active tracing: Lambda samples invocations and records their
+   * segments (the role may then call `xray:PutTraceSegments` and
+   * `xray:PutTelemetryRecords`, which take no resource-level permissions).
+   * @default true
+   */
+  readonly tracing?: boolean;
 }
 
 export class FerryFunction extends Construct {
@@ -105,6 +112,7 @@ export class FerryFunction extends Construct {
       memorySize: props.memorySize ?? 512,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       logGroup: this.logGroup,
+      tracing: props.tracing === false ? Tracing.DISABLED : Tracing.ACTIVE,
       ...(props.description !== undefined && { description: props.description }),
       bundling: {
         format: OutputFormat.ESM,

@@ -112,6 +112,8 @@ export class FerryRestApi extends Construct {
         loggingLevel: props.executionLoggingLevel ?? MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
+        // X-Ray traces each request through the stage into the function's own trace.
+        tracingEnabled: true,
       },
     });
 

@@ -29,6 +29,7 @@ import {
 } from '../../lib/app/define-app.js';
 import { cdkDuration } from '../constructs/duration.js';
 import { FerryAlarms } from '../constructs/ferry-alarms.js';
+import { FerryDashboard } from '../constructs/ferry-dashboard.js';
 import { FerryFunction, type FerryFunctionProps } from '../constructs/ferry-function.js';
 import { FerryRestApi } from '../constructs/rest-api.js';
 import { FerrySchedule } from '../constructs/schedule.js';
@@ -94,6 +95,8 @@ export class FerryStack extends Stack {
   readonly restApi: RestApi | undefined;
   /** Alarms on every queue and function. */
   readonly alarms: FerryAlarms;
+  /** The operations dashboard: queues, functions, jobs by outcome. */
+  readonly dashboard: FerryDashboard;
 
   constructor(scope: Construct, id: string, props: FerryStackProps) {
     super(scope, id, props);
@@ -256,6 +259,12 @@ export class FerryStack extends Stack {
         value: Fn.join(',', this.alarms.alarms.map((alarm) => alarm.alarmName)),
       });
     }
+
+    this.dashboard = new FerryDashboard(this, 'Dashboard', {
+      queues: Object.fromEntries([...workerQueues].map(([queueId, q]) => [queueId, { queue: q.queue, deadLetterQueue: q.deadLetterQueue }])),
+      functions: Object.fromEntries(functions),
+    });
+    new CfnOutput(this, 'DashboardName', { description: 'The CloudWatch dashboard of queues, functions and jobs', value: this.dashboard.dashboard.dashboardName });
 
     this.tables = new Map([...stateTables].map(([tableId, t]) => [tableId, t.table]));
     this.queues = new Map([...workerQueues].map(([queueId, q]) => [queueId, q.queue]));

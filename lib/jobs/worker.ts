@@ -35,7 +35,7 @@ import { defineTask, type AnyTask } from './task.js';
 import type { TaskRegistry } from './task-registry.js';
 import { log as defaultLog, type LogSink } from '../util/log.js';
 import { mapLimit } from '../util/map-limit.js';
-import { embeddedMetrics } from '../util/metrics.js';
+import { embeddedMetrics, JOB_OUTCOME_METRICS } from '../util/metrics.js';
 
 /**
  * Time kept back from the invocation's deadline for what the worker does after
@@ -256,14 +256,14 @@ function queueIdOf(arn: string, queueIds: readonly string[]): string {
   throw new Error(`record from ${arn} matches none of this worker's queues (${queueIds.join(', ')})`);
 }
 
-/** Per outcome, the metric the log line also records (CloudWatch EMF): jobs succeeded, failed, retried, and their duration. */
+/** Per outcome, the metric the log line also records: jobs succeeded, failed, retried, stopped, and their duration. */
 const OUTCOME_METRIC: Record<AttemptOutcome['kind'], string | undefined> = {
-  succeeded: 'JobsSucceeded',
-  failed: 'JobsFailed',
-  retry: 'JobsRetried',
+  succeeded: JOB_OUTCOME_METRICS.succeeded,
+  failed: JOB_OUTCOME_METRICS.failed,
+  retry: JOB_OUTCOME_METRICS.retried,
   busy: undefined,
   skipped: undefined,
-  stopped: 'JobsStopped',
+  stopped: JOB_OUTCOME_METRICS.stopped,
 };
 
 function outcomeEntry(envelope: JobEnvelope, queue: string, attempt: number, outcome: AttemptOutcome, durationMs: number): Parameters<LogSink>[0] {

@@ -8,6 +8,9 @@
 
 export const METRICS_NAMESPACE = 'Ferry';
 
+/** The job metrics the worker writes (dimensions Queue and Task), by outcome; the CDK dashboard reads them. */
+export const JOB_OUTCOME_METRICS = { succeeded: 'JobsSucceeded', failed: 'JobsFailed', retried: 'JobsRetried', stopped: 'JobsStopped' } as const;
+
 export type MetricUnit = 'Count' | 'Milliseconds';
 
 /**

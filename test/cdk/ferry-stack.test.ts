@@ -641,6 +641,49 @@ describe('FerryStack built from a declaration with root, greedy and ANY routes',
   });
 });
 
+describe('X-Ray tracing', () => {
+  for (const [name, app] of Object.entries({ 'app/resources.ts': resources, 'notes/resources.ts': notesApp })) {
+    it(`traces every function and the API stage of the stack built from ${name}, granting "*" only to X-Ray's and ListStreams' actions`, () => {
+      const { template } = synth(app);
+      const fns = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
+      expect(fns.length).toBe(app.functions.length);
+      for (const fn of fns) expect(fn.Properties?.TracingConfig).toEqual({ Mode: 'Active' });
+      template.hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: true });
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+      const onStar = policies
+        .flatMap((p) => (p.Properties?.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement)
+        .filter((st) => st.Resource === '*')
+        .flatMap(actionsOf);
+      expect(new Set(onStar)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', ...(app.streamSources.length > 0 ? ['dynamodb:ListStreams'] : [])]));
+    });
+  }
+});
+
+describe('the operations dashboard', () => {
+  it('shows each queue (waiting, in flight, oldest message, dead letters), each function (errors, throttles, duration) and jobs by outcome', () => {
+    const { stack, template } = synth(resources);
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Resource[];
+    expect(dashboards).toHaveLength(1);
+    // The body is a Fn::Join of strings and references: its literal parts say what it shows.
+    const body = JSON.stringify(dashboards[0]?.Properties?.DashboardBody);
+    for (const queueId of ['io', 'cpu']) {
+      for (const title of ['waiting and in flight', 'oldest message (s)', 'dead letters']) expect(body).toContain(`${queueId}: ${title}`);
+    }
+    for (const metric of ['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateAgeOfOldestMessage']) expect(body).toContain(metric);
+    for (const fn of resources.functions) {
+      expect(body).toContain(`${fn.id}: errors and throttles`);
+      expect(body).toContain(`${fn.id}: duration (ms)`);
+    }
+    // Lambda's metric names (the titles say "errors", "throttles" and "duration" in lower case).
+    for (const metric of ['Errors', 'Throttles', 'Duration']) expect(body).toContain(`AWS/Lambda\\\",\\\"${metric}`);
+    expect(body).toContain("SUM(SEARCH('{Ferry,Queue,Task} MetricName=");
+    for (const name of ['JobsSucceeded', 'JobsFailed', 'JobsRetried', 'JobsStopped']) expect(body).toContain(name);
+    // Its name is an output, for the README's "open the dashboard" and for tools.
+    expect(Object.keys(template.findOutputs('DashboardName'))).toEqual(['DashboardName']);
+    expect(stack.dashboard.dashboard).toBeDefined();
+  });
+});
+
 describe('FerryStack built from notes/resources.ts (the second app)', () => {
   const { stack, template } = synth(notesApp);
 

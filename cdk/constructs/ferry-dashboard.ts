@@ -1,0 +1,113 @@
+/**
+ * One CloudWatch dashboard for an app's background jobs, built from what AWS
+ * and Ferry's workers already publish:
+ *
+ * - per queue: messages waiting and in flight, the age of the oldest message,
+ *   and the dead-letter queue's depth (SQS's metrics);
+ * - per function: errors and throttles, and duration p50 / p99 / max
+ *   (Lambda's metrics);
+ * - jobs by outcome, every queue and task summed: succeeded, failed, retried,
+ *   stopped (the `Ferry` namespace the worker writes as EMF in its log lines,
+ *   per queue and task, found with a SEARCH expression so a new task needs no
+ *   change here).
+ *
+ * Reads only; creating it adds nothing to any job's path.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Dashboard, GraphWidget, type IWidget, MathExpression, TextWidget } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { JOB_OUTCOME_METRICS, METRICS_NAMESPACE } from '../../lib/util/metrics.js';
+import type { WatchedQueue } from './ferry-alarms.js';
+
+export interface FerryDashboardProps {
+  /** Queues to show, by name. */
+  readonly queues: Readonly<Record<string, WatchedQueue>>;
+  /** Functions to show, by name. */
+  readonly functions: Readonly<Record<string, IFunction>>;
+  /**
+   * The dashboard's name (unique in the account and region).
+   * @default a name CloudFormation generates
+   */
+  readonly dashboardName?: string;
+}
+
+/** The EMF namespace and the per-outcome metric names the worker writes. */
+export const JOB_METRICS = { namespace: METRICS_NAMESPACE, outcomes: JOB_OUTCOME_METRICS } as const;
+
+const PERIOD = Duration.minutes(1);
+const WIDTH = 8;
+
+export class FerryDashboard extends Construct {
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: FerryDashboardProps) {
+    super(scope, id);
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      ...(props.dashboardName !== undefined && { dashboardName: props.dashboardName }),
+      defaultInterval: Duration.hours(3),
+    });
+
+    this.dashboard.addWidgets(new TextWidget({ markdown: '## Jobs\nEvery queue and task, per minute (from the workers\' EMF log lines).', width: 24, height: 2 }));
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Jobs by outcome',
+        width: 24,
+        left: Object.entries(JOB_METRICS.outcomes).map(
+          ([label, name]) =>
+            new MathExpression({
+              expression: `SUM(SEARCH('{${JOB_METRICS.namespace},Queue,Task} MetricName="${name}"', 'Sum', 60))`,
+              usingMetrics: {},
+              label,
+              period: PERIOD,
+            }),
+        ),
+      }),
+    );
+
+    const queueWidgets: IWidget[] = [];
+    for (const [name, { queue, deadLetterQueue }] of Object.entries(props.queues)) {
+      queueWidgets.push(
+        new GraphWidget({
+          title: `${name}: waiting and in flight`,
+          width: WIDTH,
+          left: [queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'waiting' }), queue.metricApproximateNumberOfMessagesNotVisible({ period: PERIOD, label: 'in flight' })],
+        }),
+        new GraphWidget({
+          title: `${name}: oldest message (s)`,
+          width: WIDTH,
+          left: [queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum', label: 'age' })],
+        }),
+        new GraphWidget({
+          title: `${name}: dead letters`,
+          width: WIDTH,
+          left: [deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'in the DLQ' })],
+        }),
+      );
+    }
+    if (queueWidgets.length > 0) {
+      this.dashboard.addWidgets(new TextWidget({ markdown: '## Queues', width: 24, height: 1 }));
+      this.dashboard.addWidgets(...queueWidgets);
+    }
+
+    const functionWidgets: IWidget[] = [];
+    for (const [name, fn] of Object.entries(props.functions)) {
+      functionWidgets.push(
+        new GraphWidget({
+          title: `${name}: errors and throttles`,
+          width: WIDTH,
+          left: [fn.metricErrors({ period: PERIOD, label: 'errors' }), fn.metricThrottles({ period: PERIOD, label: 'throttles' })],
+        }),
+        new GraphWidget({
+          title: `${name}: duration (ms)`,
+          width: WIDTH,
+          left: ['p50', 'p99', 'Maximum'].map((statistic) => fn.metricDuration({ period: PERIOD, statistic, label: statistic })),
+        }),
+      );
+    }
+    if (functionWidgets.length > 0) {
+      this.dashboard.addWidgets(new TextWidget({ markdown: '## Functions', width: 24, height: 1 }));
+      this.dashboard.addWidgets(...functionWidgets);
+    }
+  }
+}
