@@ -6,6 +6,7 @@
  *   ferry jobs get <jobId>            ferry jobs cancel <jobId> | --tag <tag>
  *   ferry dlq list <queue>            ferry dlq redrive <queue> [--max N]
  *   ferry workflows get <id>          ferry workflows cancel <id>
+ *   ferry flights get <key>           ferry flights refresh <key>
  *
  * Output is for people; `--json` prints one JSON document instead.
  */
@@ -15,6 +16,7 @@ import { createJobClient } from '../jobs/enqueue.js';
 import { JobNotCancellableError, JobNotFoundError } from '../jobs/errors.js';
 import { listDeadLetters, redrive } from '../jobs/dead-letter.js';
 import { NOT_FOUND, type JobRecord } from '../jobs/job-state.js';
+import { SingleFlight, type FlightItem } from '../coordination/single-flight.js';
 import { WorkflowEngine, type NodeView, type WorkflowView } from '../workflows/workflow-engine.js';
 import { ConfigError } from './load-config.js';
 import { deployedTarget, localTarget, type OpsTarget } from './ops-target.js';
@@ -41,6 +43,15 @@ export const DLQ_USAGE = `Usage: ferry dlq list <queue> [--max N] [options]
 
 list: the queue's dead letters with the reason each was dead-lettered (left in place; default --max 100).
 redrive: moves dead letters back to the queue, attempts counted again (default: all).
+
+${TARGET_USAGE}`;
+
+export const FLIGHTS_USAGE = `Usage: ferry flights get <key> [options]
+       ferry flights refresh <key> [options]
+
+get: a single-flight key (a cached computation, such as a report): its phase, when its result was
+computed and until when it is fresh, its last error. refresh: the next request refreshes it (a ready
+result stops being fresh now and is served stale meanwhile; a failed key's cool-down ends).
 
 ${TARGET_USAGE}`;
 
@@ -166,6 +177,56 @@ export async function dlqCommand(args: readonly string[]): Promise<void> {
     default:
       throw new ConfigError(`unknown action "dlq ${parsed.action}"\n\n${DLQ_USAGE}`);
   }
+}
+
+export async function flightsCommand(args: readonly string[]): Promise<void> {
+  const parsed = prepare(args, FLIGHTS_USAGE);
+  if (parsed === undefined) return;
+  const flights = new SingleFlight();
+  const key = needed(parsed.argument, 'the key', FLIGHTS_USAGE);
+  switch (parsed.action) {
+    case 'get': {
+      const item = await flights.read(key);
+      if (item === undefined) {
+        print(parsed.json, { key, phase: NOT_FOUND }, () => `key ${key}: not found (never computed, or expired)`);
+        process.exitCode = 1;
+        return;
+      }
+      const { result, ...rest } = item;
+      const view = { ...rest, ...timesOf(item), hasResult: result !== undefined };
+      print(parsed.json, view, () => describeFlight(item));
+      return;
+    }
+    case 'refresh': {
+      const done = await flights.forceRefresh(key);
+      const said = { expired: 'its result is stale now: the next request refreshes it', 'retry-allowed': 'its failure cool-down ended: the next request refreshes it', nothing: 'nothing to do (no such key, or a refresh is already queued or running)' }[done];
+      print(parsed.json, { key, done }, () => `key ${key}: ${said}`);
+      if (done === 'nothing') process.exitCode = 1;
+      return;
+    }
+    default:
+      throw new ConfigError(`unknown action "flights ${parsed.action}"\n\n${FLIGHTS_USAGE}`);
+  }
+}
+
+/** A flight's epoch-millisecond times as ISO text. */
+function timesOf(item: FlightItem): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['computedAt', 'freshUntil', 'staleUntil', 'failedAt', 'retryAt', 'leaseUntil', 'claimedAt'] as const) {
+    const value = item[name];
+    if (typeof value === 'number') out[name] = new Date(value).toISOString();
+  }
+  return out;
+}
+
+function describeFlight(item: FlightItem): string {
+  const t = timesOf(item);
+  const now = Date.now();
+  const lines = [`key ${item.key}: ${item.phase}${item.jobId ? ` (job ${item.jobId})` : ''}`];
+  if (t.computedAt) lines.push(`  computed ${t.computedAt}; ${(item.freshUntil ?? 0) > now ? `fresh until ${t.freshUntil}` : `stale since ${t.freshUntil}`}${t.staleUntil ? `, served until ${t.staleUntil}` : ''}`);
+  if (item.lastError) lines.push(`  last error: ${item.lastError.name}: ${item.lastError.message}${t.failedAt ? ` (at ${t.failedAt})` : ''}${t.retryAt ? `; no refresh before ${t.retryAt}` : ''}`);
+  if (item.runRef) lines.push(`  run ${item.runRef}`);
+  return lines.join('\n');
 }
 
 export async function workflowsCommand(args: readonly string[]): Promise<void> {

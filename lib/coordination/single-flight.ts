@@ -403,6 +403,31 @@ export class SingleFlight {
     ));
   }
 
+  /**
+   * Forces a refresh (an operator's "refresh now"): a ready key's result
+   * stops being fresh now, so the next request claims a refresh while the
+   * stale result is still served; a failed key's cool-down ends. Returns what
+   * it did: `expired`, `retry-allowed`, or `nothing` for a key that is missing,
+   * queued or running (a refresh is already on its way).
+   */
+  async forceRefresh(key: string): Promise<'expired' | 'retry-allowed' | 'nothing'> {
+    const now = this.state.now();
+    const expired = await applied(this.state.db.send(
+      new UpdateCommand({
+        TableName: this.state.name,
+        Key: this.itemKey(key),
+        UpdateExpression: 'SET freshUntil = :now',
+        // Admits a ready key still fresh; a stale one is already refreshed by the next request. Again: the same.
+        ConditionExpression: 'phase = :ready AND freshUntil > :now',
+        ExpressionAttributeValues: { ':ready': 'ready', ':now': now },
+      }),
+    ));
+    if (expired) return 'expired';
+    if (await this.allowRetry(key)) return 'retry-allowed';
+    const item = await this.read(key);
+    return item?.phase === 'ready' ? 'expired' : 'nothing';
+  }
+
   /** One conditional write on the claim's item: whether it applied, and the item that refused it (to recognise an own earlier write). */
   private async owned(
     claim: FlightClaim,

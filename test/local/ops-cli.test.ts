@@ -16,7 +16,8 @@ import { deployedTarget, localTarget } from '../../lib/cli/ops-target.js';
 import { createJobClient } from '../../lib/jobs/enqueue.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { chain, s } from '../../lib/workflows/canvas.js';
-import { add, rejects, steps } from '../fixtures/job-tasks.js';
+import { add, rejects, runs, slowSum, steps } from '../fixtures/job-tasks.js';
+import { requestFlight } from '../../lib/coordination/flight-task.js';
 import { jobsApp } from '../fixtures/jobs-app.js';
 import { registry, workflows } from '../fixtures/job-worker.js';
 import { PROJECT_ROOT } from '../helpers/repo-root.js';
@@ -110,6 +111,38 @@ describe('ferry jobs, dlq and workflows on a running local app', () => {
     expect(human).toContain(`workflow ${workflowId}: SUCCEEDED`);
     expect(human).toContain('members: 2; succeeded 2, failed 0, cancelled 0');
     expect(human).toMatch(/task test\.add SUCCEEDED \(job /);
+  });
+
+  it('shows a cached computation and forces its refresh: the next request refreshes it, serving the stale result meanwhile', async () => {
+    const key = `sum-${randomUUID()}`;
+    const params = { values: [1, 2, 3] };
+    await requestFlight(slowSum, key, params);
+    const first = await eventually('the key to be ready', async () => {
+      const answer = await requestFlight(slowSum, key, params);
+      return answer.state === 'ready' ? answer : undefined;
+    }, 30_000);
+    expect(first.stale).toBe(false);
+
+    const got = ferry(['flights', 'get', key, '--json']);
+    expect(got.status, got.stderr).toBe(0);
+    expect(got.parsed()).toMatchObject({ key, phase: 'ready', hasResult: true, computedAt: new Date(first.computedAt).toISOString() });
+    expect(ferry(['flights', 'get', key]).stdout).toContain(`key ${key}: ready`);
+
+    const refreshed = ferry(['flights', 'refresh', key]);
+    expect(refreshed.status, refreshed.stderr).toBe(0);
+    expect(refreshed.stdout).toContain('its result is stale now: the next request refreshes it');
+    // The next request gets the stale result and claims the refresh; the refresh then stores a newer result.
+    const next = await requestFlight(slowSum, key, params);
+    expect(next).toMatchObject({ state: 'ready', result: 6, stale: true, refreshing: true });
+    await eventually('a newer result', async () => {
+      const answer = await requestFlight(slowSum, key, params);
+      return answer.state === 'ready' && answer.computedAt > first.computedAt ? answer : undefined;
+    }, 30_000);
+    expect(runs().byKey[`flight:${key}`]).toHaveLength(2);
+
+    const missing = ferry(['flights', 'get', `none-${key}`]);
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain('not found');
   });
 
   it('answers a wrong call with one line and exit code 2', () => {
