@@ -65,7 +65,7 @@ export {
 export { createOutboxRelay, createOutboxSweeper, OUTBOX_TABLE, OutboxTransactionRefusedError, sweepOutbox, type OutboxRelayOptions, type OutboxSweepOptions } from './jobs/outbox.js';
 export { applied, cancellationCodes, isConditionRefusal, transactWrite, type TransactItem } from './aws/conditional-write.js';
 export { periodic, periodicJobId, type OverlapPolicy, type Periodic, type PeriodicOptions, type PeriodicStatus, type TickOutcome } from './jobs/periodic.js';
-export { redrive, deadLetterReasonOf, type DeadLetterReason, type RedriveOptions, type RedriveResult } from './jobs/dead-letter.js';
+export { redrive, redriveMessage, listDeadLetters, deadLetterReasonOf, type DeadLetter, type DeadLetterReason, type RedriveOptions, type RedriveResult } from './jobs/dead-letter.js';
 
 // Coordination on DynamoDB conditional writes.
 export { LeaseLostError, LockHeldError, withLock, type HeldLock, type WithLockOptions } from './coordination/lease.js';

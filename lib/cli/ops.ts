@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createJobClient } from '../jobs/enqueue.js';
 import { JobNotCancellableError, JobNotFoundError } from '../jobs/errors.js';
-import { listDeadLetters, redrive } from '../jobs/dead-letter.js';
+import { listDeadLetters, redrive, redriveMessage } from '../jobs/dead-letter.js';
 import { NOT_FOUND, type JobRecord } from '../jobs/job-state.js';
 import { SingleFlight, type FlightItem } from '../coordination/single-flight.js';
 import { WorkflowEngine, type NodeView, type WorkflowView } from '../workflows/workflow-engine.js';
@@ -39,10 +39,11 @@ of the running ones.
 ${TARGET_USAGE}`;
 
 export const DLQ_USAGE = `Usage: ferry dlq list <queue> [--max N] [options]
-       ferry dlq redrive <queue> [--max N] [options]
+       ferry dlq redrive <queue> [--max N | --message <messageId>] [options]
 
 list: the queue's dead letters with the reason each was dead-lettered (left in place; default --max 100).
-redrive: moves dead letters back to the queue, attempts counted again (default: all).
+redrive: moves dead letters back to the queue, attempts counted again (default: all; --message: the one
+dead letter with that SQS message id, as list shows it).
 
 ${TARGET_USAGE}`;
 
@@ -147,7 +148,7 @@ export async function jobsCommand(args: readonly string[]): Promise<void> {
 }
 
 export async function dlqCommand(args: readonly string[]): Promise<void> {
-  const parsed = prepare(args, DLQ_USAGE, { max: { type: 'string' } });
+  const parsed = prepare(args, DLQ_USAGE, { max: { type: 'string' }, message: { type: 'string' } });
   if (parsed === undefined) return;
   const queue = needed(parsed.argument, 'the queue id (as declared, e.g. io)', DLQ_USAGE);
   const max = parsed.values.max === undefined ? undefined : Number(parsed.values.max);
@@ -170,6 +171,15 @@ export async function dlqCommand(args: readonly string[]): Promise<void> {
       return;
     }
     case 'redrive': {
+      const messageId = parsed.values.message;
+      if (typeof messageId === 'string') {
+        const moved = await redriveMessage(queue, messageId);
+        print(parsed.json, { queue, messageId, moved: moved ? 1 : 0 }, () =>
+          moved ? `queue ${queue}: dead letter ${messageId} moved back` : `queue ${queue}: no dead letter ${messageId} found (moved already, or not in this queue's DLQ)`,
+        );
+        if (!moved) process.exitCode = 1;
+        return;
+      }
       const result = await redrive(queue, max === undefined ? {} : { max });
       print(parsed.json, { queue, ...result }, () => `queue ${queue}: ${result.moved} dead letter${result.moved === 1 ? '' : 's'} moved back`);
       return;

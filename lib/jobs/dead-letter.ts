@@ -9,7 +9,9 @@
  * those arrive without a reason.
  */
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
+  DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -163,6 +165,40 @@ export async function redrive(queueId: string, options: RedriveOptions = {}): Pr
     if (done.length < Messages.length) break;
   }
   return { moved };
+}
+
+/** Receives of `redriveMessage` without the message before it gives up. */
+const SEARCH_ROUNDS = 10;
+
+/**
+ * Moves one dead letter of queue `queueId`, named by its SQS message id (as
+ * `listDeadLetters` shows it), back to its queue, as `redrive` moves all.
+ * The others it receives while looking are made visible again at once.
+ * Returns false when no such message was found (moved already, or gone).
+ */
+export async function redriveMessage(queueId: string, messageId: string, options: Pick<RedriveOptions, 'store'> = {}): Promise<boolean> {
+  const sqs = sqsClient();
+  const dlq = deadLetterQueueUrl(queueId);
+  const store = options.store ?? new DynamoJobStore();
+  for (let empty = 0; empty < SEARCH_ROUNDS; ) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30 }));
+    const wanted = Messages.find((m) => m.MessageId === messageId);
+    const others = Messages.filter((m) => m !== wanted && m.ReceiptHandle !== undefined);
+    if (others.length > 0) {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({ QueueUrl: dlq, Entries: others.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })) }),
+      );
+    }
+    if (wanted !== undefined) {
+      // Sent back before it is deleted here: stopped between the two, the letter is moved twice, which a tracked job absorbs.
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(queueId), MessageBody: await freshAttempts(wanted.Body ?? '', store) }));
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: wanted.ReceiptHandle }));
+      return true;
+    }
+    // Short polls sample SQS's servers: a round without it may still be followed by one with it.
+    empty += 1;
+  }
+  return false;
 }
 
 /** The body to send back: attempts counted from 1 again, and a tracked job's record back to QUEUED. */

@@ -78,6 +78,27 @@ describe('ferry jobs, dlq and workflows on a running local app', () => {
     }, 30_000);
   });
 
+  it('redrives one dead letter by its message id and leaves the others where they are', async () => {
+    const keys = [randomUUID(), randomUUID(), randomUUID()];
+    const sent = await Promise.all(keys.map((key) => jobs.enqueue(rejects, { key })));
+    type Letter = { messageId: string; jobId?: string };
+    const letters = await eventually('three dead letters', async () => {
+      const listed = ferry(['dlq', 'list', 'jobs', '--json']).parsed<Letter[]>().filter((d) => sent.some((j) => j.jobId === d.jobId));
+      return listed.length === 3 ? listed : undefined;
+    }, 30_000);
+    const chosen = letters[1] as Letter;
+    const moved = ferry(['dlq', 'redrive', 'jobs', '--message', chosen.messageId, '--json']);
+    expect(moved.status, moved.stderr).toBe(0);
+    expect(moved.parsed()).toMatchObject({ moved: 1, messageId: chosen.messageId });
+    // The other two are still there, visible (listed at once), and the chosen one is not.
+    const after = ferry(['dlq', 'list', 'jobs', '--json']).parsed<Letter[]>().map((d) => d.messageId);
+    expect(after).not.toContain(chosen.messageId);
+    for (const other of letters.filter((d) => d !== chosen)) expect(after).toContain(other.messageId);
+    const again = ferry(['dlq', 'redrive', 'jobs', '--message', chosen.messageId]);
+    expect(again.status).toBe(1);
+    expect(again.stdout).toContain('no dead letter');
+  });
+
   it('cancels a queued job by id and the jobs of a tag, and says why a job cannot be cancelled', async () => {
     const { jobId } = await jobs.enqueue(steps, { key: randomUUID(), steps: 1, stepMs: 0 }, { delay: seconds(30) });
     const cancelled = ferry(['jobs', 'cancel', jobId]);
