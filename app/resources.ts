@@ -59,5 +59,14 @@ export const resources = defineApp({
       uses: { tables: { state: 'readWrite' }, queues: { io: 'send', cpu: 'send' } },
       events: [{ type: 'sqs', queue: 'cpu', batchSize: 1, maxConcurrency: 2 }],
     },
+    heartbeat: {
+      entry: 'functions/heartbeat.ts',
+      timeout: seconds(10),
+      memoryMb: 256,
+      uses: { tables: { state: 'readWrite' }, queues: { io: 'send', cpu: 'send' } },
+      events: [{ type: 'schedule', name: 'ferry-heartbeat', expression: 'rate(1 minute)' }],
+    },
   },
+  // A canary to each pool every minute; late after 2 minutes (the CPU pool runs long jobs two at a time).
+  heartbeats: { sender: 'heartbeat', queues: ['io', 'cpu'], lateAfter: seconds(120) },
 });

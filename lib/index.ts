@@ -17,6 +17,7 @@ export type {
   DynamoStreamEventDeclaration,
   EventDeclaration,
   FunctionDeclaration,
+  HeartbeatDeclaration,
   HttpEventDeclaration,
   HttpMethod,
   KeyDeclaration,
@@ -31,7 +32,7 @@ export type {
 } from './app/declaration.js';
 export { defineApp, InvalidDeclarationError } from './app/define-app.js';
 export { InvalidScheduleExpressionError } from './app/schedule-expression.js';
-export type { App, LambdaFunction, Queue, Route, Schedule, SqsSource, StreamSource, Table } from './app/define-app.js';
+export type { App, HeartbeatAlarm, Heartbeats, LambdaFunction, Queue, Route, Schedule, SqsSource, StreamSource, Table } from './app/define-app.js';
 export { days, hours, millis, minutes, seconds, type Duration } from './app/duration.js';
 export { deadLetterQueueUrl, deadLetterQueueUrlEnvName, MissingResourceEnvError, queueUrl, queueUrlEnvName, tableEnvName, tableName } from './app/resource-env.js';
 export { defineConfig, type DevOptions, type FerryConfig } from './app/config.js';
@@ -65,6 +66,17 @@ export {
 export { createOutboxRelay, createOutboxSweeper, OUTBOX_TABLE, OutboxTransactionRefusedError, sweepOutbox, type OutboxRelayOptions, type OutboxSweepOptions } from './jobs/outbox.js';
 export { applied, cancellationCodes, isConditionRefusal, transactWrite, type TransactItem } from './aws/conditional-write.js';
 export { periodic, periodicJobId, type OverlapPolicy, type Periodic, type PeriodicOptions, type PeriodicStatus, type TickOutcome } from './jobs/periodic.js';
+export {
+  heartbeatHandler,
+  heartbeatSettings,
+  heartbeatState,
+  oldestWaiting,
+  recentHeartbeats,
+  HEARTBEAT_TASK,
+  type HeartbeatHandlerOptions,
+  type HeartbeatSample,
+  type HeartbeatTick,
+} from './jobs/heartbeat.js';
 export { redrive, redriveMessage, listDeadLetters, deadLetterReasonOf, type DeadLetter, type DeadLetterReason, type RedriveOptions, type RedriveResult } from './jobs/dead-letter.js';
 
 // Coordination on DynamoDB conditional writes.
@@ -105,7 +117,7 @@ export { errorPage, escapeHtml, headerOf, htmlPage, htmlResponse, wantsHtml } fr
 
 // Small helpers apps need beside their tasks.
 export { log, type LogLevel } from './util/log.js';
-export { embeddedMetrics, type MetricUnit } from './util/metrics.js';
+export { embeddedMetrics, HEARTBEAT_METRIC, METRICS_NAMESPACE, type MetricUnit, type MetricValue } from './util/metrics.js';
 export { mapLimit } from './util/map-limit.js';
 export { sleep } from './util/sleep.js';
 /** A seeded pseudo-random generator (mulberry32): the same seed gives the same numbers, for generated data and tests. */

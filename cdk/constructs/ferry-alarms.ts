@@ -5,10 +5,15 @@
  * - per queue: a message reached the dead-letter queue (depth > 0), and the
  *   oldest message waiting in the queue is older than `maxMessageAge`
  *   (workers are down, throttled or far behind);
- * - per function: any error, and any throttle.
+ * - per function: any error, and any throttle;
+ * - per queue with heartbeats: its canaries are late or missing (a stuck,
+ *   starved or throttled worker pool), with the period and datapoints the
+ *   declaration gives (a canary still waiting is itself a datapoint, so a
+ *   stuck pool is seen without any worker reporting; a period with none is
+ *   left out).
  *
- * Every alarm looks at one 1-minute period and treats missing data (an idle
- * queue or function publishes nothing) as fine.
+ * Every other alarm looks at one 1-minute period and treats missing data (an
+ * idle queue or function publishes nothing) as fine.
  *
  * A separate construct rather than part of `WorkerPool`: the stack's functions
  * are not all workers (the API function needs error alarms too), and alarms
@@ -21,6 +26,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { heartbeatLatency, type WatchedHeartbeats } from './heartbeat-metric.js';
 
 /** A queue to watch and the dead-letter queue it redrives to. */
 export interface WatchedQueue {
@@ -45,6 +51,11 @@ export interface FerryAlarmsProps {
    */
   readonly maxMessageAge?: Duration;
   /**
+   * Queues with heartbeats and the declared alarm settings.
+   * @default no heartbeat alarms
+   */
+  readonly heartbeats?: WatchedHeartbeats;
+  /**
    * Topic notified when an alarm fires.
    * @default no alarm actions
    */
@@ -63,6 +74,8 @@ export class FerryAlarms extends Construct {
   readonly errorAlarms: ReadonlyMap<string, Alarm>;
   /** Throttles > 0, by function name. */
   readonly throttleAlarms: ReadonlyMap<string, Alarm>;
+  /** Heartbeat late or missing, by queue name. */
+  readonly heartbeatAlarms: ReadonlyMap<string, Alarm>;
   /** Every alarm above. */
   readonly alarms: readonly Alarm[];
 
@@ -118,11 +131,31 @@ export class FerryAlarms extends Construct {
       );
     }
 
+    const heartbeatAlarms = new Map<string, Alarm>();
+    const beats = props.heartbeats;
+    for (const [name, queue] of Object.entries(beats?.queues ?? {})) {
+      if (beats === undefined) break;
+      const alarm = new Alarm(this, `${name}Heartbeat`, {
+        metric: heartbeatLatency(queue, beats.periodSeconds),
+        threshold: beats.thresholdMs,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: beats.evaluationPeriods,
+        datapointsToAlarm: beats.datapointsToAlarm,
+        treatMissingData: TreatMissingData.MISSING,
+        alarmDescription:
+          `Queue "${name}": its heartbeat canaries waited more than ${beats.thresholdMs / 1000} s for a worker ` +
+          '(workers stuck, starved or throttled). INSUFFICIENT_DATA: no heartbeat at all (the heartbeat schedule stopped).',
+      });
+      if (this.alarmAction !== undefined) alarm.addAlarmAction(this.alarmAction);
+      heartbeatAlarms.set(name, alarm);
+    }
+
     this.deadLetterAlarms = deadLetterAlarms;
     this.messageAgeAlarms = messageAgeAlarms;
     this.errorAlarms = errorAlarms;
     this.throttleAlarms = throttleAlarms;
-    this.alarms = [...deadLetterAlarms.values(), ...messageAgeAlarms.values(), ...errorAlarms.values(), ...throttleAlarms.values()];
+    this.heartbeatAlarms = heartbeatAlarms;
+    this.alarms = [...deadLetterAlarms.values(), ...messageAgeAlarms.values(), ...errorAlarms.values(), ...throttleAlarms.values(), ...heartbeatAlarms.values()];
   }
 
   /** An alarm when `metric` exceeds `threshold` in one period, with the topic as its action. */

@@ -9,7 +9,9 @@
  * - jobs by outcome, every queue and task summed: succeeded, failed, retried,
  *   stopped (the `Ferry` namespace the worker writes as EMF in its log lines,
  *   per queue and task, found with a SEARCH expression so a new task needs no
- *   change here).
+ *   change here);
+ * - per queue with heartbeats: the canaries' enqueue-to-start latency, with
+ *   the alarm's threshold.
  *
  * Reads only; creating it adds nothing to any job's path.
  */
@@ -19,12 +21,18 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { JOB_OUTCOME_METRICS, METRICS_NAMESPACE } from '../../lib/util/metrics.js';
 import type { WatchedQueue } from './ferry-alarms.js';
+import { heartbeatLatency, type WatchedHeartbeats } from './heartbeat-metric.js';
 
 export interface FerryDashboardProps {
   /** Queues to show, by name. */
   readonly queues: Readonly<Record<string, WatchedQueue>>;
   /** Functions to show, by name. */
   readonly functions: Readonly<Record<string, IFunction>>;
+  /**
+   * Queues with heartbeats.
+   * @default no heartbeat widgets
+   */
+  readonly heartbeats?: WatchedHeartbeats;
   /**
    * The dashboard's name (unique in the account and region).
    * @default a name CloudFormation generates
@@ -88,6 +96,21 @@ export class FerryDashboard extends Construct {
     if (queueWidgets.length > 0) {
       this.dashboard.addWidgets(new TextWidget({ markdown: '## Queues', width: 24, height: 1 }));
       this.dashboard.addWidgets(...queueWidgets);
+    }
+
+    const beats = props.heartbeats;
+    const heartbeatWidgets: IWidget[] = Object.entries(beats?.queues ?? {}).map(
+      ([name, queue]) =>
+        new GraphWidget({
+          title: `${name}: heartbeat latency (ms)`,
+          width: WIDTH,
+          left: [heartbeatLatency(queue, beats?.periodSeconds ?? 60).with({ label: 'latency (max)' })],
+          leftAnnotations: [{ value: beats?.thresholdMs ?? 0, label: 'late', color: '#d62728' }],
+        }),
+    );
+    if (heartbeatWidgets.length > 0) {
+      this.dashboard.addWidgets(new TextWidget({ markdown: "## Heartbeats\nEnqueue-to-start latency of each queue's canary; above the line, the alarm counts the period as late.", width: 24, height: 2 }));
+      this.dashboard.addWidgets(...heartbeatWidgets);
     }
 
     const functionWidgets: IWidget[] = [];

@@ -31,6 +31,7 @@ import { cdkDuration } from '../constructs/duration.js';
 import { FerryAlarms } from '../constructs/ferry-alarms.js';
 import { FerryDashboard } from '../constructs/ferry-dashboard.js';
 import { FerryFunction, type FerryFunctionProps } from '../constructs/ferry-function.js';
+import type { WatchedHeartbeats } from '../constructs/heartbeat-metric.js';
 import { FerryRestApi } from '../constructs/rest-api.js';
 import { FerrySchedule } from '../constructs/schedule.js';
 import { StateTable } from '../constructs/state-table.js';
@@ -247,7 +248,19 @@ export class FerryStack extends Stack {
       new CfnOutput(this, `${pascal(queueId)}DeadLetterQueueUrl`, { value: queue.deadLetterQueue.queueUrl });
     }
 
+    const beats = app.heartbeats;
+    const heartbeats: WatchedHeartbeats | undefined =
+      beats === undefined
+        ? undefined
+        : {
+            queues: Object.fromEntries(beats.queues.map((queueId) => [queueId, must(workerQueues, queueId, 'queue').queue])),
+            periodSeconds: beats.alarm.periodSeconds,
+            evaluationPeriods: beats.alarm.evaluationPeriods,
+            datapointsToAlarm: beats.alarm.datapointsToAlarm,
+            thresholdMs: beats.alarm.thresholdMs,
+          };
     this.alarms = new FerryAlarms(this, 'Alarms', {
+      ...(heartbeats !== undefined && { heartbeats }),
       queues: Object.fromEntries([...workerQueues].map(([queueId, q]) => [queueId, { queue: q.queue, deadLetterQueue: q.deadLetterQueue }])),
       functions: Object.fromEntries(functions),
       ...(props.alarmTopic !== undefined && { alarmTopic: props.alarmTopic }),
@@ -261,6 +274,7 @@ export class FerryStack extends Stack {
     }
 
     this.dashboard = new FerryDashboard(this, 'Dashboard', {
+      ...(heartbeats !== undefined && { heartbeats }),
       queues: Object.fromEntries([...workerQueues].map(([queueId, q]) => [queueId, { queue: q.queue, deadLetterQueue: q.deadLetterQueue }])),
       functions: Object.fromEntries(functions),
     });

@@ -112,6 +112,14 @@ export interface HttpEventDeclaration {
   readonly method: HttpMethod;
   /** A REST API resource path: `/reports/{name}`, `/files/{proxy+}`. */
   readonly path: string;
+  /**
+   * `iam`: API Gateway answers 403 to any request not signed (SigV4) by a
+   * principal allowed `execute-api:Invoke` on the route (operators' pages,
+   * such as the console). The local runtime refuses unsigned requests under
+   * the stage path the same way.
+   * @default 'none': public
+   */
+  readonly authorization?: 'none' | 'iam';
 }
 
 export type EventDeclaration =
@@ -155,6 +163,40 @@ export interface ApiDeclaration {
   readonly binaryMediaTypes?: readonly string[];
 }
 
+/**
+ * Queue heartbeats: a canary job sent to each queue by a scheduled function,
+ * whose start the worker records with its enqueue-to-start latency, as the
+ * metric `HeartbeatLatency` (dimension `Queue`, the queue's physical name). An
+ * alarm per queue fires when a heartbeat is late or missing: a stuck, starved
+ * or throttled worker pool. The sending function is declared like any other
+ * (a `schedule` event, `send` on each queue, `readWrite` on the table); its
+ * handler is `heartbeatHandler()`.
+ */
+export interface HeartbeatDeclaration {
+  /** The declared function that sends the canaries. */
+  readonly sender: string;
+  /** Queues that get a canary each tick (each must be consumed by a Ferry worker). */
+  readonly queues: readonly string[];
+  /** Where sends and starts are recorded (the worker's job-state table). @default 'state' */
+  readonly table?: string;
+  /**
+   * A heartbeat is late when it has waited longer than this for a worker.
+   * @default 2 minutes
+   */
+  readonly lateAfter?: Duration;
+  /**
+   * The alarm: each period's maximum latency against `lateAfter`.
+   * `period` 10, 20 or 30 seconds (the metric is then high resolution) or a
+   * multiple of a minute.
+   * @default period 1 minute, 2 of 3 periods late to fire (periods without a datapoint are left out; none at all is INSUFFICIENT_DATA)
+   */
+  readonly alarm?: {
+    readonly period?: Duration;
+    readonly evaluationPeriods?: number;
+    readonly datapointsToAlarm?: number;
+  };
+}
+
 export interface AppDeclaration {
   /** Short name, used as the prefix of local resource names and in the stack name. */
   readonly name: string;
@@ -163,4 +205,6 @@ export interface AppDeclaration {
   readonly tables?: Readonly<Record<string, TableDeclaration>>;
   readonly queues?: Readonly<Record<string, QueueDeclaration>>;
   readonly functions: Readonly<Record<string, FunctionDeclaration>>;
+  /** @default no heartbeats */
+  readonly heartbeats?: HeartbeatDeclaration;
 }

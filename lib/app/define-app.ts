@@ -6,6 +6,7 @@
 import type {
   AppDeclaration,
   FunctionDeclaration,
+  HeartbeatDeclaration,
   HttpMethod,
   KeyType,
   QueueAccess,
@@ -33,7 +34,24 @@ export const DEFAULTS = {
   streamStartingPosition: 'LATEST' as const,
   streamRetryAttempts: 3,
   stageName: 'prod',
+  heartbeatTable: 'state',
+  heartbeatLateAfter: seconds(120),
+  heartbeatPeriod: seconds(60),
+  heartbeatEvaluationPeriods: 3,
+  heartbeatDatapointsToAlarm: 2,
 } as const;
+
+/** The variable that tells every function of an app with heartbeats their settings (JSON of {@link HeartbeatEnv}). */
+export const HEARTBEAT_ENV = 'FERRY_HEARTBEAT';
+
+/** What {@link HEARTBEAT_ENV} carries. */
+export interface HeartbeatEnv {
+  readonly queues: readonly string[];
+  readonly table: string;
+  readonly lateAfterMs: number;
+  /** The alarm's period is under a minute: the metric is written at high (1-second) resolution. */
+  readonly highResolution: boolean;
+}
 
 export interface Table {
   readonly id: string;
@@ -78,6 +96,31 @@ export interface Route {
   readonly functionId: string;
   readonly method: HttpMethod;
   readonly path: string;
+  /** `iam`: only SigV4-signed requests of principals allowed `execute-api:Invoke`. */
+  readonly authorization: 'none' | 'iam';
+}
+
+/** The declared alarm on a queue's heartbeat latency (CloudWatch's semantics; the local runtime evaluates the same). */
+export interface HeartbeatAlarm {
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  /** Alarm when a period's maximum latency is greater than this. */
+  readonly thresholdMs: number;
+  /**
+   * Periods without datapoints are left out; none at all is INSUFFICIENT_DATA
+   * (the sender stopped: a waiting canary is itself a datapoint, see heartbeat.ts).
+   */
+  readonly treatMissingData: 'missing';
+}
+
+/** Queue heartbeats, resolved (see {@link HeartbeatDeclaration}). */
+export interface Heartbeats {
+  readonly sender: string;
+  readonly queues: readonly string[];
+  readonly table: string;
+  readonly lateAfter: Duration;
+  readonly alarm: HeartbeatAlarm;
 }
 
 export interface LambdaFunction {
@@ -103,6 +146,8 @@ export interface App {
   readonly routes: readonly Route[];
   /** The REST API's deployed stage and binary media types. */
   readonly api: { readonly stageName: string; readonly binaryMediaTypes: readonly string[] };
+  /** Queue heartbeats, when declared. */
+  readonly heartbeats?: Heartbeats;
 }
 
 /** Thrown for a declaration that AWS would refuse or that refers to nothing. */
@@ -211,8 +256,75 @@ export function defineApp(declaration: AppDeclaration): App {
   const binaryMediaTypes = [...(declaration.api?.binaryMediaTypes ?? [])];
   for (const type of binaryMediaTypes) check(/^[^/\s]+\/[^/\s]+$/.test(type), `api: binaryMediaTypes entry "${type}" is not a media type such as image/png or image/*`);
 
+  const heartbeats = declaration.heartbeats === undefined ? undefined : resolveHeartbeats(declaration.heartbeats, { functions, schedules, sqsSources, tableDecls, check, problems });
   if (problems.length > 0) throw new InvalidDeclarationError(problems);
-  return { name: declaration.name, tables, queues, functions, sqsSources, streamSources, schedules, routes, api: { stageName, binaryMediaTypes } };
+  if (heartbeats !== undefined) {
+    const env: HeartbeatEnv = { queues: heartbeats.queues, table: heartbeats.table, lateAfterMs: heartbeats.lateAfter.milliseconds, highResolution: heartbeats.alarm.periodSeconds < 60 };
+    for (const fn of functions) (fn.environment as Record<string, string>)[HEARTBEAT_ENV] = JSON.stringify(env);
+  }
+  return {
+    name: declaration.name,
+    tables,
+    queues,
+    functions,
+    sqsSources,
+    streamSources,
+    schedules,
+    routes,
+    api: { stageName, binaryMediaTypes },
+    ...(heartbeats !== undefined && { heartbeats }),
+  };
+}
+
+/** CloudWatch alarm periods: 10, 20 or 30 seconds (high-resolution metrics) or a multiple of 60. */
+function validAlarmPeriod(seconds: number): boolean {
+  return seconds === 10 || seconds === 20 || seconds === 30 || (seconds >= 60 && seconds % 60 === 0);
+}
+
+function resolveHeartbeats(
+  declared: HeartbeatDeclaration,
+  ctx: {
+    readonly functions: readonly LambdaFunction[];
+    readonly schedules: readonly Schedule[];
+    readonly sqsSources: readonly SqsSource[];
+    readonly tableDecls: AppDeclaration['tables'] & object;
+    readonly check: (ok: boolean, problem: string) => void;
+    readonly problems: string[];
+  },
+): Heartbeats {
+  const { check } = ctx;
+  const sender = ctx.functions.find((f) => f.id === declared.sender);
+  const table = declared.table ?? DEFAULTS.heartbeatTable;
+  check(sender !== undefined, `heartbeats: sender names unknown function "${declared.sender}"`);
+  check(Object.hasOwn(ctx.tableDecls, table), `heartbeats: table names unknown table "${table}"`);
+  check(declared.queues.length > 0, 'heartbeats: queues must name at least one queue');
+  if (sender !== undefined) {
+    check(ctx.schedules.some((s) => s.functionId === sender.id), `heartbeats: sender "${sender.id}" has no schedule event (declare one, e.g. rate(1 minute))`);
+    check(sender.tables[table] === 'readWrite', `heartbeats: sender "${sender.id}" needs uses.tables.${table}: 'readWrite'`);
+  }
+  for (const queue of declared.queues) {
+    check(ctx.sqsSources.some((s) => s.queue === queue), `heartbeats: queue "${queue}" is consumed by no function (a canary would never start)`);
+    const access = sender?.queues[queue];
+    check(sender === undefined || access === 'send' || access === 'sendConsume', `heartbeats: sender "${declared.sender}" needs uses.queues.${queue}: 'send'`);
+  }
+  check(new Set(declared.queues).size === declared.queues.length, 'heartbeats: a queue is named twice');
+  const lateAfter = declared.lateAfter ?? DEFAULTS.heartbeatLateAfter;
+  check(lateAfter.milliseconds >= 1_000, 'heartbeats: lateAfter must be at least 1 second');
+  const period = declared.alarm?.period ?? DEFAULTS.heartbeatPeriod;
+  const periodSeconds = wholeSeconds(period, 'heartbeats: alarm.period', ctx.problems);
+  check(validAlarmPeriod(periodSeconds), `heartbeats: alarm.period must be 10, 20 or 30 seconds or a multiple of 60 (got ${periodSeconds} s)`);
+  const evaluationPeriods = declared.alarm?.evaluationPeriods ?? DEFAULTS.heartbeatEvaluationPeriods;
+  const datapointsToAlarm = declared.alarm?.datapointsToAlarm ?? Math.min(DEFAULTS.heartbeatDatapointsToAlarm, evaluationPeriods);
+  check(Number.isInteger(evaluationPeriods) && evaluationPeriods >= 1, `heartbeats: alarm.evaluationPeriods must be a whole number >= 1 (got ${evaluationPeriods})`);
+  check(Number.isInteger(datapointsToAlarm) && datapointsToAlarm >= 1 && datapointsToAlarm <= evaluationPeriods, `heartbeats: alarm.datapointsToAlarm must be 1 to evaluationPeriods (got ${datapointsToAlarm})`);
+  check(periodSeconds * evaluationPeriods <= 86_400, 'heartbeats: alarm.period x evaluationPeriods must be at most one day');
+  return {
+    sender: declared.sender,
+    queues: [...declared.queues],
+    table,
+    lateAfter,
+    alarm: { periodSeconds, evaluationPeriods, datapointsToAlarm, thresholdMs: lateAfter.milliseconds, treatMissingData: 'missing' },
+  };
 }
 
 interface EventContext {
@@ -281,7 +393,8 @@ function collectEvents(functionId: string, fn: FunctionDeclaration, ctx: EventCo
         check(clash === undefined, `${where}: route ${event.method} ${event.path} is already declared by function "${clash?.functionId}"`);
         const sibling = ctx.routes.map((r) => variableSibling(r.path, event.path)).find((v) => v !== undefined);
         check(sibling === undefined, `${where}: "${event.path}" and "${sibling}" name the same path part differently; API Gateway allows one variable per level`);
-        ctx.routes.push({ functionId, method: event.method, path: event.path });
+        check(event.authorization === undefined || event.authorization === 'none' || event.authorization === 'iam', `${where}: authorization must be "none" or "iam" (got "${String(event.authorization)}")`);
+        ctx.routes.push({ functionId, method: event.method, path: event.path, authorization: event.authorization ?? 'none' });
         break;
       }
     }

@@ -28,6 +28,7 @@ import { queueUrl, queueUrlEnvName } from '../app/resource-env.js';
 import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, MAX_SQS_DELAY_SECONDS, type JobEnvelope, type WorkflowMembership } from './envelope.js';
 import { sendToDeadLetterQueue, type DeadLetterReason } from './dead-letter.js';
 import { UnknownTaskError } from './errors.js';
+import { BadHeartbeatError, HEARTBEAT_TASK, recordHeartbeatStart } from './heartbeat.js';
 import type { CompletionWrite, JobStore } from './job-state.js';
 import { DynamoJobStore } from './dynamo-job-store.js';
 import { runAttempt, type AttemptOutcome } from './run-attempt.js';
@@ -137,6 +138,17 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
   } catch (error) {
     if (!(error instanceof EnvelopeDecodeError)) throw error;
     await deadLetter(deps, queue, record.body, { cause: 'poison', errorName: error.name, errorMessage: error.message, attempts: receiveCount });
+    return false;
+  }
+
+  if (envelope.task === HEARTBEAT_TASK) {
+    // A queue heartbeat's canary (heartbeat.ts): record its start; no task runs.
+    try {
+      await recordHeartbeatStart(envelope.input, deps.log);
+    } catch (error) {
+      if (!(error instanceof BadHeartbeatError)) throw error;
+      await deadLetter(deps, queue, record.body, { cause: 'poison', errorName: error.name, errorMessage: error.message, attempts: receiveCount });
+    }
     return false;
   }
 

@@ -19,6 +19,7 @@ export { EmulatorStartError, startEmulators, type EmulatorOptions, type Emulator
 export type { EmulatorEndpoints } from './emulator-protocol.js';
 export type { Provisioned, ProvisionedQueue, ProvisionedTable } from './provision.js';
 export type { QueueStats, StatsSnapshot } from './runtime-stats.js';
+export type { AlarmState, LocalAlarmStatus } from './local-alarms.js';
 export { describePlan, faultPlanFromEnv, type FaultKind, type FaultPlan } from './fault-injection.js';
 export { checkPrerequisites, PrerequisiteError } from './preflight.js';
 export { progressBar } from '../util/progress-bar.js';

@@ -32,7 +32,10 @@ import { deployedPolicies } from './deployed-policies.js';
 import { denialLine, iamCheckPlugin, localArns, principalOf } from './iam-check.js';
 import { deadlineCheckPlugin } from './deadline-check.js';
 import { deployedBundles } from './deployed-bundles.js';
-import { logFormat } from '../util/log-format.js';
+import { logFormat, prettyEntry } from '../util/log-format.js';
+import { LocalMetrics } from './local-metrics.js';
+import { levelShown } from '../util/log.js';
+import { heartbeatAlarmSpecs, LocalAlarms, type LocalAlarmStatus } from './local-alarms.js';
 import { SandboxPool } from './sandbox-pool.js';
 import { ReceiptLog, sqsRefusalLine, sqsRulesPlugin } from './sqs-rules.js';
 import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
@@ -155,6 +158,12 @@ export interface LocalRuntime {
   /** The SQS and stream event source mappings the runtime drives, with their settings. */
   readonly eventSources: { readonly sqs: readonly SqsSource[]; readonly streams: readonly StreamSource[] };
   stats(): Promise<StatsSnapshot>;
+  /**
+   * The declared alarms (queue heartbeats) and their states, evaluated on the
+   * metrics the sandboxed functions' EMF lines carry (functions running in
+   * this process, `code: 'sources'`, feed no metrics).
+   */
+  alarms(): LocalAlarmStatus[];
   /** Invokes a declared schedule's function now, with the event of a tick at `at` (default now; the same `at` twice is one tick delivered twice). */
   fireSchedule(name: string, at?: Date): Promise<void>;
   /**
@@ -327,6 +336,18 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   }
 
   const stats = new RuntimeStats();
+  // CloudWatch's part: metrics from the functions' EMF lines, and the declared alarms evaluated on them.
+  const metrics = new LocalMetrics();
+  const alarms = new LocalAlarms(
+    heartbeatAlarmSpecs(app, (queueId) => provisioned.queues[queueId]?.name ?? queueId, prefix),
+    metrics,
+    log,
+  );
+  const functionOutput = (line: string): void => {
+    metrics.ingest(line);
+    const shown = readableLine(line);
+    if (shown !== undefined) process.stdout.write(`${shown}\n`);
+  };
   const hosts = new Map<string, FunctionHost>();
   const sandboxPools = new Map<string, SandboxPool>();
   for (const fn of app.functions) {
@@ -351,6 +372,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
         },
         ...(injector !== undefined && { onFault: (kind: FaultKind) => injector.count(kind) }),
         env: sandboxEnvironment(fn, physicalName, settings.environment, environment),
+        onOutput: functionOutput,
         onCheck: (kind, line) => {
           counts[kind]++;
           if (line !== undefined) log(line);
@@ -410,6 +432,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     binaryMediaTypes: app.api.binaryMediaTypes,
     control: async (method, path) => {
       if (method === 'GET' && path === '/_ferry/stats') return jsonResponse(200, await snapshot());
+      if (method === 'GET' && path === '/_ferry/alarms') return jsonResponse(200, { alarms: alarms.states() });
       const schedule = /^\/_ferry\/schedules\/([^/]+)$/.exec(path);
       if (method === 'POST' && schedule) {
         try {
@@ -428,7 +451,9 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   for (const source of streamSources) await source.start();
   for (const source of sqsSources) source.start();
   scheduler.start();
+  alarms.start();
   cleanups.unshift(async () => {
+    alarms.stop();
     await scheduler.stop();
     await Promise.all([...sqsSources, ...streamSources].map((s) => s.stop()));
   });
@@ -447,6 +472,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     eventSources: { sqs: sqsSources.map((s) => s.source), streams: streamSources.map((s) => s.source) },
     stats: snapshot,
     fireSchedule: async (name, at) => void (await scheduler.fire(name, at)),
+    alarms: () => alarms.states(),
     setEventSourceEnabled: (functionId, queue, enabled) => {
       const source = sqsSources.find((s) => s.functionId === functionId && s.queueId === queue);
       if (source === undefined) throw new Error(`no sqs event source of function "${functionId}" on queue "${queue}" is declared`);
@@ -481,10 +507,29 @@ function sandboxEnvironment(
     TZ: ':UTC',
     ...Object.fromEntries(local.flatMap((k) => (shared[k] ?? process.env[k]) !== undefined ? [[k, String(shared[k] ?? process.env[k])]] : [])),
     ...Object.fromEntries(passThrough.flatMap((k) => (process.env[k] !== undefined ? [[k, String(process.env[k])]] : []))),
-    // A sandbox's stdout is a pipe to this process: it writes the lines this terminal wants, in its colours.
-    FERRY_LOG_FORMAT: logFormat(),
+    // JSON, as on Lambda: the runtime reads the lines (metrics) and prints them as this terminal wants.
+    FERRY_LOG_FORMAT: 'json',
     ...(process.stdout.isTTY === true && process.stdout.hasColors() && { FORCE_COLOR: '1' }),
   };
+}
+
+/**
+ * A function's output line as this terminal wants it: a structured entry made
+ * readable when the terminal is pretty; undefined for an entry below this
+ * process's log level (a metrics entry the function wrote whatever its level).
+ */
+function readableLine(line: string): string | undefined {
+  if (!line.startsWith('{')) return line;
+  try {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    if (typeof entry.level !== 'string' || typeof entry.msg !== 'string') return line;
+    if (!levelShown(entry.level)) return undefined;
+    if (logFormat() === 'json') return line;
+    const time = typeof entry.time === 'string' ? new Date(entry.time) : new Date();
+    return prettyEntry(entry as Parameters<typeof prettyEntry>[0], time);
+  } catch {
+    return line;
+  }
 }
 
 /** ARNs of the provisioned tables, by physical name. */

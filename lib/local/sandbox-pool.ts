@@ -21,6 +21,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { siblingModule } from '../util/module-file.js';
 import type { InvokeMessage, SandboxData, SandboxMessage } from './sandbox-bootstrap.js';
@@ -46,6 +47,12 @@ export interface SandboxPoolOptions {
   readonly env: Readonly<Record<string, string>>;
   /** Reports of the checks made inside (IAM, SQS rules), with the line to log for a refusal. */
   readonly onCheck: (kind: 'iamChecked' | 'iamDenied' | 'sqsRefused', line?: string) => void;
+  /**
+   * Each line the function writes to stdout, as Lambda hands it to CloudWatch
+   * Logs (the runtime extracts EMF metrics and prints it).
+   * @default stdout goes straight to this process's stdout
+   */
+  readonly onOutput?: (line: string) => void;
   /** Reports of the faults injected inside (when `data.faults` is set). */
   readonly onFault?: (kind: FaultKind) => void;
   /**
@@ -69,9 +76,11 @@ class Sandbox {
       workerData: options.data.faults === undefined || faultSeed === undefined ? options.data : { ...options.data, faults: { ...options.data.faults, seed: faultSeed } },
       // Lambda's memory setting bounds the whole environment; the JavaScript heap is what Node can bound.
       resourceLimits: { maxOldGenerationSizeMb: options.data.memoryMb },
-      stdout: false,
+      stdout: options.onOutput !== undefined,
       stderr: false,
     });
+    const onOutput = options.onOutput;
+    if (onOutput !== undefined) createInterface({ input: this.worker.stdout, crlfDelay: Infinity }).on('line', onOutput);
     this.ready = new Promise((resolve, reject) => {
       this.failure = reject;
       this.worker.on('message', (message: SandboxMessage) => {

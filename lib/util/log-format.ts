@@ -44,7 +44,7 @@ export function humanMs(ms: number): string {
 const OUTCOME_COLOUR: Record<string, Colour> = { succeeded: 'green', ok: 'green', skipped: 'dim', busy: 'yellow', retry: 'yellow', failed: 'red' };
 const LEVEL_COLOUR: Record<string, Colour> = { debug: 'dim', info: 'cyan', warn: 'yellow', error: 'red' };
 /** Fields a terminal line leaves out: the EMF block and the metric values it duplicates. */
-const HIDDEN = new Set(['_aws', 'time', 'level', 'msg', 'Queue', 'Task', 'JobsSucceeded', 'JobsFailed', 'JobsRetried', 'JobDurationMs']);
+const HIDDEN = new Set(['_aws', 'time', 'level', 'msg', 'Queue', 'Task', 'JobsSucceeded', 'JobsFailed', 'JobsRetried', 'JobsStopped', 'JobDurationMs', 'HeartbeatLatency']);
 
 type Entry = { readonly level: string; readonly msg: string } & Readonly<Record<string, unknown>>;
 

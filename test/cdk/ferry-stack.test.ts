@@ -371,8 +371,40 @@ describe('FerryStack built from app/resources.ts', () => {
     }
   });
 
+  it('alarms on each heartbeat queue\'s latency: the declared period, datapoints and threshold, dimensioned by the queue\'s name', () => {
+    const beats = resources.heartbeats;
+    expect(beats?.queues).toEqual(['io', 'cpu']);
+    const heartbeatAlarms = alarmsOf(template).filter((a) => a.MetricName === 'HeartbeatLatency');
+    expect(heartbeatAlarms).toHaveLength(2);
+    for (const queueId of beats?.queues ?? []) {
+      const queueLogicalId = logicalId(stack, stack.queues.get(queueId));
+      const alarm = heartbeatAlarms.find((a) => JSON.stringify(a.Dimensions).includes(queueLogicalId));
+      expect(alarm, queueId).toMatchObject({
+        Namespace: 'Ferry',
+        Statistic: 'Maximum',
+        Period: 60,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+        Threshold: 120_000,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'missing',
+        Dimensions: [{ Name: 'Queue', Value: { 'Fn::GetAtt': [queueLogicalId, 'QueueName'] } }],
+      });
+    }
+  });
+
+  it('sends heartbeats from a scheduled function that may send to each heartbeat queue, and tells every function the settings', () => {
+    const sender = stack.functions.get('heartbeat');
+    expect(sender).toBeDefined();
+    for (const fn of resources.functions) {
+      const props = resourcesOf(template)[functionLogicalId(stack, fn.id)]?.Properties as { Environment: { Variables: Record<string, unknown> } };
+      const env = JSON.parse(String(props.Environment.Variables.FERRY_HEARTBEAT)) as unknown;
+      expect(env).toEqual({ queues: ['io', 'cpu'], table: 'state', lateAfterMs: 120_000, highResolution: false });
+    }
+  });
+
   it('creates exactly those alarms, with no actions when no alarm topic is given', () => {
-    const expected = 2 * resources.queues.length + 2 * resources.functions.length;
+    const expected = 2 * resources.queues.length + 2 * resources.functions.length + (resources.heartbeats?.queues.length ?? 0);
     template.resourceCountIs('AWS::CloudWatch::Alarm', expected);
     expect(stack.alarms.alarms).toHaveLength(expected);
     for (const alarm of alarmsOf(template)) expect(alarm.AlarmActions).toBeUndefined();
@@ -678,6 +710,10 @@ describe('the operations dashboard', () => {
     for (const metric of ['Errors', 'Throttles', 'Duration']) expect(body).toContain(`AWS/Lambda\\\",\\\"${metric}`);
     expect(body).toContain("SUM(SEARCH('{Ferry,Queue,Task} MetricName=");
     for (const name of ['JobsSucceeded', 'JobsFailed', 'JobsRetried', 'JobsStopped']) expect(body).toContain(name);
+    // Heartbeats: each queue's canary latency, with the alarm's threshold drawn.
+    for (const queueId of ['io', 'cpu']) expect(body).toContain(`${queueId}: heartbeat latency (ms)`);
+    expect(body).toContain('HeartbeatLatency');
+    expect(body).toContain('\\"value\\":120000');
     // Its name is an output, for the README's "open the dashboard" and for tools.
     expect(Object.keys(template.findOutputs('DashboardName'))).toEqual(['DashboardName']);
     expect(stack.dashboard.dashboard).toBeDefined();

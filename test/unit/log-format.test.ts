@@ -83,6 +83,19 @@ describe('log', () => {
   });
 });
 
+describe('log levels and metrics', () => {
+  it('still writes a JSON entry that carries metrics below FERRY_LOG_LEVEL (CloudWatch reads it as data), and drops one without', () => {
+    vi.stubEnv('FERRY_LOG_FORMAT', 'json');
+    vi.stubEnv('FERRY_LOG_LEVEL', 'warn');
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    log(jobEntry({ outcome: 'succeeded' }));
+    log({ level: 'info', msg: 'no metrics here' });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ level: 'info', JobsSucceeded: 1 });
+  });
+});
+
 describe('humanMs', () => {
   it('says milliseconds, seconds or minutes', () => {
     expect([humanMs(37.4), humanMs(2_400), humanMs(185_000)]).toEqual(['37 ms', '2.4 s', '3.1 min']);

@@ -24,7 +24,7 @@ import { firstFailedIndex } from '../../lib/local/stream-event-source.js';
 // ---------------------------------------------------------------------------
 
 function route(method: HttpMethod, path: string, functionId = 'fn'): Route {
-  return { functionId, method, path };
+  return { functionId, method, path, authorization: 'none' };
 }
 
 /** The template of the route `method path` matches, or undefined. */
