@@ -66,6 +66,18 @@ export const resources = defineApp({
       uses: { tables: { state: 'readWrite' }, queues: { io: 'send', cpu: 'send' } },
       events: [{ type: 'schedule', name: 'ferry-heartbeat', expression: 'rate(1 minute)' }],
     },
+    // The operations console (lib/console/): IAM-authorized on AWS; locally also at /_ferry/console.
+    // It reads job state and SQS's numbers, and acts only as an operator does (redrive, cancel, refresh).
+    console: {
+      entry: 'functions/console.ts',
+      timeout: seconds(15),
+      memoryMb: 512,
+      uses: { tables: { state: 'readWrite' }, queues: { io: 'operate', cpu: 'operate' } },
+      events: [
+        { type: 'http', method: 'ANY', path: '/_ferry/console', authorization: 'iam' },
+        { type: 'http', method: 'ANY', path: '/_ferry/console/{proxy+}', authorization: 'iam' },
+      ],
+    },
   },
   // A canary to each pool every minute; late after 2 minutes (the CPU pool runs long jobs two at a time).
   heartbeats: { sender: 'heartbeat', queues: ['io', 'cpu'], lateAfter: seconds(120) },

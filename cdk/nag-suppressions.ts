@@ -85,7 +85,8 @@ export function applyNagSuppressions(stack: NagSuppressionTargets, app: FerryApp
           id: 'AwsSolutions-APIG4',
           reason:
             'Public by design: the routes serve a health check, demo pings and reports over stored page views; they only read ' +
-            'state or enqueue bounded background jobs, hold no user data or credentials, and the stage throttle bounds abuse.',
+            'state or enqueue bounded background jobs, hold no user data or credentials, and the stage throttle bounds abuse. ' +
+            'Routes declared with authorization "iam" (the operations console) are not public: API Gateway checks SigV4 and execute-api:Invoke.',
         },
         {
           id: 'AwsSolutions-COG4',

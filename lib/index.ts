@@ -66,6 +66,7 @@ export {
 export { createOutboxRelay, createOutboxSweeper, OUTBOX_TABLE, OutboxTransactionRefusedError, sweepOutbox, type OutboxRelayOptions, type OutboxSweepOptions } from './jobs/outbox.js';
 export { applied, cancellationCodes, isConditionRefusal, transactWrite, type TransactItem } from './aws/conditional-write.js';
 export { periodic, periodicJobId, type OverlapPolicy, type Periodic, type PeriodicOptions, type PeriodicStatus, type TickOutcome } from './jobs/periodic.js';
+export { createConsoleHandler, type ConsoleOptions } from './console/console-handler.js';
 export {
   heartbeatHandler,
   heartbeatSettings,

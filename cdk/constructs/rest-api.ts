@@ -6,6 +6,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
+  AuthorizationType,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
@@ -26,6 +27,11 @@ export interface RestRoute {
   readonly path: string;
   /** The function that serves the route (through a Lambda proxy integration). */
   readonly handler: IFunction;
+  /**
+   * `iam`: API Gateway refuses (403) any request not SigV4-signed by a principal allowed `execute-api:Invoke` on it.
+   * @default 'none'
+   */
+  readonly authorization?: 'none' | 'iam';
 }
 
 export interface FerryRestApiProps {
@@ -132,7 +138,10 @@ export class FerryRestApi extends Construct {
         integrations.set(route.handler, integration);
       }
       const resource = route.path === '/' ? this.api.root : this.api.root.resourceForPath(route.path);
-      methods.set(`${route.method} ${route.path}`, resource.addMethod(route.method, integration, { requestValidator: this.requestValidator }));
+      methods.set(`${route.method} ${route.path}`, resource.addMethod(route.method, integration, {
+          requestValidator: this.requestValidator,
+          ...(route.authorization === 'iam' && { authorizationType: AuthorizationType.IAM }),
+        }));
     }
     this.methods = methods;
   }

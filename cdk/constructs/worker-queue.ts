@@ -71,7 +71,11 @@ export class WorkerQueue extends Construct {
    * get nothing on it.
    */
   grant(grantee: IGrantable, access: QueueAccess): void {
-    if (access === 'send' || access === 'sendConsume') this.queue.grantSendMessages(grantee);
+    if (access === 'send' || access === 'sendConsume' || access === 'operate') this.queue.grantSendMessages(grantee);
+    if (access === 'operate') {
+      this.queue.grant(grantee, 'sqs:GetQueueAttributes');
+      this.deadLetterQueue.grantConsumeMessages(grantee);
+    }
     if (access === 'consume' || access === 'sendConsume') {
       this.queue.grantConsumeMessages(grantee);
       this.deadLetterQueue.grantConsumeMessages(grantee);

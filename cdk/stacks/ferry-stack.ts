@@ -23,6 +23,8 @@ import type { Construct } from 'constructs';
 import {
   type App as FerryApp,
   environmentOf,
+  HEARTBEAT_ENV,
+  HEARTBEAT_SETTINGS_OUTPUT,
   type LambdaFunction,
   type Queue as DeclaredQueue,
   type SqsSource,
@@ -237,6 +239,7 @@ export class FerryStack extends Stack {
           method: route.method,
           path: route.path,
           handler: must(functions, route.functionId, 'function'),
+          authorization: route.authorization,
         })),
       });
       restApi = api.api;
@@ -259,6 +262,12 @@ export class FerryStack extends Stack {
             datapointsToAlarm: beats.alarm.datapointsToAlarm,
             thresholdMs: beats.alarm.thresholdMs,
           };
+    if (beats !== undefined) {
+      new CfnOutput(this, HEARTBEAT_SETTINGS_OUTPUT, {
+        description: 'Queue heartbeats: queues, table and late threshold (what `ferry heartbeat --outputs` reads)',
+        value: app.functions.find((fn) => fn.id === beats.sender)?.environment[HEARTBEAT_ENV] ?? '',
+      });
+    }
     this.alarms = new FerryAlarms(this, 'Alarms', {
       ...(heartbeats !== undefined && { heartbeats }),
       queues: Object.fromEntries([...workerQueues].map(([queueId, q]) => [queueId, { queue: q.queue, deadLetterQueue: q.deadLetterQueue }])),

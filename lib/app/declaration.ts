@@ -58,8 +58,13 @@ export interface QueueDeclaration {
 
 /** Access a function is granted to a table; also puts the table name in its environment. */
 export type TableAccess = 'read' | 'write' | 'readWrite';
-/** Access a function is granted to a queue; also puts the queue URL in its environment. */
-export type QueueAccess = 'send' | 'consume' | 'sendConsume';
+/**
+ * Access a function is granted to a queue; also puts the queue URL in its
+ * environment. `operate`: what an operator's tools need and no more: send to
+ * the queue and read its attributes (depth, in flight), and read, delete and
+ * redrive its dead letters, but never receive the queue's live messages.
+ */
+export type QueueAccess = 'send' | 'consume' | 'sendConsume' | 'operate';
 
 export interface SqsEventDeclaration {
   readonly type: 'sqs';

@@ -44,6 +44,9 @@ export const DEFAULTS = {
 /** The variable that tells every function of an app with heartbeats their settings (JSON of {@link HeartbeatEnv}). */
 export const HEARTBEAT_ENV = 'FERRY_HEARTBEAT';
 
+/** The stack output holding {@link HEARTBEAT_ENV}'s value, for the operations commands. */
+export const HEARTBEAT_SETTINGS_OUTPUT = 'HeartbeatSettings';
+
 /** What {@link HEARTBEAT_ENV} carries. */
 export interface HeartbeatEnv {
   readonly queues: readonly string[];
@@ -428,6 +431,8 @@ function wholeSeconds(d: Duration, label: string, problems: string[]): number {
 
 function mergeQueueAccess(a: QueueAccess | undefined, b: QueueAccess): QueueAccess {
   if (a === undefined || a === b) return b;
+  // 'operate' covers 'send'; anything with 'consume' becomes 'sendConsume', which covers 'operate'.
+  if ((a === 'operate' && b === 'send') || (a === 'send' && b === 'operate')) return 'operate';
   return 'sendConsume';
 }
 

@@ -8,7 +8,7 @@ import { dev, DEV_USAGE } from './dev.js';
 import { init, INIT_USAGE } from './init.js';
 import { ConfigError, loadConfig } from './load-config.js';
 import { cdkApp, deploy, DEPLOY_USAGE, synth, SYNTH_USAGE } from './synth.js';
-import { dlqCommand, DLQ_USAGE, flightsCommand, FLIGHTS_USAGE, jobsCommand, JOBS_USAGE, workflowsCommand, WORKFLOWS_USAGE } from './ops.js';
+import { dlqCommand, DLQ_USAGE, flightsCommand, FLIGHTS_USAGE, heartbeatCommand, HEARTBEAT_USAGE, jobsCommand, JOBS_USAGE, workflowsCommand, WORKFLOWS_USAGE } from './ops.js';
 
 const USAGE = `Usage: ferry <command> [options]
 
@@ -23,6 +23,7 @@ Operations, on the app "ferry dev" runs or a deployed stack (--outputs):
   dlq       list a queue's dead letters with their reasons, redrive them
   workflows get a workflow's progress and tree, cancel it
   flights   get a cached computation's state (a report), force its refresh
+  heartbeat each queue's heartbeat: late or not, its latencies, its alarm
 
 The app is the one ferry.config.ts in the working directory declares
 (--config <file> names another). "ferry <command> --help" says more.`;
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: readonly string[]) =
   dlq: { usage: DLQ_USAGE, run: dlqCommand },
   workflows: { usage: WORKFLOWS_USAGE, run: workflowsCommand },
   flights: { usage: FLIGHTS_USAGE, run: flightsCommand },
+  heartbeat: { usage: HEARTBEAT_USAGE, run: heartbeatCommand },
   // What the `cdk` CLI runs as the app (`ferry deploy`, cdk.json); not for people.
   'cdk-app': { usage: '', run: (args) => cdkApp(args, (explicit) => loadConfig(process.cwd(), explicit)) },
 };

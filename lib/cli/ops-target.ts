@@ -9,9 +9,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { deadLetterQueueUrlEnvName, queueUrlEnvName, tableEnvName } from '../app/resource-env.js';
 import { ConfigError } from './load-config.js';
+import { HEARTBEAT_ENV, HEARTBEAT_SETTINGS_OUTPUT } from '../app/define-app.js';
 
 export type OpsTarget =
-  | { readonly kind: 'local'; readonly source: string; readonly environment: Readonly<Record<string, string>> }
+  | { readonly kind: 'local'; readonly source: string; readonly environment: Readonly<Record<string, string>>; readonly url?: string }
   | { readonly kind: 'deployed'; readonly source: string; readonly stack: string; readonly environment: Readonly<Record<string, string>> };
 
 /** The environment of the local runtime that wrote `file` (`ferry dev`'s `.ferry/runtime.json`). */
@@ -19,9 +20,9 @@ export function localTarget(file: string): OpsTarget {
   if (!existsSync(file)) {
     throw new ConfigError(`no ${file}: start the app with "ferry dev" first (it writes that file), or pass --runtime-file <file> or --outputs <cdk-outputs.json>`);
   }
-  const parsed = parseJson(file) as { environment?: Record<string, string> };
+  const parsed = parseJson(file) as { environment?: Record<string, string>; url?: unknown };
   if (typeof parsed.environment !== 'object' || parsed.environment === null) throw new ConfigError(`${file} has no "environment": it was not written by "ferry dev"`);
-  return { kind: 'local', source: file, environment: parsed.environment };
+  return { kind: 'local', source: file, environment: parsed.environment, ...(typeof parsed.url === 'string' && { url: parsed.url }) };
 }
 
 /** `PageViews` → `pageViews`: an output's resource id. */
@@ -42,6 +43,10 @@ export function deployedTarget(file: string, stack?: string): OpsTarget {
   if (values === undefined) throw new ConfigError(`${file} has no stack "${name}" (stacks in it: ${stacks.join(', ') || 'none'})`);
   const environment: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
+    if (key === HEARTBEAT_SETTINGS_OUTPUT) {
+      environment[HEARTBEAT_ENV] = value;
+      continue;
+    }
     const table = /^(.+)TableName$/.exec(key);
     const dlq = /^(.+)DeadLetterQueueUrl$/.exec(key);
     const queue = /^(.+)QueueUrl$/.exec(key);

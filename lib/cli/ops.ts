@@ -7,6 +7,7 @@
  *   ferry dlq list <queue>            ferry dlq redrive <queue> [--max N]
  *   ferry workflows get <id>          ferry workflows cancel <id>
  *   ferry flights get <key>           ferry flights refresh <key>
+ *   ferry heartbeat [<queue>]
  *
  * Output is for people; `--json` prints one JSON document instead.
  */
@@ -19,6 +20,10 @@ import { NOT_FOUND, type JobRecord } from '../jobs/job-state.js';
 import { SingleFlight, type FlightItem } from '../coordination/single-flight.js';
 import { WorkflowEngine, type NodeView, type WorkflowView } from '../workflows/workflow-engine.js';
 import { ConfigError } from './load-config.js';
+import { HEARTBEAT_ENV } from '../app/define-app.js';
+import { heartbeatSettings, heartbeatState, oldestWaiting, recentHeartbeats } from '../jobs/heartbeat.js';
+import type { LocalAlarmStatus } from '../local/local-alarms.js';
+import { humanMs } from '../util/log-format.js';
 import { deployedTarget, localTarget, type OpsTarget } from './ops-target.js';
 
 const TARGET_USAGE = `Target (where the app runs):
@@ -56,6 +61,14 @@ result stops being fresh now and is served stale meanwhile; a failed key's cool-
 
 ${TARGET_USAGE}`;
 
+export const HEARTBEAT_USAGE = `Usage: ferry heartbeat [<queue>] [options]
+
+Each heartbeat queue (or just <queue>): OK, LATE or NO DATA; the last canary's enqueue-to-start latency;
+the oldest canary still waiting for a worker; the last 30 latencies; and, for a local app, the state of
+the queue's heartbeat alarm as the runtime evaluates it. Exits 1 when a queue is late.
+
+${TARGET_USAGE}`;
+
 export const WORKFLOWS_USAGE = `Usage: ferry workflows get <workflowId> [options]
        ferry workflows cancel <workflowId> [options]
 
@@ -79,16 +92,16 @@ interface Parsed {
 }
 
 /** Parses `args`, resolves the target and applies its environment; undefined after printing help. */
-function prepare(args: readonly string[], usage: string, extra: Record<string, { type: 'string' }> = {}): Parsed | undefined {
+function prepare(args: readonly string[], usage: string, extra: Record<string, { type: 'string' }> = {}, actionNeeded = true): (Parsed & { readonly target: OpsTarget }) | undefined {
   const { values, positionals } = parseArgs({ args: [...args], options: { ...TARGET_OPTIONS, ...extra }, allowPositionals: true, strict: true });
-  if (values.help === true || positionals.length === 0) {
+  if (values.help === true || (actionNeeded && positionals.length === 0)) {
     console.log(usage);
     return undefined;
   }
   const target = resolveTarget(values);
   // The platform's stores and clients read these at call time: the same code the functions run, pointed at the app.
   Object.assign(process.env, target.environment);
-  return { action: positionals[0] ?? '', argument: positionals[1], json: values.json === true, values: values };
+  return { action: positionals[0] ?? '', argument: positionals[1], json: values.json === true, values: values, target };
 }
 
 function resolveTarget(values: Record<string, string | boolean | undefined>): OpsTarget {
@@ -260,6 +273,63 @@ export async function workflowsCommand(args: readonly string[]): Promise<void> {
     default:
       throw new ConfigError(`unknown action "workflows ${parsed.action}"\n\n${WORKFLOWS_USAGE}`);
   }
+}
+
+export async function heartbeatCommand(args: readonly string[]): Promise<void> {
+  const parsed = prepare(args, HEARTBEAT_USAGE, {}, false);
+  if (parsed === undefined) return;
+  const settings = heartbeatSettings();
+  if (settings === undefined) throw new ConfigError(`the app declares no heartbeats (${parsed.target.source} has no ${HEARTBEAT_ENV}): declare "heartbeats" in defineApp`);
+  const wanted = parsed.action === '' ? settings.queues : [parsed.action];
+  for (const queue of wanted) {
+    if (!settings.queues.includes(queue)) throw new ConfigError(`queue "${queue}" has no heartbeat (heartbeat queues: ${settings.queues.join(', ')})`);
+  }
+  const alarms = parsed.target.kind === 'local' && parsed.target.url !== undefined ? await localAlarms(parsed.target.url) : undefined;
+  const now = Date.now();
+  const report = await Promise.all(
+    wanted.map(async (queue) => {
+      const samples = await recentHeartbeats(queue, { limit: 30 });
+      const waiting = oldestWaiting(samples);
+      const alarm = alarms?.find((a) => a.queue === queue);
+      return {
+        queue,
+        ...heartbeatState(samples, settings.lateAfterMs, now),
+        lateAfterMs: settings.lateAfterMs,
+        ...(samples[0] !== undefined && { lastSentAt: samples[0].sentAt }),
+        ...(waiting !== undefined && { waiting: { id: waiting.id, sentAt: waiting.sentAt, waitedMs: now - Date.parse(waiting.sentAt) } }),
+        latencies: samples.map((s) => s.latencyMs ?? null).reverse(),
+        ...(alarm !== undefined && { alarm: { state: alarm.state, reason: alarm.reason, since: alarm.since } }),
+      };
+    }),
+  );
+  print(parsed.json, report, () =>
+    report
+      .map((r) =>
+        [
+          `queue ${r.queue}: ${r.state === 'no-data' ? 'NO DATA (no canary recorded yet)' : r.state.toUpperCase()}${r.latencyMs === undefined ? '' : `, latency ${humanMs(r.latencyMs)}`} (late after ${humanMs(r.lateAfterMs)})`,
+          ...(r.waiting === undefined ? [] : [`  waiting: canary ${r.waiting.id}, ${humanMs(r.waiting.waitedMs)} so far`]),
+          ...(r.latencies.length === 0 ? [] : [`  last ${r.latencies.length}: ${sparkline(r.latencies, r.lateAfterMs)}  (oldest to newest; ! = still waiting)`]),
+          ...(r.alarm === undefined ? [] : [`  alarm: ${r.alarm.state} since ${r.alarm.since} (${r.alarm.reason})`]),
+        ].join('\n'),
+      )
+      .join('\n'),
+  );
+  if (report.some((r) => r.state === 'late')) process.exitCode = 1;
+}
+
+async function localAlarms(url: string): Promise<LocalAlarmStatus[] | undefined> {
+  try {
+    const response = await fetch(`${url}/_ferry/alarms`);
+    return response.ok ? ((await response.json()) as { alarms: LocalAlarmStatus[] }).alarms : undefined;
+  } catch {
+    return undefined; // The runtime is not answering: the records still tell the heartbeat's state.
+  }
+}
+
+/** Latencies as bars, scaled to the late threshold (a full bar is late); `!` a canary still waiting. */
+function sparkline(latencies: readonly (number | null)[], lateAfterMs: number): string {
+  const bars = '▁▂▃▄▅▆▇█';
+  return latencies.map((ms) => (ms === null ? '!' : bars[Math.min(bars.length - 1, Math.floor((ms / lateAfterMs) * (bars.length - 1)))])).join('');
 }
 
 function list(ids: readonly string[]): string {

@@ -10,12 +10,19 @@
  * Long`, a body over API Gateway's 10 MB 413 as well; a function error, a
  * function timeout, a malformed result or an answer over 6 MB answers 502,
  * and only API Gateway's own 29-second integration timeout 504; bodies are
- * base64 only for the API's binary media types.
+ * base64 only for the API's binary media types; a route declared with
+ * `authorization: 'iam'` answers 403 unless the request is SigV4-signed
+ * (sigv4-check.ts).
+ *
+ * One local door: a declared route under `/_ferry/` (the operations console)
+ * is also served at the root without a signature, for the operator at this
+ * machine's browser; under the stage path it is authorized as deployed.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { Route } from '../app/define-app.js';
 import type { FunctionHost } from './function-host.js';
+import { checkSigV4 } from './sigv4-check.js';
 import { BAD_GATEWAY, GATEWAY_TIMEOUT, fromProxyResult, matchRoute, toProxyEvent, type ProxyResponse } from './rest-event.js';
 
 /** API Gateway's payload limit. */
@@ -39,8 +46,10 @@ export interface RestApiServerOptions {
   readonly serveRoot: boolean;
   /** The API's binary media types (see `isBinaryMediaType`). */
   readonly binaryMediaTypes: readonly string[];
-  /** Answers `/_ferry/...` requests; `undefined` means 404. */
+  /** Answers `/_ferry/...` requests; `undefined` means 404 (or a declared route under `/_ferry/`, see below). */
   readonly control: ControlHandler;
+  /** The credentials a request to a route with `authorization: 'iam'` must be signed with, and the region. */
+  readonly iam: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly region: string };
 }
 
 export interface RestApiServer {
@@ -69,13 +78,16 @@ export async function startRestApiServer(options: RestApiServerOptions): Promise
 async function handle(options: RestApiServerOptions, request: IncomingMessage): Promise<ProxyResponse> {
   const url = new URL(request.url ?? '/', 'http://local');
   const method = request.method ?? 'GET';
-  if (url.pathname.startsWith('/_ferry/')) {
-    return (await options.control(method, url.pathname)) ?? text(404, `no local endpoint ${method} ${url.pathname}`);
+  const localDoor = url.pathname.startsWith('/_ferry/') || url.pathname === '/_ferry';
+  if (localDoor) {
+    const answer = await options.control(method, url.pathname);
+    if (answer !== undefined) return answer;
+    if (!options.routes.some((r) => r.path.startsWith('/_ferry/'))) return text(404, `no local endpoint ${method} ${url.pathname}`);
   }
   // The deployed URL has the stage first; the root serves the same routes locally.
   const stagePrefix = `/${options.stage}`;
-  const underStage = url.pathname === stagePrefix || url.pathname.startsWith(`${stagePrefix}/`);
-  if (!underStage && !options.serveRoot) return MISSING_AUTHENTICATION_TOKEN;
+  const underStage = !localDoor && (url.pathname === stagePrefix || url.pathname.startsWith(`${stagePrefix}/`));
+  if (!underStage && !localDoor && !options.serveRoot) return MISSING_AUTHENTICATION_TOKEN;
   const path = !underStage ? url.pathname : url.pathname === stagePrefix ? '/' : url.pathname.slice(stagePrefix.length);
   let match;
   try {
@@ -84,13 +96,20 @@ async function handle(options: RestApiServerOptions, request: IncomingMessage): 
     if (error instanceof URIError) return text(400, `malformed percent-encoding in path ${url.pathname}`);
     throw error;
   }
-  if (match === undefined) return MISSING_AUTHENTICATION_TOKEN;
+  if (match === undefined) return localDoor ? text(404, `no local endpoint ${method} ${url.pathname}`) : MISSING_AUTHENTICATION_TOKEN;
+  if (localDoor && !match.route.path.startsWith('/_ferry/')) return text(404, `no local endpoint ${method} ${url.pathname}`);
   const body = await readBody(request);
   if (body === undefined) return CONTENT_LENGTH_EXCEEDED;
   const host = options.hosts.get(match.route.functionId);
   if (host === undefined) throw new Error(`route ${match.route.path} names unknown function ${match.route.functionId}`);
   const headers: [string, string][] = [];
   for (let i = 0; i < request.rawHeaders.length; i += 2) headers.push([request.rawHeaders[i] ?? '', request.rawHeaders[i + 1] ?? '']);
+  if (match.route.authorization === 'iam' && !localDoor) {
+    const refusal = await checkSigV4({ method, path: url.pathname, query: url.searchParams, headers, body }, options.iam, options.iam.region);
+    if (refusal !== undefined) {
+      return { status: refusal.status, headers: [['content-type', 'application/json'], ['x-amzn-errortype', refusal.errorType]], body: Buffer.from(JSON.stringify({ message: refusal.message })) };
+    }
+  }
   const event = toProxyEvent(
     { method, path, query: url.searchParams, headers, body, sourceIp: request.socket.remoteAddress ?? '127.0.0.1' },
     match,

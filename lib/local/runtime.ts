@@ -430,6 +430,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     stage: app.api.stageName,
     serveRoot: options.serveRoot ?? true,
     binaryMediaTypes: app.api.binaryMediaTypes,
+    iam: { accessKeyId: environment.AWS_ACCESS_KEY_ID ?? process.env.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: environment.AWS_SECRET_ACCESS_KEY ?? process.env.AWS_SECRET_ACCESS_KEY ?? 'local', region: REGION },
     control: async (method, path) => {
       if (method === 'GET' && path === '/_ferry/stats') return jsonResponse(200, await snapshot());
       if (method === 'GET' && path === '/_ferry/alarms') return jsonResponse(200, { alarms: alarms.states() });

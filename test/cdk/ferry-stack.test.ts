@@ -197,6 +197,30 @@ describe('FerryStack built from app/resources.ts', () => {
     });
   });
 
+  it('puts the operations console behind IAM authorization, and only it: every other route stays public', () => {
+    const fullPaths = resourcePaths(template);
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as Resource[];
+    const byPath = (m: Resource) => {
+      const resourceId = m.Properties?.ResourceId as { Ref?: string };
+      return resourceId.Ref === undefined ? '/' : (fullPaths.get(resourceId.Ref) ?? '?');
+    };
+    const iam = methods.filter((m) => m.Properties?.AuthorizationType === 'AWS_IAM').map(byPath).sort();
+    expect(iam).toEqual(['/_ferry/console', '/_ferry/console/{proxy+}']);
+    for (const m of methods) if (!byPath(m).startsWith('/_ferry/')) expect(m.Properties?.AuthorizationType, byPath(m)).toBe('NONE');
+  });
+
+  it('lets the console read the queues\' numbers, send to them and handle their dead letters, but never receive their live messages', () => {
+    const statements = policyStatements(template, stack, 'console');
+    for (const queueId of ['io', 'cpu']) {
+      const queue = logicalId(stack, stack.queues.get(queueId));
+      const dlq = logicalId(stack, stack.deadLetterQueues.get(queueId));
+      const on = (id: string) => new Set(statements.filter((st) => refersTo(st.Resource, id)).flatMap(actionsOf));
+      expect(on(queue)).toEqual(new Set(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']));
+      expect(on(dlq).has('sqs:ReceiveMessage')).toBe(true);
+      expect(on(dlq).has('sqs:DeleteMessage')).toBe(true);
+    }
+  });
+
   it('serves every declared route through a REST (v1) API method with a Lambda proxy integration', () => {
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
@@ -418,7 +442,7 @@ describe('FerryStack built from app/resources.ts', () => {
         const allows = (action: string): boolean => statements.some((s) => actionsOf(s).includes(action) && refersTo(s.Resource, queueId));
         const access = fn.queues[q.id];
         expect(allows(SQS_CONSUME), `${fn.id} consumes ${q.id}`).toBe(access === 'consume' || access === 'sendConsume');
-        expect(allows(SQS_SEND), `${fn.id} sends to ${q.id}`).toBe(access === 'send' || access === 'sendConsume');
+        expect(allows(SQS_SEND), `${fn.id} sends to ${q.id}`).toBe(access === 'send' || access === 'sendConsume' || access === 'operate');
       }
     }
   });

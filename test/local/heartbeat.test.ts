@@ -5,7 +5,15 @@
  * functions' EMF lines carry, going to ALARM when the worker pool stops and
  * back to OK when it resumes.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HEARTBEAT_ENV } from '../../lib/app/define-app.js';
+import { deployedTarget } from '../../lib/cli/ops-target.js';
+import { PROJECT_ROOT } from '../helpers/repo-root.js';
 import { heartbeatState, recentHeartbeats } from '../../lib/jobs/heartbeat.js';
 import type { LocalAlarmStatus } from '../../lib/local/local-alarms.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
@@ -86,5 +94,55 @@ describe('queue heartbeats', () => {
     const samples = await recentHeartbeats('io');
     expect(samples.every((s) => s.startedAt !== undefined)).toBe(true);
     expect(heartbeatState(samples, 2_000).state).toBe('ok');
+  });
+
+  it('ferry heartbeat: each queue\'s state, latencies and local alarm, for people or as JSON; an unknown queue is a usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-beat-'));
+    try {
+      const runtimeFile = join(dir, 'runtime.json');
+      writeFileSync(runtimeFile, JSON.stringify({ app: heartbeatApp.name, url: runtime.url, environment: runtime.environment }));
+      const tsx = join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FERRY_') && !k.startsWith('AWS_ENDPOINT_URL')));
+      // Not spawnSync: the command asks this process's runtime for the alarm's state.
+      const ferry = async (args: readonly string[]) => {
+        try {
+          const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', tsx, join(PROJECT_ROOT, 'lib', 'cli', 'main.ts'), 'heartbeat', ...args, '--runtime-file', runtimeFile], { cwd: dir, encoding: 'utf8', timeout: 60_000, env });
+          return { status: 0, stdout, stderr };
+        } catch (error) {
+          const failed = error as { code?: number; stdout: string; stderr: string };
+          return { status: failed.code ?? -1, stdout: failed.stdout, stderr: failed.stderr };
+        }
+      };
+
+      const json = await ferry(['--json']);
+      expect(json.status, json.stderr).toBe(0);
+      const [io] = JSON.parse(json.stdout) as { queue: string; state: string; latencyMs: number; latencies: (number | null)[]; alarm: { state: string } }[];
+      expect(io).toMatchObject({ queue: 'io', state: 'ok', lateAfterMs: 2_000, alarm: { state: 'OK' } });
+      expect(io?.latencies.length).toBeGreaterThan(3);
+      expect(io?.latencies.every((ms) => typeof ms === 'number')).toBe(true);
+
+      const human = await ferry(['io']);
+      expect(human.stdout).toMatch(/^queue io: OK, latency \d+ ms \(late after 2\.0 s\)$/m);
+      expect(human.stdout).toMatch(/^ {2}last \d+: [▁▂▃▄▅▆▇█]+ {2}\(oldest to newest/m);
+      expect(human.stdout).toMatch(/^ {2}alarm: OK since /m);
+
+      const unknown = await ferry(['cpu']);
+      expect(unknown.status).toBe(2);
+      expect(unknown.stderr).toContain('queue "cpu" has no heartbeat (heartbeat queues: io)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a deployed stack\'s heartbeat settings from its outputs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-beat-'));
+    try {
+      const file = join(dir, 'outputs.json');
+      const settings = JSON.stringify({ queues: ['io'], table: 'state', lateAfterMs: 120_000, highResolution: false });
+      writeFileSync(file, JSON.stringify({ Beats: { StateTableName: 'beats-state', IoQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/beats-io', HeartbeatSettings: settings } }));
+      expect(deployedTarget(file).environment[HEARTBEAT_ENV]).toBe(settings);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
