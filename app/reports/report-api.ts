@@ -24,7 +24,9 @@
  * or after `freshUntil`. That is what "fresh" promises: each environment (and,
  * with `Cache-Control: public, max-age`, each browser and CDN) may serve the
  * result unchanged until then. An environment forgets its copy of a key it
- * writes itself (a retry); other environments keep theirs until `freshUntil`.
+ * writes itself (a retry); other environments keep theirs until `freshUntil`,
+ * except for an unconditional request that asks caches to revalidate
+ * (`Cache-Control: no-cache` or `max-age=0`): it is answered from DynamoDB.
  *
  * `public`, not `private`: a report's answer depends only on its canonical
  * parameters, never on who asks (the API has no per-user state), so a shared
@@ -106,11 +108,27 @@ export async function listReports(event: APIGatewayProxyEvent): Promise<APIGatew
 
 export async function getReport(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const { report, params, key } = resolve(event);
-  const kept = fresh.get(memoryKey(key));
+  const kept = asksToRevalidate(event) ? undefined : fresh.get(memoryKey(key));
   if (kept !== undefined) return respondReady(event, report, params, kept);
   const answer = await requestFlight(report.flight, key, { params, asOf: Date.now() });
   const progress = answer.state === 'pending' && answer.runRef !== undefined ? await refreshProgress(answer.runRef) : undefined;
   return respond(event, report, params, key, answer, progress);
+}
+
+/**
+ * Whether an unconditional request asks caches to revalidate (RFC 9111
+ * §5.2.1: `Cache-Control` `no-cache` or `max-age=0`, or the older
+ * `Pragma: no-cache`): then this environment's memory copy is not used and
+ * the answer is read from DynamoDB, which a forced refresh (the console's, or
+ * `ferry flights refresh`) has already made stale. A conditional request
+ * (`If-None-Match`, which fetch and browsers send with `no-cache`) is still
+ * answered from memory: its sender holds the copy this environment holds.
+ */
+function asksToRevalidate(event: APIGatewayProxyEvent): boolean {
+  if (headerOf(event, 'if-none-match') !== undefined) return false;
+  const directives = (headerOf(event, 'cache-control') ?? '').toLowerCase().split(',').map((d) => d.trim());
+  if (directives.some((d) => d === 'no-cache' || d === 'no-store' || /^max-age\s*=\s*"?0"?$/.test(d))) return true;
+  return (headerOf(event, 'pragma') ?? '').toLowerCase().includes('no-cache');
 }
 
 export async function retryReport(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {

@@ -467,7 +467,7 @@ export function flightPage(ctx: PageContext, item: FlightItem): string {
   const body = [
     `<h1>Key <code>${h(item.key)}</code></h1>`,
     `<p><span data-flight-phase="${h(item.phase)}">${pill(item.phase)}</span></p>`,
-    `<p>${actionForm(consoleHref(ctx, 'flights', item.key, 'refresh'), 'Force refresh', 'refresh')} <span class="muted small">A ready result stops being fresh now (served stale while the next request refreshes it); a failed key's cool-down ends.</span></p>`,
+    `<p>${actionForm(consoleHref(ctx, 'flights', item.key, 'refresh'), 'Force refresh', 'refresh')} <span class="muted small">A ready result stops being fresh now (served stale while the next request refreshes it); a failed key's cool-down ends. Copies already handed out as fresh (a browser's max-age, an app's memory cache) may be used until their own fresh time.</span></p>`,
     `<dl class="facts">${facts.map(([k, v]) => `<dt>${h(k)}</dt><dd>${v}</dd>`).join('')}</dl>`,
     item.lastError === undefined ? '' : `<h2>Last error</h2><div class="problem"><strong>${h(item.lastError.name)}</strong>${item.lastError.code === undefined ? '' : ` <code>${h(item.lastError.code)}</code>`}: ${h(item.lastError.message)}</div>`,
   ];

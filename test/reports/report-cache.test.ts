@@ -293,6 +293,27 @@ describe("on Ferry's app as deployed (the api function in sandboxes)", () => {
     });
   });
 
+  describe('GET /reports/{name} asking caches to revalidate', () => {
+    it.each([
+      ['Cache-Control: no-cache', { 'cache-control': 'no-cache' }],
+      ['Cache-Control: max-age=0 (a browser\'s reload)', { 'cache-control': 'max-age=0' }],
+      ['Pragma: no-cache', { pragma: 'no-cache' }],
+    ])('reads DynamoDB for a request with %s, so a forced refresh is seen at once', async (_name, headers) => {
+      const { path, key, pk } = report({ days: 7, minResponseMs: 1000 + Object.keys(headers)[0]!.length + String(Object.values(headers)[0]).length });
+      await put(readyItem(key, 300_000));
+      const kept = (await getJson(path)).body;
+      expect(kept).toMatchObject({ state: 'ready', stale: false });
+      // Forced stale behind this sandbox's back (the console's Force refresh): a plain hit keeps the fresh copy...
+      const now = Date.now();
+      await put(flightItem(key, { phase: 'ready', result: RESULT, computedAt: now - 60_000, freshUntil: now, staleUntil: now + 3_600_000 }));
+      expect(await readsDuring(pk, async () => expect((await getJson(path)).body).toEqual(kept))).toBe(0);
+      // ...and a request asking to revalidate reads DynamoDB: stale, its refresh claimed.
+      let revalidated: Answer | undefined;
+      expect(await readsDuring(pk, async () => void (revalidated = (await (await get(path, headers)).json()) as Answer))).toBeGreaterThanOrEqual(1);
+      expect(revalidated).toMatchObject({ state: 'ready', stale: true, refreshing: true });
+    });
+  });
+
   describe('the sandbox memory bound', () => {
     it(`keeps at most ${MEMORY_CACHE_DEFAULTS.maxEntries} results: the least recently used is read from DynamoDB again`, async () => {
       const count = MEMORY_CACHE_DEFAULTS.maxEntries + 1;
