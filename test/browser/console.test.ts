@@ -49,10 +49,10 @@ function started(): { runtime: LocalRuntime; browser: Browser } {
 
 const consoleUrl = (path = '') => `${started().runtime.url}/_ferry/console${path}`;
 
-async function screenshot(page: Page, name: string): Promise<void> {
+async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
   if (SCREENSHOTS === undefined || SCREENSHOTS === '') return;
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
 /** A number cell as the page shows it ("1,234"); NaN when the cell is missing or says something else. */
@@ -100,6 +100,11 @@ describe('the operations console in a browser', () => {
       }
       const risen = await reloadUntil(page, 'the cpu queue to hold at least three of the five jobs', () => cellNumber(page, 'tr[data-queue="cpu"] td.depth'), (n) => n >= before + 3);
       expect(risen).toBeGreaterThanOrEqual(3);
+      // Two heartbeat ticks: io's canaries start at once (cpu's may wait behind the stopped pool).
+      await runtime.fireSchedule('ferry-heartbeat', new Date(Date.now() - 60_000));
+      await runtime.fireSchedule('ferry-heartbeat');
+      const beat = (queue: string) => page.locator(`[data-heartbeat-status="${queue}"]`).textContent();
+      expect(await reloadUntil(page, 'io\'s canaries to start', () => beat('io'), (state) => state === 'OK')).toBe('OK');
       await screenshot(page, 'console-overview');
 
       runtime.setEventSourceEnabled('cpuWorker', 'cpu', true);
@@ -182,7 +187,7 @@ describe('the operations console in a browser', () => {
       const partWay = Number(await page.locator('progress').getAttribute('value'));
       expect(partWay).toBeLessThan(367);
       expect(await page.locator('tr[data-node-id]').count()).toBeGreaterThan(100);
-      await screenshot(page, 'console-workflow');
+      await screenshot(page, 'console-workflow', false);
 
       runtime.setEventSourceEnabled('ioWorker', 'io', true);
       await reloadUntil(page, 'the workflow to succeed', async () => page.locator('[data-workflow-status]').getAttribute('data-workflow-status'), (s) => s === 'SUCCEEDED', 60_000);
