@@ -9,7 +9,7 @@ export const api = createRestApi({
   'POST /pings': async (event) => {
     const body = jsonBody(event);
     try {
-      const { ping, jobId } = await createPing(body.message, event.requestContext.requestId, body.pool ?? 'io');
+      const { ping, jobId } = await createPing(body.message, body.pool ?? 'io');
       return json(202, { ping, jobId }, { location: apiPath(event, `/pings/${ping.id}`) });
     } catch (error) {
       if (error instanceof InvalidPingError) throw new HttpError(400, error.message);

@@ -119,6 +119,7 @@ export { errorPage, escapeHtml, headerOf, htmlPage, htmlResponse, wantsHtml } fr
 // Small helpers apps need beside their tasks.
 export { log, type LogLevel } from './util/log.js';
 export { embeddedMetrics, HEARTBEAT_METRIC, METRICS_NAMESPACE, type MetricUnit, type MetricValue } from './util/metrics.js';
+export { currentTraceId, runInTrace } from './util/trace.js';
 export { mapLimit } from './util/map-limit.js';
 export { sleep } from './util/sleep.js';
 /** A seeded pseudo-random generator (mulberry32): the same seed gives the same numbers, for generated data and tests. */

@@ -75,7 +75,7 @@ export const processPing = defineTask({
 });
 
 /** Records a ping, then (after the write succeeded) enqueues its job with the ping's id, on `pool` (default io). */
-export async function createPing(message: unknown, traceId?: string, pool: unknown = 'io'): Promise<{ ping: Ping; jobId: string }> {
+export async function createPing(message: unknown, pool: unknown = 'io'): Promise<{ ping: Ping; jobId: string }> {
   if (message !== undefined && (typeof message !== 'string' || message.length > MAX_MESSAGE_LENGTH)) {
     throw new InvalidPingError(`"message" must be a string of at most ${MAX_MESSAGE_LENGTH} characters`);
   }
@@ -89,7 +89,8 @@ export async function createPing(message: unknown, traceId?: string, pool: unkno
     }),
   );
   try {
-    const { jobId } = await jobs.enqueue(processPing, { pingId: ping.id }, { queue, ...(traceId !== undefined && { traceId }) });
+    // The job joins the request's trace (the router runs the handler in it).
+    const { jobId } = await jobs.enqueue(processPing, { pingId: ping.id }, { queue });
     return { ping, jobId };
   } catch (error) {
     // No job will process it: take the ping back rather than leave it queued forever, and let the caller retry.

@@ -6,7 +6,8 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { log } from '../util/log.js';
-import { errorPage, htmlResponse, wantsHtml } from './html.js';
+import { errorPage, headerOf, htmlResponse, wantsHtml } from './html.js';
+import { currentTraceId, parseTraceHeader, runInTrace, TRACE_HEADER } from '../util/trace.js';
 
 export type RouteHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -85,7 +86,9 @@ export function createRestApi(routes: Readonly<Record<string, RouteHandler>>, op
       return answer(new HttpError(404, `no handler for ${event.httpMethod} ${event.resource}`), event, 'ROUTE_NOT_FOUND');
     }
     try {
-      return await route(event, context);
+      // The request's X-Ray trace (API Gateway's header on a traced stage, else Lambda's): the jobs it enqueues join it.
+      const traceId = parseTraceHeader(headerOf(event, TRACE_HEADER)).root ?? currentTraceId();
+      return await (traceId === undefined ? route(event, context) : runInTrace(traceId, () => route(event, context)));
     } catch (error) {
       if (error instanceof HttpError) return answer(error, event, `HTTP_${error.status}`);
       log({ level: 'error', msg: 'unhandled error', requestId: context.awsRequestId, error: error instanceof Error ? { name: error.name, message: error.message } : String(error) });

@@ -16,6 +16,7 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
+import { traceAttributesOfBody } from '../util/trace.js';
 import { sqsClient } from '../aws/clients.js';
 import { deadLetterQueueUrl, queueUrl } from '../app/resource-env.js';
 import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, SQS_MAX_MESSAGE_BYTES } from './envelope.js';
@@ -151,7 +152,7 @@ export async function redrive(queueId: string, options: RedriveOptions = {}): Pr
     const sent = await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: source,
-        Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })),
+        Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body, MessageSystemAttributes: traceAttributesOfBody(body) })),
       }),
     );
     const ok = new Set((sent.Successful ?? []).map((s) => s.Id));
@@ -191,7 +192,8 @@ export async function redriveMessage(queueId: string, messageId: string, options
     }
     if (wanted !== undefined) {
       // Sent back before it is deleted here: stopped between the two, the letter is moved twice, which a tracked job absorbs.
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(queueId), MessageBody: await freshAttempts(wanted.Body ?? '', store) }));
+      const body = await freshAttempts(wanted.Body ?? '', store);
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(queueId), MessageBody: body, MessageSystemAttributes: traceAttributesOfBody(body) }));
       await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: wanted.ReceiptHandle }));
       return true;
     }

@@ -9,6 +9,7 @@
  * the job up before a rolled-back transaction would have been visible.
  */
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { currentTraceId, traceAttributes } from '../util/trace.js';
 import { sqsClient } from '../aws/clients.js';
 import { queueUrl } from '../app/resource-env.js';
 import type { Duration } from '../app/duration.js';
@@ -39,7 +40,11 @@ export interface EnqueueOptions {
   readonly queue?: string;
   /** Keep a status record; `false` is Celery's ignore_result. @default the task's `trackStatus` */
   readonly trackStatus?: boolean;
-  /** @default a new random id */
+  /**
+   * The trace the job joins (its log lines and record carry it; an X-Ray
+   * trace id also travels as the message's `AWSTraceHeader`).
+   * @default the trace of the work enqueuing it (the request's, or the running job's; lib/util/trace.ts), else a new random id
+   */
   readonly traceId?: string;
   /**
    * The job's id, when the caller has already recorded it somewhere. Enqueuing
@@ -195,9 +200,10 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
       }
     }
     const longDelay = delayMs > MAX_SQS_DELAY_SECONDS * 1000;
+    const traceId = o.traceId ?? currentTraceId();
     const envelope = newEnvelope(name, input, {
       tracked,
-      ...(o.traceId !== undefined && { traceId: o.traceId }),
+      ...(traceId !== undefined && { traceId }),
       ...(o.jobId !== undefined && { jobId: o.jobId }),
       ...(o.workflow !== undefined && { workflow: o.workflow }),
       ...(longDelay && { notBefore: new Date(Date.now() + delayMs) }),
@@ -237,7 +243,7 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
     let created = false;
     try {
       if (p.job) created = await store.create(p.job);
-      await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl(p.queue), MessageBody: p.body, DelaySeconds: p.delaySeconds }));
+      await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl(p.queue), MessageBody: p.body, DelaySeconds: p.delaySeconds, MessageSystemAttributes: traceAttributes(p.envelope.traceId) }));
     } catch (error) {
       if (p.job && created) await store.discard(p.job.jobId);
       if (o.dedupKey !== undefined) await options.guard?.release(o.dedupKey, p.envelope.jobId);
@@ -287,7 +293,7 @@ export function createJobClient(options: JobClientOptions = {}): JobClient {
       const result = await sqsClient().send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl(batch[0]?.p.queue ?? ''),
-          Entries: batch.map(({ p, index }) => ({ Id: String(index), MessageBody: p.body, DelaySeconds: p.delaySeconds })),
+          Entries: batch.map(({ p, index }) => ({ Id: String(index), MessageBody: p.body, DelaySeconds: p.delaySeconds, MessageSystemAttributes: traceAttributes(p.envelope.traceId) })),
         }),
       );
       const refused = new Map((result.Failed ?? []).map((f) => [f.Id, f]));

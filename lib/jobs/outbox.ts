@@ -27,6 +27,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { traceAttributesOfBody } from '../util/trace.js';
 import { DeleteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -97,7 +98,7 @@ export interface OutboxRelayOptions {
 async function relay(intent: OutboxIntent, table: string, db: DynamoDBDocumentClient): Promise<void> {
   // The delay counts from the commit: a late relay (or the sweeper) sends with what is left of it.
   const delaySeconds = Math.max(0, Math.ceil(intent.delaySeconds - (Date.now() - intent.createdAt) / 1000));
-  await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl(intent.queue), MessageBody: intent.body, DelaySeconds: delaySeconds }));
+  await sqsClient().send(new SendMessageCommand({ QueueUrl: queueUrl(intent.queue), MessageBody: intent.body, DelaySeconds: delaySeconds, MessageSystemAttributes: traceAttributesOfBody(intent.body) }));
   // Only this intent, never a newer one under the same key (there is none: job ids are not reused).
   await db.send(new DeleteCommand({ TableName: tableName(table), Key: { pk: intent.pk } }));
 }

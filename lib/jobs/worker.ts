@@ -21,6 +21,7 @@
  * `batchItemFailures`, is a few lines here.
  */
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { runInTrace, traceAttributes } from '../util/trace.js';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { sqsClient } from '../aws/clients.js';
@@ -140,7 +141,11 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
     await deadLetter(deps, queue, record.body, { cause: 'poison', errorName: error.name, errorMessage: error.message, attempts: receiveCount });
     return false;
   }
+  // The job runs in its envelope's trace: what it enqueues (a workflow's next members) joins it.
+  return runInTrace(envelope.traceId, () => handleEnvelope(record, envelope, queue, receiveCount, lambda, deps));
+}
 
+async function handleEnvelope(record: SQSRecord, envelope: JobEnvelope, queue: string, receiveCount: number, lambda: Context, deps: RecordDeps): Promise<boolean> {
   if (envelope.task === HEARTBEAT_TASK) {
     // A queue heartbeat's canary (heartbeat.ts): record its start; no task runs.
     try {
@@ -162,6 +167,7 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
         QueueUrl: queueUrl(queue),
         MessageBody: encodeEnvelope(resent),
         DelaySeconds: Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(dueInMs / 1000)),
+        MessageSystemAttributes: traceAttributes(envelope.traceId),
       }),
     );
     return false;

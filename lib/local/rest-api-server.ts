@@ -22,6 +22,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { once } from 'node:events';
 import type { Route } from '../app/define-app.js';
 import type { FunctionHost } from './function-host.js';
+import { newTraceHeader, parseTraceHeader, TRACE_HEADER } from '../util/trace.js';
 import { checkSigV4 } from './sigv4-check.js';
 import { BAD_GATEWAY, GATEWAY_TIMEOUT, fromProxyResult, matchRoute, toProxyEvent, type ProxyResponse } from './rest-event.js';
 
@@ -109,6 +110,12 @@ async function handle(options: RestApiServerOptions, request: IncomingMessage): 
     if (refusal !== undefined) {
       return { status: refusal.status, headers: [['content-type', 'application/json'], ['x-amzn-errortype', refusal.errorType]], body: Buffer.from(JSON.stringify({ message: refusal.message })) };
     }
+  }
+  // The stage traces requests (FerryRestApi): API Gateway continues the caller's X-Ray trace or starts one, and passes its header on.
+  const traced = headers.findIndex(([name]) => name.toLowerCase() === TRACE_HEADER);
+  if (traced < 0 || parseTraceHeader(headers[traced]?.[1]).root === undefined) {
+    if (traced >= 0) headers.splice(traced, 1);
+    headers.push(['X-Amzn-Trace-Id', newTraceHeader()]);
   }
   const event = toProxyEvent(
     { method, path, query: url.searchParams, headers, body, sourceIp: request.socket.remoteAddress ?? '127.0.0.1' },

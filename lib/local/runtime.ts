@@ -77,6 +77,12 @@ export interface LocalRuntimeOptions {
   /** Where invocation lines and warnings go. @default console.log */
   readonly log?: (line: string) => void;
   /**
+   * Also gets every line a sandboxed function writes, as it wrote it (JSON
+   * entries, whatever this process's log level shows), to read them as
+   * CloudWatch Logs would hold them. @default none
+   */
+  readonly functionOutput?: (line: string) => void;
+  /**
    * Check every AWS call a function makes against the IAM policy the deployed
    * stack gives it (synthesized from the app's declaration), refusing what it
    * does not grant with `AccessDeniedException`, as AWS does.
@@ -345,6 +351,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   );
   const functionOutput = (line: string): void => {
     metrics.ingest(line);
+    options.functionOutput?.(line);
     const shown = readableLine(line);
     if (shown !== undefined) process.stdout.write(`${shown}\n`);
   };

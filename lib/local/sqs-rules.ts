@@ -49,7 +49,8 @@ type Input = Record<string, unknown>;
 function problemOf(operation: 'send' | 'change', entry: Input, receipts: ReceiptLog, now: number): string | undefined {
   if (operation === 'send') {
     const count = Object.keys((entry.MessageAttributes as Input | undefined) ?? {}).length;
-    return count > SQS_LIMITS.maxMessageAttributes ? `Number of message attributes [${count}] exceeds the allowed maximum [${SQS_LIMITS.maxMessageAttributes}].` : undefined;
+    if (count > SQS_LIMITS.maxMessageAttributes) return `Number of message attributes [${count}] exceeds the allowed maximum [${SQS_LIMITS.maxMessageAttributes}].`;
+    return systemAttributeProblem(entry.MessageSystemAttributes as Input | undefined);
   }
   const receivedAt = typeof entry.ReceiptHandle === 'string' ? receipts.receivedAtOf(entry.ReceiptHandle) : undefined;
   if (receivedAt === undefined) return undefined;
@@ -58,6 +59,20 @@ function problemOf(operation: 'send' | 'change', entry: Input, receipts: Receipt
   return heldS + timeout > SQS_LIMITS.maxVisibilitySeconds
     ? `Value ${timeout} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [${SQS_LIMITS.maxVisibilitySeconds} seconds] (received ${heldS} s ago).`
     : undefined;
+}
+
+/**
+ * SQS's one message system attribute: `AWSTraceHeader`, a String holding a
+ * well-formed X-Ray trace header (fauxqs accepts and drops anything).
+ */
+function systemAttributeProblem(attributes: Input | undefined): string | undefined {
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    if (name !== 'AWSTraceHeader') return `Message system attribute name '${name}' is invalid: the only supported one is AWSTraceHeader.`;
+    const { DataType, StringValue } = (value ?? {}) as { DataType?: unknown; StringValue?: unknown };
+    if (DataType !== 'String') return `Message system attribute AWSTraceHeader must have DataType String (got ${String(DataType)}).`;
+    if (typeof StringValue !== 'string' || !/(^|;)\s*Root=1-[0-9a-f]{8}-[0-9a-f]{24}\s*(;|$)/.test(StringValue)) return `Message system attribute AWSTraceHeader is not a valid X-Ray trace header (got ${JSON.stringify(StringValue)}).`;
+  }
+  return undefined;
 }
 
 const SINGLE: Readonly<Record<string, 'send' | 'change'>> = { SendMessage: 'send', ChangeMessageVisibility: 'change' };

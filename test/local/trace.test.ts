@@ -1,0 +1,137 @@
+/**
+ * One trace from an HTTP request to its job and the job's workflow members,
+ * on Ferry's app as deployed (the synthesized bundles in sandboxes, DynamoDB
+ * Local, fauxqs): the local API passes an X-Ray trace header to the function,
+ * as API Gateway does on a traced stage (continuing the caller's root, or
+ * starting one); a job carries the request's root as its `traceId`; a job
+ * runs in that trace, so the members it starts carry it too. (fauxqs keeps
+ * no system attributes: the `AWSTraceHeader` each send carries is checked
+ * against SQS's rules by the runtime, and in the unit tests below.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../lib/local/runtime.js';
+import { DynamoJobStore } from '../../lib/jobs/dynamo-job-store.js';
+import { SingleFlight } from '../../lib/coordination/single-flight.js';
+import { workflows } from '../../lib/workflows/default-engine.js';
+import { WorkflowNotFoundError, type NodeView } from '../../lib/workflows/workflow-engine.js';
+import { currentTraceId, isXrayTraceId, newTraceHeader, parseTraceHeader, runInTrace, traceAttributes } from '../../lib/util/trace.js';
+import { checkSqsRules, InvalidParameterValue, ReceiptLog } from '../../lib/local/sqs-rules.js';
+import { generatePageViews } from '../../app/reports/page-view-generator.js';
+import { PageViewStore } from '../../app/reports/page-views.js';
+import { canonicalKey } from '../../app/reports/report-params.js';
+import { eventually, startTestRuntime } from '../helpers/runtime.js';
+
+describe('trace headers', () => {
+  it('reads an X-Ray header\'s root, parent and sampling, and leaves out a malformed root', () => {
+    expect(parseTraceHeader('Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1')).toEqual({ root: '1-5759e988-bd862e3fe1be46a994272793', parent: '53995c3f42cd8ad8', sampled: true });
+    expect(parseTraceHeader('Root=not-a-trace;Sampled=0')).toEqual({ sampled: false });
+    expect(parseTraceHeader(undefined)).toEqual({});
+    const fresh = parseTraceHeader(newTraceHeader(Date.parse('2026-11-22T00:00:00Z')));
+    expect(fresh.root).toMatch(/^1-6b023080-[0-9a-f]{24}$/);
+    expect(fresh.sampled).toBe(true);
+  });
+
+  it('gives a job SQS\'s AWSTraceHeader only for an X-Ray trace id, which SQS\'s rules admit', () => {
+    const id = '1-5759e988-bd862e3fe1be46a994272793';
+    expect(traceAttributes(id)).toEqual({ AWSTraceHeader: { DataType: 'String', StringValue: `Root=${id}` } });
+    expect(traceAttributes('3f1c2a9e-8d4b-4c6f-9a7e-1b2c3d4e5f60')).toBeUndefined();
+    const receipts = new ReceiptLog();
+    expect(() => checkSqsRules('SendMessage', { MessageBody: '{}', MessageSystemAttributes: traceAttributes(id) }, receipts, Date.now())).not.toThrow();
+    expect(() => checkSqsRules('SendMessage', { MessageBody: '{}', MessageSystemAttributes: { Other: { DataType: 'String', StringValue: 'x' } } }, receipts, Date.now())).toThrow(InvalidParameterValue);
+    expect(() => checkSqsRules('SendMessage', { MessageBody: '{}', MessageSystemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: 'Root=bad' } } }, receipts, Date.now())).toThrow(/AWSTraceHeader/);
+  });
+
+  it('runs work in a trace: what it asks for is the trace it was given, else the invocation\'s', () => {
+    const before = process.env._X_AMZN_TRACE_ID;
+    try {
+      process.env._X_AMZN_TRACE_ID = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+      expect(currentTraceId()).toBe('1-5759e988-bd862e3fe1be46a994272793');
+      expect(runInTrace('1-6a200000-000000000000000000000001', () => currentTraceId())).toBe('1-6a200000-000000000000000000000001');
+      delete process.env._X_AMZN_TRACE_ID;
+      expect(currentTraceId()).toBeUndefined();
+    } finally {
+      if (before === undefined) delete process.env._X_AMZN_TRACE_ID;
+      else process.env._X_AMZN_TRACE_ID = before;
+    }
+  });
+});
+
+describe("one trace on Ferry's app as deployed", () => {
+  let runtime: LocalRuntime;
+  const store = new DynamoJobStore();
+  /** The functions' lines: each job outcome is one JSON line (with its EMF metrics, so whatever the level), with its traceId. */
+  const logged: string[] = [];
+  const jobLines = () => logged.flatMap((line) => {
+    try {
+      const entry = JSON.parse(line) as { msg?: string; jobId?: string; task?: string; traceId?: string };
+      return entry.msg === 'job' ? [entry] : [];
+    } catch {
+      return [];
+    }
+  });
+
+  beforeAll(async () => {
+    runtime = await startTestRuntime(undefined, { code: 'bundles', functionOutput: (line) => void logged.push(line) });
+    await new PageViewStore().writeAll(generatePageViews({ rows: 2_000, days: 40, seed: 17, now: Date.now() - 60_000 }));
+  });
+  afterAll(async () => {
+    await runtime?.stop();
+  });
+
+  const traceOf = async (jobId: string) => {
+    const record = await store.get(jobId);
+    if (record.status === 'NOT_FOUND') throw new Error(`no job ${jobId}`);
+    return record.traceId;
+  };
+
+  it('continues the caller\'s X-Ray trace into the job a request enqueues', async () => {
+    const root = '1-6a200000-0123456789abcdef01234567';
+    const response = await fetch(`${runtime.url}/pings`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-amzn-trace-id': `Root=${root};Sampled=1` }, body: JSON.stringify({ message: 'traced' }) });
+    expect(response.status).toBe(202);
+    const { jobId } = (await response.json()) as { jobId: string };
+    expect(await traceOf(jobId)).toBe(root);
+  });
+
+  it('starts a trace for a request that brings none, as a traced stage does', async () => {
+    const response = await fetch(`${runtime.url}/pings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'untraced' }) });
+    const { jobId } = (await response.json()) as { jobId: string };
+    const traceId = await traceOf(jobId);
+    expect(isXrayTraceId(traceId)).toBe(true);
+    const other = (await (await fetch(`${runtime.url}/pings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { jobId: string };
+    expect(await traceOf(other.jobId)).not.toBe(traceId);
+  });
+
+  it('carries the request\'s trace to the refresh job and every member of the chord it starts', async () => {
+    const root = '1-6a200000-fedcba9876543210fedcba98';
+    // 40 days: over the one-job bound only with a low threshold; a year's window always fans out.
+    const path = '/reports/slow-blog-views?days=365&minResponseMs=300';
+    const first = await fetch(`${runtime.url}${path}`, { headers: { accept: 'application/json', 'x-amzn-trace-id': `Root=${root}` } });
+    expect(first.status).toBe(202);
+    const body = (await first.json()) as { report: string; params: Record<string, number | string>; jobId: string };
+
+    const key = canonicalKey(body.report, body.params);
+    const runRef = await eventually('the chord to start', async () => (await new SingleFlight().read(key))?.runRef, 30_000);
+    const view = await eventually('the chord to finish', async () => {
+      // The key names its run before the chord is recorded.
+      const v = await workflows.get(runRef).catch((error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return undefined;
+        throw error;
+      });
+      return v?.status === 'SUCCEEDED' ? v : undefined;
+    }, 60_000);
+    const members: string[] = [];
+    const walk = (node: NodeView) => {
+      if (node.jobId !== undefined) members.push(node.jobId);
+      for (const child of node.children) walk(child);
+    };
+    walk(view.tree);
+    expect(members.length).toBe(367);
+    // The refresh job (untracked: its state is the single-flight key's) and every member logged their outcome in the request's trace.
+    const lines = await eventually('every member\'s outcome line', async () => {
+      const byJob = new Map(jobLines().map((l) => [l.jobId, l]));
+      return [body.jobId, ...members].every((id) => byJob.has(id)) ? byJob : undefined;
+    }, 10_000);
+    expect(lines.get(body.jobId)?.task).toBe('report.slow-blog-views');
+    expect(new Set([body.jobId, ...members].map((id) => lines.get(id)?.traceId))).toEqual(new Set([root]));
+  }, 90_000);
+});
