@@ -8,7 +8,7 @@ import { dev, DEV_USAGE } from './dev.js';
 import { init, INIT_USAGE } from './init.js';
 import { ConfigError, loadConfig } from './load-config.js';
 import { cdkApp, deploy, DEPLOY_USAGE, synth, SYNTH_USAGE } from './synth.js';
-import { dlqCommand, DLQ_USAGE, flightsCommand, FLIGHTS_USAGE, heartbeatCommand, HEARTBEAT_USAGE, jobsCommand, JOBS_USAGE, workflowsCommand, WORKFLOWS_USAGE } from './ops.js';
+import { consoleCommand, CONSOLE_USAGE, dlqCommand, DLQ_USAGE, flightsCommand, FLIGHTS_USAGE, heartbeatCommand, HEARTBEAT_USAGE, jobsCommand, JOBS_USAGE, workflowsCommand, WORKFLOWS_USAGE } from './ops.js';
 
 const USAGE = `Usage: ferry <command> [options]
 
@@ -24,6 +24,7 @@ Operations, on the app "ferry dev" runs or a deployed stack (--outputs):
   workflows get a workflow's progress and tree, cancel it
   flights   get a cached computation's state (a report), force its refresh
   heartbeat each queue's heartbeat: late or not, its latencies, its alarm
+  console   open a deployed stack's console through a local proxy that signs for you
 
 The app is the one ferry.config.ts in the working directory declares
 (--config <file> names another). "ferry <command> --help" says more.`;
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: readonly string[]) =
   workflows: { usage: WORKFLOWS_USAGE, run: workflowsCommand },
   flights: { usage: FLIGHTS_USAGE, run: flightsCommand },
   heartbeat: { usage: HEARTBEAT_USAGE, run: heartbeatCommand },
+  console: { usage: CONSOLE_USAGE, run: (args) => consoleCommand(args) },
   // What the `cdk` CLI runs as the app (`ferry deploy`, cdk.json); not for people.
   'cdk-app': { usage: '', run: (args) => cdkApp(args, (explicit) => loadConfig(process.cwd(), explicit)) },
 };

@@ -13,7 +13,7 @@ import { HEARTBEAT_ENV, HEARTBEAT_SETTINGS_OUTPUT } from '../app/define-app.js';
 
 export type OpsTarget =
   | { readonly kind: 'local'; readonly source: string; readonly environment: Readonly<Record<string, string>>; readonly url?: string }
-  | { readonly kind: 'deployed'; readonly source: string; readonly stack: string; readonly environment: Readonly<Record<string, string>> };
+  | { readonly kind: 'deployed'; readonly source: string; readonly stack: string; readonly environment: Readonly<Record<string, string>>; readonly apiUrl?: string };
 
 /** The environment of the local runtime that wrote `file` (`ferry dev`'s `.ferry/runtime.json`). */
 export function localTarget(file: string): OpsTarget {
@@ -55,7 +55,7 @@ export function deployedTarget(file: string, stack?: string): OpsTarget {
     else if (queue?.[1] !== undefined) environment[queueUrlEnvName(camel(queue[1]))] = value;
   }
   if (Object.keys(environment).length === 0) throw new ConfigError(`stack "${name}" in ${file} has no table or queue outputs: is it a Ferry stack?`);
-  return { kind: 'deployed', source: file, stack: name, environment };
+  return { kind: 'deployed', source: file, stack: name, environment, ...(typeof values.ApiUrl === 'string' && { apiUrl: values.ApiUrl }) };
 }
 
 function parseJson(file: string): unknown {

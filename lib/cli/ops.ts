@@ -18,7 +18,9 @@ import { JobNotCancellableError, JobNotFoundError } from '../jobs/errors.js';
 import { listDeadLetters, redrive, redriveMessage } from '../jobs/dead-letter.js';
 import { NOT_FOUND, type JobRecord } from '../jobs/job-state.js';
 import { SingleFlight, type FlightItem } from '../coordination/single-flight.js';
-import { WorkflowEngine, type NodeView, type WorkflowView } from '../workflows/workflow-engine.js';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { CONSOLE_PATH, startConsoleProxy, type ConsoleProxy } from './console-proxy.js';
+import { WorkflowEngine, WorkflowNotFoundError, type NodeView, type WorkflowView } from '../workflows/workflow-engine.js';
 import { ConfigError } from './load-config.js';
 import { HEARTBEAT_ENV } from '../app/define-app.js';
 import { heartbeatSettings, heartbeatState, oldestWaiting, recentHeartbeats } from '../jobs/heartbeat.js';
@@ -66,6 +68,18 @@ export const HEARTBEAT_USAGE = `Usage: ferry heartbeat [<queue>] [options]
 Each heartbeat queue (or just <queue>): OK, LATE or NO DATA; the last canary's enqueue-to-start latency;
 the oldest canary still waiting for a worker; the last 30 latencies; and, for a local app, the state of
 the queue's heartbeat alarm as the runtime evaluates it. Exits 1 when a queue is late.
+
+${TARGET_USAGE}`;
+
+export const CONSOLE_USAGE = `Usage: ferry console [options] [--port <port>] [--region <region>]
+
+Opens the operations console of a deployed stack: a local proxy (on 127.0.0.1) that signs each
+console request with your AWS credentials (the SDK's default chain) for the stack's API, whose
+console routes need IAM authorization. Ctrl-C stops it. For a local app it prints where the console
+is (served unsigned at the runtime's own /_ferry/console) and exits.
+
+  --port <port>      where the proxy listens (default 8040; 0: any free port)
+  --region <region>  the API's region (default: from its URL, else AWS_REGION)
 
 ${TARGET_USAGE}`;
 
@@ -257,13 +271,24 @@ export async function workflowsCommand(args: readonly string[]): Promise<void> {
   if (parsed === undefined) return;
   const engine = new WorkflowEngine();
   const workflowId = needed(parsed.argument, 'the workflow id', WORKFLOWS_USAGE);
+  const find = () =>
+    engine.get(workflowId).catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    });
+  const unknown = () => {
+    print(parsed.json, { workflowId, status: NOT_FOUND }, () => `workflow ${workflowId}: not found (never started, or expired)`);
+    process.exitCode = 1;
+  };
   switch (parsed.action) {
     case 'get': {
-      const view = await engine.get(workflowId);
+      const view = await find();
+      if (view === undefined) return unknown();
       print(parsed.json, view, () => describeWorkflow(view));
       return;
     }
     case 'cancel': {
+      if ((await find()) === undefined) return unknown();
       const cancelled = await engine.cancel(workflowId);
       const view = await engine.get(workflowId);
       print(parsed.json, { workflowId, cancelled, status: view.status }, () => `workflow ${workflowId}: ${cancelled ? 'cancelled' : `not cancelled (it is ${view.status})`}`);
@@ -273,6 +298,34 @@ export async function workflowsCommand(args: readonly string[]): Promise<void> {
     default:
       throw new ConfigError(`unknown action "workflows ${parsed.action}"\n\n${WORKFLOWS_USAGE}`);
   }
+}
+
+export async function consoleCommand(args: readonly string[], started?: (proxy: ConsoleProxy) => void): Promise<void> {
+  const parsed = prepare(args, CONSOLE_USAGE, { port: { type: 'string' }, region: { type: 'string' } }, false);
+  if (parsed === undefined) return;
+  const target = parsed.target;
+  if (target.kind === 'local') {
+    if (target.url === undefined) throw new ConfigError(`${target.source} names no URL: start the app with "ferry dev" again`);
+    console.log(`The local app's console: ${target.url}${CONSOLE_PATH} (served unsigned there; ferry console signs for a deployed stack, --outputs)`);
+    return;
+  }
+  if (target.apiUrl === undefined) throw new ConfigError(`stack "${target.stack}" in ${target.source} has no ApiUrl output: is its API deployed?`);
+  const portText = typeof parsed.values.port === 'string' ? parsed.values.port : '8040';
+  const port = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || port > 65_535) throw new ConfigError(`--port must be a port number, 0-65535 (got ${JSON.stringify(portText)})`);
+  const proxy = await startConsoleProxy({
+    apiUrl: target.apiUrl,
+    credentials: defaultProvider(),
+    port,
+    ...(typeof parsed.values.region === 'string' && { region: parsed.values.region }),
+  });
+  console.log(`Ferry's console for stack ${target.stack}: ${proxy.url}\n(requests signed with your AWS credentials for ${target.apiUrl}; Ctrl-C stops)`);
+  started?.(proxy);
+  await new Promise<void>((resolve) => {
+    const stop = () => void proxy.close().then(resolve);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
 
 export async function heartbeatCommand(args: readonly string[]): Promise<void> {

@@ -5,32 +5,24 @@
  * local credentials is served. The console is also served at `/_ferry/console`
  * without a signature: the local operator's door, at the root only.
  */
-import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { SourceData } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeSha256 } from '../../lib/aws/node-sha256.js';
+import { regionOfApi, startConsoleProxy } from '../../lib/cli/console-proxy.js';
+import { LOCAL_REGION } from '../../lib/local/local-clients.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
-import { startTestRuntime } from '../helpers/runtime.js';
+import { PROJECT_ROOT } from '../helpers/repo-root.js';
+import { eventually, startTestRuntime } from '../helpers/runtime.js';
 
 let runtime: LocalRuntime;
 beforeAll(async () => {
   runtime = await startTestRuntime(undefined, { serveRoot: false });
 });
 afterAll(() => runtime?.stop());
-
-class Sha256 {
-  private hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', Buffer.from(secret as string));
-  }
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-  reset(): void {}
-}
 
 interface SignOptions {
   readonly secret?: string;
@@ -45,7 +37,7 @@ async function signedHeaders(path: string, options: SignOptions = {}): Promise<R
   const url = new URL(path, runtime.url);
   const accessKeyId = options.accessKeyId ?? runtime.environment.AWS_ACCESS_KEY_ID ?? process.env.AWS_ACCESS_KEY_ID ?? 'local';
   const secretAccessKey = options.secret ?? runtime.environment.AWS_SECRET_ACCESS_KEY ?? process.env.AWS_SECRET_ACCESS_KEY ?? 'local';
-  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region: 'us-east-1', service: options.service ?? 'execute-api', sha256: Sha256 });
+  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region: 'us-east-1', service: options.service ?? 'execute-api', sha256: NodeSha256 });
   const method = options.method ?? 'GET';
   const headers: Record<string, string> = { host: url.host, ...(options.body !== undefined && { 'content-type': 'application/x-www-form-urlencoded' }) };
   const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: Object.fromEntries(url.searchParams), headers, ...(options.body !== undefined && { body: options.body }) });
@@ -112,3 +104,86 @@ describe('IAM-authorized routes', () => {
     expect((await fetch(`${runtime.url}/reports`)).status).toBe(403);
   });
 });
+
+describe('ferry console: the signing proxy to a deployed console', () => {
+  const credentials = () => ({ accessKeyId: runtime.environment.AWS_ACCESS_KEY_ID ?? 'local', secretAccessKey: runtime.environment.AWS_SECRET_ACCESS_KEY ?? 'local' });
+
+  it('signs each console request for the API, which checks it: pages, encoded paths and form posts get through', async () => {
+    const proxy = await startConsoleProxy({ apiUrl: `${runtime.url}/prod/`, region: LOCAL_REGION, credentials: credentials(), port: 0 });
+    try {
+      expect(proxy.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_ferry\/console$/);
+      const overview = await fetch(proxy.url);
+      expect(overview.status).toBe(200);
+      expect(await overview.text()).toContain('data-queue="io"');
+      // A key with reserved characters, percent-encoded in the path: signed as API Gateway computes it (the console's own 404, not a 403).
+      const key = await fetch(`${proxy.url}/flights/${encodeURIComponent('report:none?days=3&x=a b')}`);
+      expect(key.status).toBe(404);
+      expect(await key.text()).toContain('no single-flight key');
+      // A form post (a signed body), answered 303 with the console's relative Location.
+      const posted = await fetch(`${proxy.url}/queues/io/redrive`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'messageId=none', redirect: 'manual' });
+      expect(posted.status).toBe(303);
+      expect(posted.headers.get('location')).toMatch(/^\.\.\/\.\.\/queues\/io\?notice=/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('sends nothing outside the console, and passes on API Gateway\'s refusal of credentials it does not know', async () => {
+    const proxy = await startConsoleProxy({ apiUrl: `${runtime.url}/prod`, region: LOCAL_REGION, credentials: credentials(), port: 0 });
+    const origin = new URL(proxy.url).origin;
+    try {
+      const root = await fetch(`${origin}/`, { redirect: 'manual' });
+      expect(root.status).toBe(302);
+      expect(root.headers.get('location')).toBe('/_ferry/console');
+      const other = await fetch(`${origin}/pings`);
+      expect(other.status).toBe(404);
+      expect(await other.text()).toContain('serves only /_ferry/console');
+    } finally {
+      await proxy.close();
+    }
+    const stranger = await startConsoleProxy({ apiUrl: `${runtime.url}/prod/`, region: LOCAL_REGION, credentials: { accessKeyId: 'AKIDSTRANGER', secretAccessKey: 'nope' }, port: 0 });
+    try {
+      const refused = await fetch(stranger.url);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('x-amzn-errortype')).toBe('UnrecognizedClientException');
+    } finally {
+      await stranger.close();
+    }
+  });
+
+  it('reads the region of an execute-api URL, and refuses an API URL it cannot use', async () => {
+    expect(regionOfApi(new URL('https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/'))).toBe('eu-west-1');
+    expect(regionOfApi(new URL('http://localhost:3000/prod/'))).toBeUndefined();
+    await expect(startConsoleProxy({ apiUrl: 'not a url', credentials: credentials(), port: 0 })).rejects.toThrow(/apiUrl must be the API's URL/);
+  });
+
+  it('ferry console --outputs: starts the proxy for the stack\'s ApiUrl with the SDK\'s credentials, until stopped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-console-'));
+    try {
+      const outputs = join(dir, 'cdk-outputs.json');
+      writeFileSync(outputs, JSON.stringify({ Ferry: { ApiUrl: `${runtime.url}/prod/`, StateTableName: 'unused', IoQueueUrl: 'http://unused' } }));
+      const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('FERRY_'))), ...credentialsEnv(credentials()), AWS_REGION: LOCAL_REGION };
+      const child = spawn(process.execPath, ['--import', join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs'), join(PROJECT_ROOT, 'lib', 'cli', 'main.ts'), 'console', '--outputs', outputs, '--port', '0'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+      try {
+        const url = await eventually('the proxy to start', () => Promise.resolve(/(http:\/\/127\.0\.0\.1:\d+\/_ferry\/console)/.exec(out)?.[1]), 30_000);
+        expect(out).toContain("Ferry's console for stack Ferry");
+        const page = await fetch(url);
+        expect(page.status).toBe(200);
+        expect(await page.text()).toContain('data-queue="io"');
+      } finally {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+function credentialsEnv(c: { accessKeyId: string; secretAccessKey: string }): Record<string, string> {
+  return { AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey };
+}

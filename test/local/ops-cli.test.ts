@@ -132,6 +132,12 @@ describe('ferry jobs, dlq and workflows on a running local app', () => {
     expect(human).toContain(`workflow ${workflowId}: SUCCEEDED`);
     expect(human).toContain('members: 2; succeeded 2, failed 0, cancelled 0');
     expect(human).toMatch(/task test\.add SUCCEEDED \(job /);
+    for (const action of ['get', 'cancel']) {
+      const unknown = ferry(['workflows', action, `no-such-workflow-${action}`]);
+      expect(unknown.status).toBe(1);
+      expect(unknown.stdout.trim()).toBe(`workflow no-such-workflow-${action}: not found (never started, or expired)`);
+      expect(unknown.stderr).not.toMatch(/at .*\.ts:\d+/);
+    }
   });
 
   it('shows a cached computation and forces its refresh: the next request refreshes it, serving the stale result meanwhile', async () => {
@@ -193,6 +199,8 @@ describe('the target of an operations command', () => {
       kind: 'deployed',
       source: file,
       stack: 'FerryNotes',
+      // For ferry console: the API it signs requests for.
+      apiUrl: 'https://x.execute-api.eu-west-1.amazonaws.com/prod/',
       environment: {
         FERRY_TABLE_STATE: 'FerryNotes-StateTable-1',
         FERRY_TABLE_PAGE_VIEWS: 'FerryNotes-PageViews-1',
