@@ -19,7 +19,7 @@ import { DynamoJobStore, JOB_ITEM } from '../jobs/dynamo-job-store.js';
 import { createJobClient } from '../jobs/enqueue.js';
 import { JobNotCancellableError } from '../jobs/errors.js';
 import { heartbeatSettings, heartbeatState, recentHeartbeats, type HeartbeatSample } from '../jobs/heartbeat.js';
-import { JobStatus, type JobError, type JobLookup } from '../jobs/job-state.js';
+import { JobStatus, type JobLookup, type JobRecord } from '../jobs/job-state.js';
 import { SCHEDULE_ITEM, type PeriodicStatus } from '../jobs/periodic.js';
 import { WorkflowEngine, type WorkflowView } from '../workflows/workflow-engine.js';
 
@@ -256,19 +256,7 @@ async function boundedScan(maxPages: number, filter: { expression: string; names
 }
 
 /** A job as the jobs list shows it. */
-export interface JobSummary {
-  readonly jobId: string;
-  readonly task: string;
-  readonly queue: string;
-  readonly status: JobStatus;
-  readonly attempts: number;
-  readonly maxAttempts: number;
-  readonly enqueuedAt: string;
-  readonly startedAt?: string;
-  readonly finishedAt?: string;
-  readonly lastError?: JobError;
-  readonly tag?: string;
-}
+export type JobSummary = Pick<JobRecord, 'jobId' | 'task' | 'queue' | 'status' | 'attempts' | 'maxAttempts' | 'enqueuedAt' | 'startedAt' | 'finishedAt' | 'lastError' | 'tag'>;
 
 export interface JobScan extends ScanExtent {
   /** The matching jobs found, most recently enqueued first, at most `maxRows`. */

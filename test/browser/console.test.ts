@@ -16,36 +16,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium.js';
-import type { LocalRuntime } from '../../lib/local/runtime.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { appInBrowser } from '../helpers/browser-app.js';
 import { documentClient, jobs, tableName } from '../../lib/index.js';
 import { processPing } from '../../app/demo/pings.js';
-import { generatePageViews } from '../../app/reports/page-view-generator.js';
-import { PageViewStore } from '../../app/reports/page-views.js';
 import { canonicalKey } from '../../app/reports/report-params.js';
-import { eventually, startTestRuntime } from '../helpers/runtime.js';
+import { eventually } from '../helpers/runtime.js';
 
-let runtime: LocalRuntime | undefined;
-let browser: Browser | undefined;
 const SCREENSHOTS = process.env.FERRY_SCREENSHOTS;
-
-beforeAll(async () => {
-  runtime = await startTestRuntime(undefined, { code: 'bundles' });
-  await new PageViewStore().writeAll(generatePageViews({ rows: 3_000, days: 20, seed: 13, now: Date.now() - 60_000 }));
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-}, 60_000);
-
-function started(): { runtime: LocalRuntime; browser: Browser } {
-  if (runtime === undefined || browser === undefined) throw new Error('the runtime or the browser did not start');
-  return { runtime, browser };
-}
+const started = appInBrowser(13);
 
 const consoleUrl = (path = '') => `${started().runtime.url}/_ferry/console${path}`;
 

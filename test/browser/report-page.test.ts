@@ -5,34 +5,13 @@
  * then reloading) and without it (the <noscript> meta refresh); `/reports` and
  * a bad request are pages for people, not JSON.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium.js';
-import type { LocalRuntime } from '../../lib/local/runtime.js';
-import { generatePageViews } from '../../app/reports/page-view-generator.js';
-import { PageViewStore } from '../../app/reports/page-views.js';
+import { describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { appInBrowser } from '../helpers/browser-app.js';
 import type { SlowViewsResult } from '../../app/reports/slow-blog-views.js';
-import { eventually, startTestRuntime } from '../helpers/runtime.js';
+import { eventually } from '../helpers/runtime.js';
 
-let runtime: LocalRuntime | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  // Ferry's app as deployed: the synthesized bundles, each function in sandboxes of its own.
-  runtime = await startTestRuntime(undefined, { code: 'bundles' });
-  await new PageViewStore().writeAll(generatePageViews({ rows: 3_000, days: 20, seed: 11, now: Date.now() - 60_000 }));
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-}, 60_000);
-
-function started(): { runtime: LocalRuntime; browser: Browser } {
-  if (runtime === undefined || browser === undefined) throw new Error('the runtime or the browser did not start');
-  return { runtime, browser };
-}
+const started = appInBrowser(11);
 
 /** The JSON answer's count, asked for once the page shows the number. */
 async function jsonCount(url: string): Promise<number> {
