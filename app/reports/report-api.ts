@@ -25,8 +25,9 @@
  * with `Cache-Control: public, max-age`, each browser and CDN) may serve the
  * result unchanged until then. An environment forgets its copy of a key it
  * writes itself (a retry); other environments keep theirs until `freshUntil`,
- * except for an unconditional request that asks caches to revalidate
- * (`Cache-Control: no-cache` or `max-age=0`): it is answered from DynamoDB.
+ * except for a request that asks caches to revalidate (`Cache-Control:
+ * no-cache` or `max-age=0`, as a browser's reload sends): it is answered
+ * from DynamoDB.
  *
  * `public`, not `private`: a report's answer depends only on its canonical
  * parameters, never on who asks (the API has no per-user state), so a shared
@@ -116,19 +117,17 @@ export async function getReport(event: APIGatewayProxyEvent): Promise<APIGateway
 }
 
 /**
- * Whether an unconditional request asks caches to revalidate (RFC 9111
- * §5.2.1: `Cache-Control` `no-cache` or `max-age=0`, or the older
- * `Pragma: no-cache`): then this environment's memory copy is not used and
- * the answer is read from DynamoDB, which a forced refresh (the console's, or
- * `ferry flights refresh`) has already made stale. A conditional request
- * (`If-None-Match`, which fetch and browsers send with `no-cache`) is still
- * answered from memory: its sender holds the copy this environment holds.
+ * Whether the request asks caches to revalidate (RFC 9111 §5.2.1: `Cache-Control`
+ * `no-cache` or `max-age=0`; `Pragma: no-cache` only without `Cache-Control`,
+ * §5.4), as a browser's reload does: then this environment's memory copy is
+ * not used, and the answer (a 304 too) is decided by what DynamoDB holds,
+ * which a forced refresh (the console's, or `ferry flights refresh`) has
+ * already made stale.
  */
 function asksToRevalidate(event: APIGatewayProxyEvent): boolean {
-  if (headerOf(event, 'if-none-match') !== undefined) return false;
-  const directives = (headerOf(event, 'cache-control') ?? '').toLowerCase().split(',').map((d) => d.trim());
-  if (directives.some((d) => d === 'no-cache' || d === 'no-store' || /^max-age\s*=\s*"?0"?$/.test(d))) return true;
-  return (headerOf(event, 'pragma') ?? '').toLowerCase().includes('no-cache');
+  const cacheControl = headerOf(event, 'cache-control');
+  if (cacheControl === undefined) return (headerOf(event, 'pragma') ?? '').toLowerCase().split(',').some((d) => d.trim() === 'no-cache');
+  return cacheControl.toLowerCase().split(',').map((d) => d.trim()).some((d) => d === 'no-cache' || /^max-age\s*=\s*"?0+"?$/.test(d));
 }
 
 export async function retryReport(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, RecursiveLoop, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -76,6 +76,14 @@ export interface FerryFunctionProps {
    * @default true
    */
   readonly tracing?: boolean;
+  /**
+   * Let invocations continue a loop through SQS (Lambda's recursive loop
+   * detection otherwise stops one after about 16 rounds): for a worker that
+   * sends to a queue it or another worker consumes by design (a delay past
+   * 15 minutes sent on, a workflow's next members).
+   * @default false (Lambda's default: loops are stopped)
+   */
+  readonly allowRecursiveLoop?: boolean;
 }
 
 export class FerryFunction extends Construct {
@@ -113,6 +121,7 @@ export class FerryFunction extends Construct {
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       logGroup: this.logGroup,
       tracing: props.tracing === false ? Tracing.DISABLED : Tracing.ACTIVE,
+      ...(props.allowRecursiveLoop === true && { recursiveLoop: RecursiveLoop.ALLOW }),
       ...(props.description !== undefined && { description: props.description }),
       bundling: {
         format: OutputFormat.ESM,

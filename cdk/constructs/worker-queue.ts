@@ -72,10 +72,8 @@ export class WorkerQueue extends Construct {
    */
   grant(grantee: IGrantable, access: QueueAccess): void {
     if (access === 'send' || access === 'sendConsume' || access === 'operate') this.queue.grantSendMessages(grantee);
-    if (access === 'operate') {
-      this.queue.grant(grantee, 'sqs:GetQueueAttributes');
-      this.deadLetterQueue.grantConsumeMessages(grantee);
-    }
+    // grantSendMessages includes GetQueueAttributes (the console's counts); the DLQ is received and deleted from to redrive.
+    if (access === 'operate') this.deadLetterQueue.grantConsumeMessages(grantee);
     if (access === 'consume' || access === 'sendConsume') {
       this.queue.grantConsumeMessages(grantee);
       this.deadLetterQueue.grantConsumeMessages(grantee);

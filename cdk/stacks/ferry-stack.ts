@@ -126,6 +126,8 @@ export class FerryStack extends Stack {
       timeout: cdkDuration(fn.timeout, `function "${fn.id}": timeout`),
       memorySize: fn.memoryMb,
       description: `${app.name} ${fn.id} (${fn.entry})`,
+      // A worker that sends jobs runs loops through SQS by design (long delays sent on, workflows): Lambda must not stop them.
+      allowRecursiveLoop: app.sqsSources.some((source) => source.functionId === fn.id) && Object.values(fn.queues).some((access) => access !== 'consume'),
     });
     const queueProps = (q: DeclaredQueue): WorkerQueueProps => ({
       visibilityTimeout: cdkDuration(q.visibilityTimeout, `queue "${q.id}": visibilityTimeout`),

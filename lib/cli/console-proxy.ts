@@ -107,7 +107,9 @@ export async function startConsoleProxy(options: ConsoleProxyOptions): Promise<C
       headers,
       ...(body.length > 0 && { body }),
     });
-    const upstream = await fetch(new URL(`${path}${incoming.search}`, api), {
+    // The query goes as it was signed (RFC 3986 escapes: a space is %20, never the form's +).
+    const query = [...incoming.searchParams].map(([name, value]) => `${escapeUri(name)}=${escapeUri(value)}`).join('&');
+    const upstream = await fetch(new URL(`${path}${query === '' ? '' : `?${query}`}`, api), {
       method,
       headers: signed.headers,
       redirect: 'manual',
@@ -131,6 +133,11 @@ export async function startConsoleProxy(options: ConsoleProxyOptions): Promise<C
     url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${CONSOLE_PATH}`,
     close: () => closeServer(server),
   };
+}
+
+/** SigV4's URI escape: `encodeURIComponent`, and `!'()*` too. */
+function escapeUri(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** The query as the signer takes it: repeated names keep all their values. */

@@ -143,12 +143,10 @@ export async function redrive(queueId: string, options: RedriveOptions = {}): Pr
   const max = options.max ?? Number.POSITIVE_INFINITY;
   const store = options.store ?? new DynamoJobStore();
   let moved = 0;
-  const receive = (waitSeconds: number) =>
-    sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: Math.min(10, max - moved), WaitTimeSeconds: waitSeconds, VisibilityTimeout: 60 }));
   while (moved < max) {
-    let { Messages = [] } = await receive(0);
-    // A short poll samples SQS's servers and may come back empty while letters remain; a long poll asks them all.
-    if (Messages.length === 0) ({ Messages = [] } = await receive(1));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: Math.min(10, max - moved), WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
+    );
     if (Messages.length === 0) break;
     const bodies = await Promise.all(Messages.map((m) => freshAttempts(m.Body ?? '', store)));
     const sent = await sqs.send(

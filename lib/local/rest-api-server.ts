@@ -84,6 +84,10 @@ async function handle(options: RestApiServerOptions, request: IncomingMessage): 
     const answer = await options.control(method, url.pathname);
     if (answer !== undefined) return answer;
     if (!options.routes.some((r) => r.path.startsWith('/_ferry/'))) return text(404, `no local endpoint ${method} ${url.pathname}`);
+    // Unsigned, the door lets anyone who reaches it redrive and cancel: only this machine may.
+    if (!isLoopback(options.host)) {
+      return text(403, `the unsigned /_ferry/ door is open only when the API listens on a loopback address (it listens on ${options.host}): sign the request under /${options.stage} (ferry console does)`);
+    }
   }
   // The deployed URL has the stage first; the root serves the same routes locally.
   const stagePrefix = `/${options.stage}`;
@@ -223,4 +227,9 @@ async function closeServer(server: Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   setTimeout(() => server.closeAllConnections(), 2_000).unref();
   await closed;
+}
+
+/** Whether `host` (the address the API listens on) is this machine's loopback interface. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -56,7 +56,9 @@ export async function checkSigV4(
   const amzDate = header('x-amz-date');
   const signedAt = amzDate === undefined ? Number.NaN : Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
   if (Number.isNaN(signedAt)) return { status: 403, errorType: 'IncompleteSignatureException', message: 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.' };
-  if (Math.abs(now - signedAt) > MAX_SKEW_MS) return { status: 403, errorType: 'InvalidSignatureException', message: 'Signature expired: the request time is more than 5 minutes from the server time.' };
+  // API Gateway's words for a request signed more than 5 minutes before or after its own clock.
+  if (now - signedAt > MAX_SKEW_MS) return { status: 403, errorType: 'InvalidSignatureException', message: `Signature expired: ${amzDate} is now earlier than ${amzDateOf(now - MAX_SKEW_MS)} (${amzDateOf(now)} - 5 min.)` };
+  if (signedAt - now > MAX_SKEW_MS) return { status: 403, errorType: 'InvalidSignatureException', message: `Signature not yet current: ${amzDate} is still later than ${amzDateOf(now + MAX_SKEW_MS)} (${amzDateOf(now)} + 5 min.)` };
 
   const names = signedHeaders.split(';');
   if (!names.includes('host')) return { status: 403, errorType: 'InvalidSignatureException', message: "'Host' must be a signed header." };
@@ -68,7 +70,8 @@ export async function checkSigV4(
   // The canonical request hashes the body as received; a signer's own claim of it (this header) is not taken on trust.
   const payloadHash = createHash('sha256').update(request.body).digest('hex');
   if (headers['x-amz-content-sha256'] !== undefined) headers['x-amz-content-sha256'] = payloadHash;
-  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: credentials.secretAccessKey }, region, service: 'execute-api', sha256: NodeSha256 });
+  // applyChecksum false: the canonical request then signs exactly the client's headers (x-amz-content-sha256 only when it signed one, as botocore and curl do not).
+  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey: credentials.secretAccessKey }, region, service: 'execute-api', sha256: NodeSha256, applyChecksum: false });
   const query: Record<string, string | string[]> = {};
   for (const key of new Set(request.query.keys())) {
     const values = request.query.getAll(key);
@@ -78,11 +81,17 @@ export async function checkSigV4(
     { method: request.method, protocol: 'https:', hostname: headers.host ?? '', path: request.path, query, headers, body: request.body.length === 0 ? undefined : request.body },
     { signingDate: new Date(signedAt), unsignableHeaders: new Set(), signableHeaders: new Set(names) },
   );
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? ''))?.[1] ?? '';
+  const recomputed = /SignedHeaders=([a-z0-9;-]+)/.exec(String(signed.headers.authorization ?? ''))?.[1];
+  const expected = recomputed === signedHeaders ? (/Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? ''))?.[1] ?? '') : '';
   if (expected.length === signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) return undefined;
   return {
     status: 403,
     errorType: 'InvalidSignatureException',
     message: 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
   };
+}
+
+/** `ms` as SigV4 writes a time: `20260101T000000Z`. */
+function amzDateOf(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }

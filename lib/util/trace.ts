@@ -70,10 +70,15 @@ export function currentTraceId(): string | undefined {
 /**
  * The SQS system attribute that carries an X-Ray trace to the receiver, for a
  * job of trace `traceId`; none for a trace id that is not X-Ray's (SQS
- * refuses a malformed `AWSTraceHeader`).
+ * refuses a malformed `AWSTraceHeader`). It overrides the header the SDK
+ * would send, so when this invocation is in that trace its whole header goes
+ * (`Parent`, `Sampled` and Lambda's `Lineage` kept); otherwise the root alone.
  */
 export function traceAttributes(traceId: string): Record<string, MessageSystemAttributeValue> | undefined {
-  return isXrayTraceId(traceId) ? { AWSTraceHeader: { DataType: 'String', StringValue: `Root=${traceId}` } } : undefined;
+  if (!isXrayTraceId(traceId)) return undefined;
+  const invocation = process.env[LAMBDA_TRACE_ENV];
+  const header = invocation !== undefined && parseTraceHeader(invocation).root === traceId ? invocation : `Root=${traceId}`;
+  return { AWSTraceHeader: { DataType: 'String', StringValue: header } };
 }
 
 /** {@link traceAttributes} for a message body that is a job envelope (re-sent by the outbox relay or a redrive); none for any other body. */

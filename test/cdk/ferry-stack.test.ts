@@ -715,6 +715,23 @@ describe('X-Ray tracing', () => {
   }
 });
 
+describe("Lambda's recursive loop detection", () => {
+  for (const [name, app] of Object.entries({ 'app/resources.ts': resources, 'notes/resources.ts': notesApp })) {
+    it(`lets the workers of ${name} that send jobs loop through SQS (long delays, workflows), and no other function`, () => {
+      const { template } = synth(app);
+      const fns = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
+      const looping = new Set(app.sqsSources.map((s) => s.functionId).filter((id) => Object.values(app.functions.find((f) => f.id === id)?.queues ?? {}).some((a) => a !== 'consume')));
+      expect(looping.size).toBeGreaterThan(0);
+      for (const fn of app.functions) {
+        // Each function's description names it: "<app> <function id> (<entry>)".
+        const resource = fns.find((r) => r.Properties?.Description === `${app.name} ${fn.id} (${fn.entry})`);
+        expect(resource, fn.id).toBeDefined();
+        expect(resource?.Properties?.RecursiveLoop, fn.id).toBe(looping.has(fn.id) ? 'Allow' : undefined);
+      }
+    });
+  }
+});
+
 describe('the operations dashboard', () => {
   it('shows each queue (waiting, in flight, oldest message, dead letters), each function (errors, throttles, duration) and jobs by outcome', () => {
     const { stack, template } = synth(resources);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { NodeSha256 } from '../../lib/aws/node-sha256.js';
 import { regionOfApi, startConsoleProxy } from '../../lib/cli/console-proxy.js';
 import { LOCAL_REGION } from '../../lib/local/local-clients.js';
+import { isLoopback } from '../../lib/local/rest-api-server.js';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { PROJECT_ROOT } from '../helpers/repo-root.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
@@ -30,6 +31,9 @@ interface SignOptions {
   readonly service?: string;
   readonly method?: string;
   readonly body?: string;
+  /** Sign x-amz-content-sha256 too (the AWS SDK does; botocore and curl do not). @default true */
+  readonly checksum?: boolean;
+  readonly signingDate?: Date;
 }
 
 /** SigV4 headers for `path` (execute-api, by the runtime's credentials unless told otherwise). */
@@ -37,10 +41,10 @@ async function signedHeaders(path: string, options: SignOptions = {}): Promise<R
   const url = new URL(path, runtime.url);
   const accessKeyId = options.accessKeyId ?? runtime.environment.AWS_ACCESS_KEY_ID ?? process.env.AWS_ACCESS_KEY_ID ?? 'local';
   const secretAccessKey = options.secret ?? runtime.environment.AWS_SECRET_ACCESS_KEY ?? process.env.AWS_SECRET_ACCESS_KEY ?? 'local';
-  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region: 'us-east-1', service: options.service ?? 'execute-api', sha256: NodeSha256 });
+  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region: 'us-east-1', service: options.service ?? 'execute-api', sha256: NodeSha256, applyChecksum: options.checksum ?? true });
   const method = options.method ?? 'GET';
   const headers: Record<string, string> = { host: url.host, ...(options.body !== undefined && { 'content-type': 'application/x-www-form-urlencoded' }) };
-  const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: Object.fromEntries(url.searchParams), headers, ...(options.body !== undefined && { body: options.body }) });
+  const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: Object.fromEntries(url.searchParams), headers, ...(options.body !== undefined && { body: options.body }) }, options.signingDate === undefined ? {} : { signingDate: options.signingDate });
   return signed.headers;
 }
 
@@ -62,6 +66,21 @@ describe('IAM-authorized routes', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/text\/html/);
     expect(await response.text()).toContain('data-queue="io"');
+  });
+
+  it('serves a request whose signature covers no x-amz-content-sha256 (as botocore, curl and Postman sign), a body included', async () => {
+    expect((await signedFetch('/prod/_ferry/console', { checksum: false })).status).toBe(200);
+    const posted = await signedFetch('/prod/_ferry/console/queues/io/redrive', { method: 'POST', body: 'messageId=none', checksum: false });
+    expect(posted.status).toBe(303);
+  });
+
+  it('refuses a request signed more than 5 minutes before or after the server\'s clock, in API Gateway\'s words', async () => {
+    const old = await signedFetch('/prod/_ferry/console', { signingDate: new Date(Date.now() - 10 * 60_000) });
+    expect(old.status).toBe(403);
+    expect(((await old.json()) as { message: string }).message).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/);
+    const early = await signedFetch('/prod/_ferry/console', { signingDate: new Date(Date.now() + 10 * 60_000) });
+    expect(early.status).toBe(403);
+    expect(((await early.json()) as { message: string }).message).toMatch(/^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 5 min\.\)$/);
   });
 
   it('refuses a wrong secret, unknown credentials, another service, and a tampered query', async () => {
@@ -119,6 +138,8 @@ describe('ferry console: the signing proxy to a deployed console', () => {
       const key = await fetch(`${proxy.url}/flights/${encodeURIComponent('report:none?days=3&x=a b')}`);
       expect(key.status).toBe(404);
       expect(await key.text()).toContain('no single-flight key');
+      // A query from the console's GET forms (a space sent as +): sent as it was signed.
+      expect((await fetch(`${proxy.url}/jobs?status=FAILED&task=no+such+task`)).status).toBe(200);
       // A form post (a signed body), answered 303 with the console's relative Location.
       const posted = await fetch(`${proxy.url}/queues/io/redrive`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'messageId=none', redirect: 'manual' });
       expect(posted.status).toBe(303);
@@ -149,6 +170,11 @@ describe('ferry console: the signing proxy to a deployed console', () => {
     } finally {
       await stranger.close();
     }
+  });
+
+  it('opens the unsigned local door only on a loopback address', () => {
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.1.2.3']) expect(isLoopback(host), host).toBe(true);
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'ferry.example.com']) expect(isLoopback(host), host).toBe(false);
   });
 
   it('reads the region of an execute-api URL, and refuses an API URL it cannot use', async () => {

@@ -35,6 +35,16 @@ describe('trace headers', () => {
     const id = '1-5759e988-bd862e3fe1be46a994272793';
     expect(traceAttributes(id)).toEqual({ AWSTraceHeader: { DataType: 'String', StringValue: `Root=${id}` } });
     expect(traceAttributes('3f1c2a9e-8d4b-4c6f-9a7e-1b2c3d4e5f60')).toBeUndefined();
+    // In an invocation of that trace, its whole header goes: the parent, the sampling and Lambda's lineage stay.
+    const before = process.env._X_AMZN_TRACE_ID;
+    try {
+      process.env._X_AMZN_TRACE_ID = `Root=${id};Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1`;
+      expect(traceAttributes(id)?.AWSTraceHeader?.StringValue).toBe(`Root=${id};Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1`);
+      expect(traceAttributes('1-6a200000-000000000000000000000001')?.AWSTraceHeader?.StringValue).toBe('Root=1-6a200000-000000000000000000000001');
+    } finally {
+      if (before === undefined) delete process.env._X_AMZN_TRACE_ID;
+      else process.env._X_AMZN_TRACE_ID = before;
+    }
     const receipts = new ReceiptLog();
     expect(() => checkSqsRules('SendMessage', { MessageBody: '{}', MessageSystemAttributes: traceAttributes(id) }, receipts, Date.now())).not.toThrow();
     expect(() => checkSqsRules('SendMessage', { MessageBody: '{}', MessageSystemAttributes: { Other: { DataType: 'String', StringValue: 'x' } } }, receipts, Date.now())).toThrow(InvalidParameterValue);
