@@ -142,13 +142,26 @@ export async function redrive(queueId: string, options: RedriveOptions = {}): Pr
   const dlq = deadLetterQueueUrl(queueId);
   const max = options.max ?? Number.POSITIVE_INFINITY;
   const store = options.store ?? new DynamoJobStore();
+  // What this call sent back: a letter that dies again while it runs (a job still failing) comes back with this body.
+  const sentBack = new Set<string>();
   let moved = 0;
   while (moved < max) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: Math.min(10, max - moved), WaitTimeSeconds: 0, VisibilityTimeout: 60 }),
-    );
+    const receive = (waitSeconds: number) =>
+      sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: Math.min(10, max - moved), WaitTimeSeconds: waitSeconds, VisibilityTimeout: 60 }));
+    let { Messages: received = [] } = await receive(0);
+    // A short poll samples SQS's servers and may come back empty while letters remain; a long poll asks them all.
+    if (received.length === 0) ({ Messages: received = [] } = await receive(1));
+    // A letter moved once by this call is not moved again: left visible, and the redrive ends with what it moved.
+    const again = received.filter((m) => sentBack.has(m.Body ?? '') && m.ReceiptHandle !== undefined);
+    if (again.length > 0) {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({ QueueUrl: dlq, Entries: again.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })) }),
+      );
+    }
+    const Messages = received.filter((m) => !sentBack.has(m.Body ?? ''));
     if (Messages.length === 0) break;
     const bodies = await Promise.all(Messages.map((m) => freshAttempts(m.Body ?? '', store)));
+    for (const body of bodies) sentBack.add(body);
     const sent = await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: source,
@@ -163,7 +176,7 @@ export async function redrive(queueId: string, options: RedriveOptions = {}): Pr
       );
     }
     moved += done.length;
-    if (done.length < Messages.length) break;
+    if (done.length < Messages.length || again.length > 0) break;
   }
   return { moved };
 }
