@@ -20,7 +20,7 @@ import { createJobClient } from '../jobs/enqueue.js';
 import { JobNotCancellableError } from '../jobs/errors.js';
 import { heartbeatSettings, heartbeatState, recentHeartbeats, type HeartbeatSample } from '../jobs/heartbeat.js';
 import { JobStatus, type JobLookup, type JobRecord } from '../jobs/job-state.js';
-import { SCHEDULE_ITEM, type PeriodicStatus } from '../jobs/periodic.js';
+import { periodicStatusOf, SCHEDULE_ITEM, type PeriodicStatus } from '../jobs/periodic.js';
 import { WorkflowEngine, type WorkflowView } from '../workflows/workflow-engine.js';
 
 // ---------------------------------------------------------------------------
@@ -176,33 +176,13 @@ export interface ScheduleView {
   readonly status?: PeriodicStatus;
 }
 
-/** A schedule's state item as periodic.ts's `status()` reads it. */
-function toPeriodicStatus(name: string, item: Record<string, unknown>): PeriodicStatus {
-  const str = (k: string) => (typeof item[k] === 'string' ? (item[k]) : undefined);
-  const lastTick = str('lastTick');
-  const runningJob = str('runningJob');
-  const pendingTick = str('pendingTick');
-  const lastRunTick = str('lastRunTick');
-  return {
-    name,
-    ...(lastTick !== undefined && { lastTick }),
-    ...(runningJob !== undefined && { running: { jobId: runningJob, tick: str('runningTick') ?? '', until: new Date(Number(item.runningUntil)).toISOString() } }),
-    ...(pendingTick !== undefined && { pendingTick }),
-    ...(lastRunTick !== undefined && {
-      lastRun: { tick: lastRunTick, finishedAt: str('lastRunFinishedAt') ?? '', outcome: str('lastRunOutcome') === 'failed' ? 'failed' : 'succeeded' },
-    }),
-    skipped: Number(item.skipped ?? 0),
-    coalesced: Number(item.coalesced ?? 0),
-  };
-}
-
 /** The state of each named schedule (one consistent read each). */
 export async function schedules(names: readonly string[]): Promise<ScheduleView[]> {
   const state = new StateTable();
   return Promise.all(
     names.map(async (name): Promise<ScheduleView> => {
       const { Item } = await state.db.send(new GetCommand({ TableName: state.name, Key: { pk: SCHEDULE_ITEM.pkOf(name), sk: SCHEDULE_ITEM.sk }, ConsistentRead: true }));
-      return Item === undefined ? { name } : { name, status: toPeriodicStatus(name, Item) };
+      return Item === undefined ? { name } : { name, status: periodicStatusOf(name, Item) };
     }),
   );
 }
@@ -307,7 +287,7 @@ export async function scanSchedules(maxPages: number): Promise<ScheduleScan> {
   const scanned = await boundedScan(maxPages, { expression: 'begins_with(#pk, :prefix) AND #sk = :sk', names: { '#pk': 'pk', '#sk': 'sk' }, values: { ':prefix': prefix, ':sk': SCHEDULE_ITEM.sk } });
   const found = scanned.items.map((item) => {
     const name = String(item.pk).slice(prefix.length);
-    return { name, status: toPeriodicStatus(name, item) };
+    return { name, status: periodicStatusOf(name, item) };
   });
   return { schedules: found.sort((a, b) => a.name.localeCompare(b.name)), itemsRead: scanned.itemsRead, pages: scanned.pages, complete: scanned.complete };
 }

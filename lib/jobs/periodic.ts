@@ -245,22 +245,28 @@ export function periodic<Input, Result, Parsed>(options: PeriodicOptions<Input, 
 
   async function status(): Promise<PeriodicStatus> {
     const { Item } = await state.db.send(new GetCommand({ TableName: state.name, Key: key(), ConsistentRead: true }));
-    const item = (Item ?? {}) as Record<string, unknown>;
-    const str = (k: string) => (typeof item[k] === 'string' ? (item[k]) : undefined);
-    return {
-      name: options.name,
-      ...(str('lastTick') !== undefined && { lastTick: str('lastTick') }),
-      ...(str('runningJob') !== undefined && {
-        running: { jobId: str('runningJob') as string, tick: str('runningTick') ?? '', until: new Date(Number(item.runningUntil)).toISOString() },
-      }),
-      ...(str('pendingTick') !== undefined && { pendingTick: str('pendingTick') }),
-      ...(str('lastRunTick') !== undefined && {
-        lastRun: { tick: str('lastRunTick') as string, finishedAt: str('lastRunFinishedAt') ?? '', outcome: str('lastRunOutcome') === 'failed' ? 'failed' : 'succeeded' },
-      }),
-      skipped: Number(item.skipped ?? 0),
-      coalesced: Number(item.coalesced ?? 0),
-    };
+    return periodicStatusOf(options.name, Item ?? {});
   }
 
   return { handler, task, status };
+}
+
+/** A schedule's status as its state item (`SCHEDULE#<name>`) records it; an empty item is a schedule that never ticked. */
+export function periodicStatusOf(name: string, item: Record<string, unknown>): PeriodicStatus {
+  const str = (k: string) => (typeof item[k] === 'string' ? (item[k]) : undefined);
+  const lastTick = str('lastTick');
+  const runningJob = str('runningJob');
+  const pendingTick = str('pendingTick');
+  const lastRunTick = str('lastRunTick');
+  return {
+    name,
+    ...(lastTick !== undefined && { lastTick }),
+    ...(runningJob !== undefined && { running: { jobId: runningJob, tick: str('runningTick') ?? '', until: new Date(Number(item.runningUntil)).toISOString() } }),
+    ...(pendingTick !== undefined && { pendingTick }),
+    ...(lastRunTick !== undefined && {
+      lastRun: { tick: lastRunTick, finishedAt: str('lastRunFinishedAt') ?? '', outcome: str('lastRunOutcome') === 'failed' ? 'failed' : 'succeeded' },
+    }),
+    skipped: Number(item.skipped ?? 0),
+    coalesced: Number(item.coalesced ?? 0),
+  };
 }
