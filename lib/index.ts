@@ -117,8 +117,8 @@ export { apiPath, createRestApi, HttpError, json, jsonBody, type RestApiOptions,
 export { errorPage, escapeHtml, headerOf, htmlPage, htmlResponse, wantsHtml } from './http/html.js';
 
 // Small helpers apps need beside their tasks.
-export { log, type LogLevel } from './util/log.js';
-export { embeddedMetrics, HEARTBEAT_METRIC, METRICS_NAMESPACE, type MetricUnit, type MetricValue } from './util/metrics.js';
+export { log, logContext, type LogLevel, type LogSink } from './util/log.js';
+export { HEARTBEAT_METRIC, METRICS_NAMESPACE, publishMetrics, type MetricsSink, type MetricUnit, type MetricValue } from './util/metrics.js';
 export { currentTraceId, runInTrace } from './util/trace.js';
 export { mapLimit } from './util/map-limit.js';
 export { sleep } from './util/sleep.js';

@@ -186,7 +186,7 @@ export class FerryStack extends Stack {
 
     for (const fn of app.functions) {
       const lambda = must(functions, fn.id, 'function');
-      const environment = environmentOf(fn, {
+      const environment = environmentOf(app, fn, {
         tableName: (tableId) => must(stateTables, tableId, 'table').table.tableName,
         queueUrl: (queueId) => must(workerQueues, queueId, 'queue').queue.queueUrl,
         deadLetterQueueUrl: (queueId) => must(workerQueues, queueId, 'queue').deadLetterQueue.queueUrl,

@@ -442,11 +442,13 @@ function mergeTableAccess(a: TableAccess | undefined, b: TableAccess): TableAcce
 }
 
 /**
- * The environment of function `fn`: one variable per table and queue it uses,
- * valued by `physical` (tokens in CDK, real names and URLs locally), plus its
- * literal variables.
+ * The environment of function `fn` of `app`: one variable per table and queue
+ * it uses, valued by `physical` (tokens in CDK, real names and URLs locally),
+ * the app's name as the `service` of its log entries (Powertools Logger reads
+ * `POWERTOOLS_SERVICE_NAME`), plus its literal variables.
  */
 export function environmentOf(
+  app: Pick<App, 'name'>,
   fn: LambdaFunction,
   physical: {
     tableName(tableId: string): string;
@@ -454,7 +456,7 @@ export function environmentOf(
     deadLetterQueueUrl(queueId: string): string;
   },
 ): Record<string, string> {
-  const env: Record<string, string> = { ...fn.environment };
+  const env: Record<string, string> = { POWERTOOLS_SERVICE_NAME: app.name, ...fn.environment };
   for (const table of Object.keys(fn.tables)) env[tableEnvName(table)] = physical.tableName(table);
   for (const queue of Object.keys(fn.queues)) {
     env[queueUrlEnvName(queue)] = physical.queueUrl(queue);

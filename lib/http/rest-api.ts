@@ -5,7 +5,7 @@
  * declared in the app's declaration (`http` events).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { log } from '../util/log.js';
+import { log, logContext } from '../util/log.js';
 import { errorPage, headerOf, htmlResponse, wantsHtml } from './html.js';
 import { currentTraceId, parseTraceHeader, runInTrace, TRACE_HEADER } from '../util/trace.js';
 
@@ -80,6 +80,7 @@ export function createRestApi(routes: Readonly<Record<string, RouteHandler>>, op
     return json(error.status, { error: { code, message: error.message, ...error.details } });
   };
   return async (event, context) => {
+    logContext(context);
     // A HEAD request can reach a resource declared only for GET (the gateway matches it so and drops the body): answer it as the GET.
     const route = routes[`${event.httpMethod} ${event.resource}`] ?? (event.httpMethod === 'HEAD' ? routes[`GET ${event.resource}`] : undefined);
     if (route === undefined) {

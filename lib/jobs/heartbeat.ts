@@ -31,7 +31,7 @@ import { isConditionRefusal } from '../aws/conditional-write.js';
 import { sqsClient } from '../aws/clients.js';
 import { StateTable } from '../aws/state-table.js';
 import { log as defaultLog, type LogSink } from '../util/log.js';
-import { embeddedMetrics, HEARTBEAT_METRIC } from '../util/metrics.js';
+import { HEARTBEAT_METRIC, publishMetrics, type MetricsSink } from '../util/metrics.js';
 import { encodeEnvelope, newEnvelope } from './envelope.js';
 
 /** The task name a canary carries; no task is registered under it. */
@@ -128,8 +128,10 @@ export interface HeartbeatTick {
 }
 
 export interface HeartbeatHandlerOptions {
-  /** @default JSON lines on stdout */
+  /** @default Powertools Logger's JSON lines (lib/util/log.ts) */
   readonly log?: LogSink;
+  /** @default Powertools Metrics' EMF lines on stdout (lib/util/metrics.ts) */
+  readonly metrics?: MetricsSink;
 }
 
 /**
@@ -139,15 +141,16 @@ export interface HeartbeatHandlerOptions {
  */
 export function heartbeatHandler(options: HeartbeatHandlerOptions = {}): (event: ScheduledEvent) => Promise<HeartbeatTick[]> {
   const log = options.log ?? defaultLog;
+  const metrics = options.metrics ?? publishMetrics;
   return async (event) => {
     const settings = heartbeatSettings();
     if (settings === undefined) throw new Error(`${HEARTBEAT_ENV} is not set: declare "heartbeats" in the app (defineApp) with this function as its sender`);
     const tick = typeof event?.time === 'string' && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time).toISOString() : new Date().toISOString();
-    return Promise.all(settings.queues.map((queue) => beat(queue, tick, settings, log)));
+    return Promise.all(settings.queues.map((queue) => beat(queue, tick, settings, log, metrics)));
   };
 }
 
-async function beat(queue: string, tick: string, settings: HeartbeatEnv, log: LogSink): Promise<HeartbeatTick> {
+async function beat(queue: string, tick: string, settings: HeartbeatEnv, log: LogSink, metrics: MetricsSink): Promise<HeartbeatTick> {
   const state = table(settings);
   const id = `${queue}:${tick}`;
   const now = Date.now();
@@ -160,8 +163,8 @@ async function beat(queue: string, tick: string, settings: HeartbeatEnv, log: Lo
       queue,
       canary: waiting?.id,
       waitingMs,
-      ...heartbeatMetric(queue, waitingMs, settings),
     });
+    metrics(...heartbeatMetric(queue, waitingMs, settings));
   }
 
   const sentAt = new Date(now).toISOString();
@@ -188,9 +191,9 @@ async function beat(queue: string, tick: string, settings: HeartbeatEnv, log: Lo
   return { queue, id, sent: true, ...(waitingMs !== undefined && { waitingMs }) };
 }
 
-/** The metric fields of a heartbeat latency, for a log entry. */
-function heartbeatMetric(queue: string, latencyMs: number, settings: HeartbeatEnv): Record<string, unknown> {
-  return embeddedMetrics({ Queue: physicalQueueName(queue) }, { [HEARTBEAT_METRIC]: { value: latencyMs, unit: 'Milliseconds', ...(settings.highResolution === true && { storageResolution: 1 as const }) } });
+/** A heartbeat latency as the metric sink takes it. */
+function heartbeatMetric(queue: string, latencyMs: number, settings: HeartbeatEnv): Parameters<MetricsSink> {
+  return [{ Queue: physicalQueueName(queue) }, { [HEARTBEAT_METRIC]: { value: latencyMs, unit: 'Milliseconds', ...(settings.highResolution === true && { storageResolution: 1 as const }) } }];
 }
 
 const canaryInput = z.object({ queue: z.string().min(1).max(128), sk: z.string().min(1).max(64), sentAt: z.iso.datetime() });
@@ -205,7 +208,7 @@ export class BadHeartbeatError extends Error {
  * deliveries), and writes its latency as the metric. Returns the latency, or
  * undefined when an earlier delivery recorded it or its record is gone.
  */
-export async function recordHeartbeatStart(input: unknown, log: LogSink = defaultLog): Promise<number | undefined> {
+export async function recordHeartbeatStart(input: unknown, log: LogSink = defaultLog, metrics: MetricsSink = publishMetrics): Promise<number | undefined> {
   const parsed = canaryInput.safeParse(input);
   if (!parsed.success) throw new BadHeartbeatError(`not a heartbeat canary: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`);
   const { queue, sk, sentAt } = parsed.data;
@@ -234,6 +237,7 @@ export async function recordHeartbeatStart(input: unknown, log: LogSink = defaul
     // Our own write, applied with its answer lost and refused on the SDK's retry: it counts.
     if (old?.startedAt !== startedAt) return undefined;
   }
-  log({ level: 'info', msg: 'heartbeat', queue, latencyMs, ...heartbeatMetric(queue, latencyMs, settings) });
+  log({ level: 'info', msg: 'heartbeat', queue, latencyMs });
+  metrics(...heartbeatMetric(queue, latencyMs, settings));
   return latencyMs;
 }

@@ -35,9 +35,9 @@ import { DynamoJobStore } from './dynamo-job-store.js';
 import { runAttempt, type AttemptOutcome } from './run-attempt.js';
 import { defineTask, type AnyTask } from './task.js';
 import type { TaskRegistry } from './task-registry.js';
-import { log as defaultLog, type LogSink } from '../util/log.js';
+import { log as defaultLog, logContext, type LogSink } from '../util/log.js';
 import { mapLimit } from '../util/map-limit.js';
-import { embeddedMetrics, JOB_OUTCOME_METRICS } from '../util/metrics.js';
+import { JOB_OUTCOME_METRICS, publishMetrics, type MetricsSink } from '../util/metrics.js';
 
 /**
  * Time kept back from the invocation's deadline for what the worker does after
@@ -66,8 +66,10 @@ export interface WorkerOptions {
   readonly store?: JobStore;
   /** Ids of queues this worker consumes besides its tasks' queues (to route poison messages). @default none */
   readonly queues?: readonly string[];
-  /** Where one structured entry per job outcome goes. @default JSON lines on stdout (see lib/util/log.ts) */
+  /** Where one structured entry per job outcome goes. @default Powertools Logger's JSON lines (see lib/util/log.ts) */
   readonly log?: LogSink;
+  /** Where the job outcome metrics go. @default Powertools Metrics' EMF lines on stdout (see lib/util/metrics.ts) */
+  readonly metrics?: MetricsSink;
   /** Told of the final outcome of jobs that belong to a workflow (see lib/workflows/). @default none */
   readonly workflowHook?: WorkflowHook;
 }
@@ -100,14 +102,16 @@ export function createWorker(options: WorkerOptions): WorkerHandler {
   const concurrency = options.concurrency ?? 10;
   const store = options.store ?? new DynamoJobStore();
   const log = options.log ?? defaultLog;
+  const metrics = options.metrics ?? publishMetrics;
   const queueIds = [...new Set([...options.registry.queues, ...(options.queues ?? [])])];
 
   return async (event, context) => {
+    if (options.log === undefined) logContext(context);
     const failed: string[] = [];
     const invokedAt = Date.now();
     await mapLimit(event.Records, concurrency, async (record) => {
       try {
-        const keep = await handleRecord(record, context, { registry: options.registry, store, queueIds, log, hook: options.workflowHook, invokedAt });
+        const keep = await handleRecord(record, context, { registry: options.registry, store, queueIds, log, metrics, hook: options.workflowHook, invokedAt });
         if (keep) failed.push(record.messageId);
       } catch (error) {
         failed.push(record.messageId);
@@ -123,6 +127,7 @@ interface RecordDeps {
   readonly store: JobStore;
   readonly queueIds: readonly string[];
   readonly log: LogSink;
+  readonly metrics: MetricsSink;
   readonly hook: WorkflowHook | undefined;
   /** Epoch ms the invocation began: a record was received at most its queue's visibility timeout (or the batching window) before. */
   readonly invokedAt: number;
@@ -149,7 +154,7 @@ async function handleEnvelope(record: SQSRecord, envelope: JobEnvelope, queue: s
   if (envelope.task === HEARTBEAT_TASK) {
     // A queue heartbeat's canary (heartbeat.ts): record its start; no task runs.
     try {
-      await recordHeartbeatStart(envelope.input, deps.log);
+      await recordHeartbeatStart(envelope.input, deps.log, deps.metrics);
     } catch (error) {
       if (!(error instanceof BadHeartbeatError)) throw error;
       await deadLetter(deps, queue, record.body, { cause: 'poison', errorName: error.name, errorMessage: error.message, attempts: receiveCount });
@@ -181,7 +186,10 @@ async function handleEnvelope(record: SQSRecord, envelope: JobEnvelope, queue: s
   const hook = deps.hook;
   const completion = member !== undefined && hook?.completionWrites !== undefined ? (result: unknown) => hook.completionWrites?.(member, result) ?? [] : undefined;
   const outcome = await runAttempt({ task, envelope, queue, attempt, timeoutMs, store: deps.store, eager: false, lambda, ...(completion && { completion }) });
-  deps.log(outcomeEntry(envelope, queue, attempt, outcome, Date.now() - started));
+  const durationMs = Date.now() - started;
+  deps.log(outcomeEntry(envelope, queue, attempt, outcome, durationMs));
+  const metric = OUTCOME_METRIC[outcome.kind];
+  if (metric !== undefined) deps.metrics({ Queue: queue, Task: envelope.task }, { [metric]: { value: 1, unit: 'Count' }, JobDurationMs: { value: durationMs, unit: 'Milliseconds' } });
 
   if (member !== undefined && deps.hook !== undefined) {
     if (outcome.kind === 'succeeded') await deps.hook.succeeded(member, outcome.result, { again: false, completed: outcome.completed });
@@ -274,7 +282,7 @@ function queueIdOf(arn: string, queueIds: readonly string[]): string {
   throw new Error(`record from ${arn} matches none of this worker's queues (${queueIds.join(', ')})`);
 }
 
-/** Per outcome, the metric the log line also records: jobs succeeded, failed, retried, stopped, and their duration. */
+/** Per outcome, the metric recorded with the duration: jobs succeeded, failed, retried, stopped, and their duration. */
 const OUTCOME_METRIC: Record<AttemptOutcome['kind'], string | undefined> = {
   succeeded: JOB_OUTCOME_METRICS.succeeded,
   failed: JOB_OUTCOME_METRICS.failed,
@@ -285,9 +293,7 @@ const OUTCOME_METRIC: Record<AttemptOutcome['kind'], string | undefined> = {
 };
 
 function outcomeEntry(envelope: JobEnvelope, queue: string, attempt: number, outcome: AttemptOutcome, durationMs: number): Parameters<LogSink>[0] {
-  const metric = OUTCOME_METRIC[outcome.kind];
-  const metrics = metric === undefined ? {} : embeddedMetrics({ Queue: queue, Task: envelope.task }, { [metric]: { value: 1, unit: 'Count' }, JobDurationMs: { value: durationMs, unit: 'Milliseconds' } });
-  const base = { msg: 'job', jobId: envelope.jobId, traceId: envelope.traceId, attempt, outcome: outcome.kind, durationMs, ...metrics, queue, task: envelope.task };
+  const base = { msg: 'job', jobId: envelope.jobId, traceId: envelope.traceId, attempt, outcome: outcome.kind, durationMs, queue, task: envelope.task };
   switch (outcome.kind) {
     case 'retry':
       return { level: 'warn' as const, ...base, retryInMs: outcome.delayMs, error: describe(outcome.error) };

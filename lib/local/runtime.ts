@@ -32,9 +32,9 @@ import { deployedPolicies } from './deployed-policies.js';
 import { denialLine, iamCheckPlugin, localArns, principalOf } from './iam-check.js';
 import { deadlineCheckPlugin } from './deadline-check.js';
 import { deployedBundles } from './deployed-bundles.js';
-import { logFormat, prettyEntry } from '../util/log-format.js';
+import { logFormat, parseOutputLine, prettyEntry } from '../util/log-format.js';
 import { LocalMetrics } from './local-metrics.js';
-import { levelShown } from '../util/log.js';
+import { levelShown, type LogLevel } from '../util/log.js';
 import { heartbeatAlarmSpecs, LocalAlarms, type LocalAlarmStatus } from './local-alarms.js';
 import { SandboxPool } from './sandbox-pool.js';
 import { ReceiptLog, sqsRefusalLine, sqsRulesPlugin } from './sqs-rules.js';
@@ -82,6 +82,13 @@ export interface LocalRuntimeOptions {
    * CloudWatch Logs would hold them. @default none
    */
   readonly functionOutput?: (line: string) => void;
+  /**
+   * The level sandboxed functions log at (their `FERRY_LOG_LEVEL`), as a
+   * deployed function's environment would set it; what this process prints of
+   * their lines still follows its own `FERRY_LOG_LEVEL`.
+   * @default this process's `FERRY_LOG_LEVEL`
+   */
+  readonly functionLogLevel?: LogLevel;
   /**
    * Check every AWS call a function makes against the IAM policy the deployed
    * stack gives it (synthesized from the app's declaration), refusing what it
@@ -255,7 +262,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
 
   const functionSettings: Record<string, LocalFunctionSettings> = {};
   for (const fn of app.functions) {
-    const env = environmentOf(fn, {
+    const env = environmentOf(app, fn, {
       tableName: (id) => provisioned.tables[id]?.name ?? '',
       queueUrl: (id) => provisioned.queues[id]?.url ?? '',
       deadLetterQueueUrl: (id) => provisioned.queues[id]?.deadLetter.url ?? '',
@@ -378,7 +385,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
           ...(plan !== undefined && { faults: plan }),
         },
         ...(injector !== undefined && { onFault: (kind: FaultKind) => injector.count(kind) }),
-        env: sandboxEnvironment(fn, physicalName, settings.environment, environment),
+        env: sandboxEnvironment(fn, physicalName, settings.environment, environment, options.functionLogLevel),
         onOutput: functionOutput,
         onCheck: (kind, line) => {
           counts[kind]++;
@@ -501,6 +508,7 @@ function sandboxEnvironment(
   physicalName: string,
   own: Readonly<Record<string, string>>,
   shared: Readonly<Record<string, string>>,
+  logLevel: LogLevel | undefined,
 ): Record<string, string> {
   const passThrough = ['FERRY_LOG_LEVEL', 'NO_COLOR', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
   const local = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_DYNAMODB_STREAMS', 'AWS_ENDPOINT_URL_SQS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
@@ -515,28 +523,27 @@ function sandboxEnvironment(
     TZ: ':UTC',
     ...Object.fromEntries(local.flatMap((k) => (shared[k] ?? process.env[k]) !== undefined ? [[k, String(shared[k] ?? process.env[k])]] : [])),
     ...Object.fromEntries(passThrough.flatMap((k) => (process.env[k] !== undefined ? [[k, String(process.env[k])]] : []))),
-    // JSON, as on Lambda: the runtime reads the lines (metrics) and prints them as this terminal wants.
-    FERRY_LOG_FORMAT: 'json',
+    ...(logLevel !== undefined && { FERRY_LOG_LEVEL: logLevel }),
     ...(process.stdout.isTTY === true && process.stdout.hasColors() && { FORCE_COLOR: '1' }),
   };
 }
 
 /**
- * A function's output line as this terminal wants it: a structured entry made
- * readable when the terminal is pretty; undefined for an entry below this
- * process's log level (a metrics entry the function wrote whatever its level).
+ * A function's output line as this terminal wants it: a log entry below this
+ * process's log level dropped, the rest made readable on a terminal; a
+ * metrics document (what CloudWatch reads as data) printed only as JSON, at
+ * info; any other line as it is.
  */
 function readableLine(line: string): string | undefined {
-  if (!line.startsWith('{')) return line;
-  try {
-    const entry = JSON.parse(line) as Record<string, unknown>;
-    if (typeof entry.level !== 'string' || typeof entry.msg !== 'string') return line;
-    if (!levelShown(entry.level)) return undefined;
-    if (logFormat() === 'json') return line;
-    const time = typeof entry.time === 'string' ? new Date(entry.time) : new Date();
-    return prettyEntry(entry as Parameters<typeof prettyEntry>[0], time);
-  } catch {
-    return line;
+  const parsed = parseOutputLine(line);
+  switch (parsed.kind) {
+    case 'text':
+      return line;
+    case 'metrics':
+      return logFormat() === 'json' && levelShown('info') ? line : undefined;
+    case 'entry':
+      if (!levelShown(parsed.entry.level)) return undefined;
+      return logFormat() === 'json' ? line : prettyEntry(parsed.entry, parsed.time);
   }
 }
 

@@ -48,9 +48,9 @@ export interface SandboxPoolOptions {
   /** Reports of the checks made inside (IAM, SQS rules), with the line to log for a refusal. */
   readonly onCheck: (kind: 'iamChecked' | 'iamDenied' | 'sqsRefused', line?: string) => void;
   /**
-   * Each line the function writes to stdout, as Lambda hands it to CloudWatch
-   * Logs (the runtime extracts EMF metrics and prints it).
-   * @default stdout goes straight to this process's stdout
+   * Each line the function writes to stdout or stderr, as Lambda hands both
+   * to CloudWatch Logs (the runtime extracts EMF metrics and prints it).
+   * @default both go straight to this process's stdout and stderr
    */
   readonly onOutput?: (line: string) => void;
   /** Reports of the faults injected inside (when `data.faults` is set). */
@@ -77,10 +77,14 @@ class Sandbox {
       // Lambda's memory setting bounds the whole environment; the JavaScript heap is what Node can bound.
       resourceLimits: { maxOldGenerationSizeMb: options.data.memoryMb },
       stdout: options.onOutput !== undefined,
-      stderr: false,
+      stderr: options.onOutput !== undefined,
     });
     const onOutput = options.onOutput;
-    if (onOutput !== undefined) createInterface({ input: this.worker.stdout, crlfDelay: Infinity }).on('line', onOutput);
+    if (onOutput !== undefined) {
+      // Powertools Logger writes warn and error to stderr: Lambda keeps both streams, so the runtime reads both.
+      createInterface({ input: this.worker.stdout, crlfDelay: Infinity }).on('line', onOutput);
+      createInterface({ input: this.worker.stderr, crlfDelay: Infinity }).on('line', onOutput);
+    }
     this.ready = new Promise((resolve, reject) => {
       this.failure = reject;
       this.worker.on('message', (message: SandboxMessage) => {

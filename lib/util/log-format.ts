@@ -1,9 +1,11 @@
 /**
- * How log lines look. On AWS, and whenever stdout is not a terminal, every
- * line is one JSON object (CloudWatch keeps it as it is and reads the EMF
- * metrics in it). On a terminal a person reads them: one short line per job
- * outcome and per invocation (time, task or function, short job id, attempt,
- * outcome, duration, error), coloured when the terminal takes colour.
+ * How log lines look where a person reads them. Functions always write JSON
+ * (Powertools Logger's entries, Powertools Metrics' EMF documents), as
+ * CloudWatch wants them; the local runtime, playing CloudWatch's part, prints
+ * them as they are when its stdout is not a terminal, and on a terminal as
+ * one short line per job outcome and per invocation (time, task or function,
+ * short job id, attempt, outcome, duration, error), coloured when the
+ * terminal takes colour, with the metrics documents left out.
  *
  * `FERRY_LOG_FORMAT=json|pretty` overrides the choice; `NO_COLOR` turns
  * colour off.
@@ -43,10 +45,34 @@ export function humanMs(ms: number): string {
 
 const OUTCOME_COLOUR: Record<string, Colour> = { succeeded: 'green', ok: 'green', skipped: 'dim', busy: 'yellow', retry: 'yellow', failed: 'red' };
 const LEVEL_COLOUR: Record<string, Colour> = { debug: 'dim', info: 'cyan', warn: 'yellow', error: 'red' };
-/** Fields a terminal line leaves out: the EMF block and the metric values it duplicates. */
-const HIDDEN = new Set(['_aws', 'time', 'level', 'msg', 'Queue', 'Task', 'JobsSucceeded', 'JobsFailed', 'JobsRetried', 'JobsStopped', 'JobDurationMs', 'HeartbeatLatency']);
+/** Fields a terminal line leaves out: the entry's frame (level, time) and the Lambda context Powertools adds to every line. */
+const HIDDEN = new Set(['time', 'level', 'msg', 'service', 'sampling_rate', 'xray_trace_id', 'cold_start', 'function_arn', 'function_memory_size', 'function_name', 'function_request_id']);
 
 type Entry = { readonly level: string; readonly msg: string } & Readonly<Record<string, unknown>>;
+
+/** A function's output line as it was written: a log entry (its fields, lower-case level), a metrics document, or text. */
+export type OutputLine =
+  | { readonly kind: 'entry'; readonly entry: Entry; readonly time: Date }
+  | { readonly kind: 'metrics' }
+  | { readonly kind: 'text' };
+
+/** What a line of a function's output is: Powertools Logger's `level`/`message`/`timestamp` entry, an EMF document (`_aws`), or anything else. */
+export function parseOutputLine(line: string): OutputLine {
+  if (!line.startsWith('{')) return { kind: 'text' };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(line);
+  } catch {
+    return { kind: 'text' };
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { kind: 'text' };
+  const { level, message, timestamp, ...fields } = doc as Record<string, unknown>;
+  if (typeof level === 'string' && typeof message === 'string') {
+    const time = typeof timestamp === 'string' && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();
+    return { kind: 'entry', entry: { ...fields, level: level.toLowerCase(), msg: message }, time };
+  }
+  return '_aws' in doc ? { kind: 'metrics' } : { kind: 'text' };
+}
 
 function errorText(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'message' in error) {

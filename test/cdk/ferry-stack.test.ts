@@ -265,7 +265,7 @@ describe('FerryStack built from app/resources.ts', () => {
     template.resourceCountIs('AWS::Lambda::Function', resources.functions.length);
   });
 
-  it('gives each function the environment variables of the tables and queues it uses', () => {
+  it('gives each function the environment variables of the tables and queues it uses, and the app as its Powertools service', () => {
     for (const fn of resources.functions) {
       const resource = resourcesOf(template)[functionLogicalId(stack, fn.id)] as Resource;
       const variables = (resource.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -274,9 +274,11 @@ describe('FerryStack built from app/resources.ts', () => {
         ...Object.keys(fn.queues).flatMap((q) => [queueUrlEnvName(q), deadLetterQueueUrlEnvName(q)]),
         ...Object.keys(fn.environment),
         'NODE_OPTIONS',
+        'POWERTOOLS_SERVICE_NAME',
       ];
       expect(Object.keys(variables).sort()).toEqual([...new Set(expected)].sort());
       expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(variables.POWERTOOLS_SERVICE_NAME).toBe(fn.environment.POWERTOOLS_SERVICE_NAME ?? resources.name);
     }
   });
 

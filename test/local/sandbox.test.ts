@@ -15,9 +15,10 @@ import { testApp } from '../fixtures/test-app.js';
 let runtime: LocalRuntime;
 let clients: LocalClients;
 const logged: string[] = [];
+const output: string[] = [];
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(testApp, { code: 'bundles', log: (line) => void logged.push(line) });
+  runtime = await startTestRuntime(testApp, { code: 'bundles', log: (line) => void logged.push(line), functionOutput: (line) => void output.push(line) });
   clients = localClients(runtime.endpoints);
 }, 120_000);
 afterAll(async () => {
@@ -41,6 +42,15 @@ describe('a sandboxed function', () => {
     expect(Object.keys(runtime.functions.batcher?.environment ?? {})).toContain('FERRY_QUEUE_WORK_URL');
     expect(Object.keys(runtime.environment)).toContain('FERRY_QUEUE_WORK_URL');
     expect(answer.lambdaName).toMatch(/^t-[0-9a-f]{8}-http$/);
+  });
+
+  it('has its stdout and stderr read as CloudWatch Logs gets them: Powertools entries with its Lambda context and its service, and plain text', async () => {
+    const { requestId } = (await (await fetch(`${runtime.url}/echo/log`)).json()) as { requestId: string };
+    const entry = await eventually('the warning', async () => output.map((l) => (l.startsWith('{') ? (JSON.parse(l) as Record<string, unknown>) : {})).find((e) => e.function_request_id === requestId));
+    expect(entry).toMatchObject({ level: 'WARN', message: 'fixture warning', detail: 'on stderr', service: testApp.name, function_name: expect.stringMatching(/^t-[0-9a-f]{8}-http$/) as string });
+    await eventually('the plain line', async () => output.includes('plain text on stderr') || undefined);
+    // The function logs at the runtime's level (warn under the tests): its debug entry is not written at all.
+    expect(output.some((l) => l.includes('fixture detail'))).toBe(false);
   });
 
   it('keeps its module state between invocations of a warm sandbox, one invocation at a time', async () => {

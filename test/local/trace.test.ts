@@ -69,19 +69,19 @@ describe('trace headers', () => {
 describe("one trace on Ferry's app as deployed", () => {
   let runtime: LocalRuntime;
   const store = new DynamoJobStore();
-  /** The functions' lines: each job outcome is one JSON line (with its EMF metrics, so whatever the level), with its traceId. */
+  /** The functions' lines (they log at info here): each job outcome is one JSON entry, with its traceId. */
   const logged: string[] = [];
   const jobLines = () => logged.flatMap((line) => {
     try {
-      const entry = JSON.parse(line) as { msg?: string; jobId?: string; task?: string; traceId?: string };
-      return entry.msg === 'job' ? [entry] : [];
+      const entry = JSON.parse(line) as { message?: string; jobId?: string; task?: string; traceId?: string };
+      return entry.message === 'job' ? [entry] : [];
     } catch {
       return [];
     }
   });
 
   beforeAll(async () => {
-    runtime = await startTestRuntime(undefined, { code: 'bundles', functionOutput: (line) => void logged.push(line) });
+    runtime = await startTestRuntime(undefined, { code: 'bundles', functionLogLevel: 'info', functionOutput: (line) => void logged.push(line) });
     await new PageViewStore().writeAll(generatePageViews({ rows: 2_000, days: 40, seed: 17, now: Date.now() - 60_000 }));
   });
   afterAll(async () => {

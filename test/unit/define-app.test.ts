@@ -679,7 +679,7 @@ describe('environmentOf', () => {
     deadLetterQueueUrl: (id: string) => `https://sqs/${id}-dlq`,
   };
 
-  it('names one variable per table and two per queue, besides the literal environment', () => {
+  it('names one variable per table and two per queue, and the app as the log service, besides the literal environment', () => {
     const built = defineApp({
       name: 'test-app',
       tables: { pageViews: { partitionKey: { name: 'pk' } } },
@@ -688,7 +688,8 @@ describe('environmentOf', () => {
         web: fn({ uses: { tables: { pageViews: 'readWrite' }, queues: { io: 'send' } }, environment: { LOG_LEVEL: 'debug' } }),
       },
     });
-    expect(environmentOf(functionOf(built, 'web'), physical)).toEqual({
+    expect(environmentOf(built, functionOf(built, 'web'), physical)).toEqual({
+      POWERTOOLS_SERVICE_NAME: 'test-app',
       LOG_LEVEL: 'debug',
       FERRY_TABLE_PAGE_VIEWS: 'table-pageViews',
       FERRY_QUEUE_IO_URL: 'https://sqs/io',
@@ -703,16 +704,18 @@ describe('environmentOf', () => {
         { type: 'dynamodb-stream', table: 'events' },
       ]),
     );
-    expect(environmentOf(functionOf(built, 'extra'), physical)).toEqual({
+    expect(environmentOf(built, functionOf(built, 'extra'), physical)).toEqual({
+      POWERTOOLS_SERVICE_NAME: built.name,
       FERRY_TABLE_EVENTS: 'table-events',
       FERRY_QUEUE_JOBS_URL: 'https://sqs/jobs',
       FERRY_QUEUE_JOBS_DLQ_URL: 'https://sqs/jobs-dlq',
     });
   });
 
-  it('holds only the literal environment for a function that uses nothing', () => {
-    const built = defineApp({ name: 'test-app', functions: { solo: fn({ environment: { A: '1', B: '' } }) } });
-    expect(environmentOf(functionOf(built, 'solo'), physical)).toEqual({ A: '1', B: '' });
+  it('holds only the service and the literal environment for a function that uses nothing; a function may name its own service', () => {
+    const built = defineApp({ name: 'test-app', functions: { solo: fn({ environment: { A: '1', B: '' } }), own: fn({ environment: { POWERTOOLS_SERVICE_NAME: 'billing' } }) } });
+    expect(environmentOf(built, functionOf(built, 'solo'), physical)).toEqual({ POWERTOOLS_SERVICE_NAME: 'test-app', A: '1', B: '' });
+    expect(environmentOf(built, functionOf(built, 'own'), physical)).toEqual({ POWERTOOLS_SERVICE_NAME: 'billing' });
   });
 });
 

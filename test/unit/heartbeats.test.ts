@@ -10,7 +10,6 @@ import { minutes, seconds } from '../../lib/app/duration.js';
 import { heartbeatState, oldestWaiting, type HeartbeatSample } from '../../lib/jobs/heartbeat.js';
 import { evaluateAlarm, type LocalAlarmSpec } from '../../lib/local/local-alarms.js';
 import { extractEmf, LocalMetrics } from '../../lib/local/local-metrics.js';
-import { embeddedMetrics } from '../../lib/util/metrics.js';
 
 const base = (heartbeats: AppDeclaration['heartbeats']): AppDeclaration => ({
   name: 'beats',
@@ -88,7 +87,9 @@ describe('a queue\'s heartbeat state', () => {
 });
 
 describe('local metrics and alarms', () => {
-  const line = (value: number, at: number, queue = 'q-io') => JSON.stringify({ level: 'info', msg: 'heartbeat', ...embeddedMetrics({ Queue: queue }, { HeartbeatLatency: { value, unit: 'Milliseconds' } }, at) });
+  // An EMF document as publishMetrics writes it (test/unit/metrics.test.ts), at a chosen time.
+  const line = (value: number, at: number, queue = 'q-io') =>
+    JSON.stringify({ _aws: { Timestamp: at, CloudWatchMetrics: [{ Namespace: 'Ferry', Dimensions: [['Queue']], Metrics: [{ Name: 'HeartbeatLatency', Unit: 'Milliseconds' }] }] }, Queue: queue, HeartbeatLatency: value });
 
   it('reads the datapoints of an EMF line, and nothing from other lines or EMF with a missing dimension', () => {
     expect(extractEmf(line(42, 1_000))).toEqual([{ namespace: 'Ferry', name: 'HeartbeatLatency', dimensions: { Queue: 'q-io' }, value: 42, timestamp: 1_000 }]);

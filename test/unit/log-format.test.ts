@@ -1,17 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { log } from '../../lib/util/log.js';
-import { humanMs, logFormat, prettyEntry } from '../../lib/util/log-format.js';
-import { embeddedMetrics } from '../../lib/util/metrics.js';
+import { humanMs, logFormat, parseOutputLine, prettyEntry } from '../../lib/util/log-format.js';
 
 const AT = new Date('2026-11-22T10:11:12.345Z');
-/** A job outcome entry as the worker writes it, with its EMF block. */
+/** A job outcome entry as the worker writes it. */
 const jobEntry = (fields: Record<string, unknown>) => ({
   level: 'info' as const,
   msg: 'job',
   jobId: '3f3bb374-2583-495c-a77d-655edc9f9ec6',
   attempt: 2,
   durationMs: 37,
-  ...embeddedMetrics({ Queue: 'io', Task: 'billing.send' }, { JobsSucceeded: { value: 1, unit: 'Count' } }),
   queue: 'io',
   task: 'billing.send',
   ...fields,
@@ -38,7 +36,7 @@ describe('logFormat', () => {
 });
 
 describe('prettyEntry', () => {
-  it('gives a job outcome one line: time, task, short job id, attempt, outcome, duration, and no EMF', () => {
+  it('gives a job outcome one line: time, task, short job id, attempt, outcome, duration', () => {
     vi.stubEnv('NO_COLOR', '1');
     const line = prettyEntry(jobEntry({ outcome: 'succeeded' }), AT);
     expect(line).toBe('10:11:12.345 job billing.send           3f3bb374 #2 SUCCEEDED    37 ms');
@@ -58,41 +56,80 @@ describe('prettyEntry', () => {
   });
 });
 
-describe('log', () => {
-  it('writes one JSON object with the EMF block when the format is json', () => {
-    vi.stubEnv('FERRY_LOG_FORMAT', 'json');
+/** What `fn` writes to stdout and stderr (Powertools Logger writes through its own Console on both). */
+function outputOf(fn: () => void): { stdout: string[]; stderr: string[] } {
+  const out = { stdout: [] as string[], stderr: [] as string[] };
+  const capture = (into: string[]) => (chunk: string | Uint8Array) => {
+    into.push(...String(chunk).split('\n').filter((l) => l !== ''));
+    return true;
+  };
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture(out.stdout));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture(out.stderr));
+  try {
+    fn();
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+  return out;
+}
+
+describe('log (Powertools Logger)', () => {
+  it('writes one JSON entry: level, message, timestamp and service first, then the fields; info on stdout, warn and error on stderr', () => {
     vi.stubEnv('FERRY_LOG_LEVEL', 'info');
-    const lines: string[] = [];
-    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-    log(jobEntry({ outcome: 'succeeded' }));
-    expect(lines).toHaveLength(1);
-    const entry = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
-    expect(entry).toMatchObject({ msg: 'job', outcome: 'succeeded', task: 'billing.send', JobsSucceeded: 1 });
-    expect(entry._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'Ferry' }] });
+    vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'billing');
+    const { stdout, stderr } = outputOf(() => {
+      log(jobEntry({ outcome: 'succeeded' }));
+      log(jobEntry({ level: 'warn', outcome: 'retry', retryInMs: 1_000 }));
+    });
+    expect(stdout).toHaveLength(1);
+    expect(stderr).toHaveLength(1);
+    const entry = JSON.parse(stdout[0] ?? '') as Record<string, unknown>;
+    expect(entry).toMatchObject({ level: 'INFO', message: 'job', outcome: 'succeeded', task: 'billing.send', jobId: jobEntry({}).jobId });
+    expect(Date.parse(String(entry.timestamp))).not.toBeNaN();
+    expect(JSON.parse(stderr[0] ?? '')).toMatchObject({ level: 'WARN', message: 'job', outcome: 'retry', retryInMs: 1_000 });
   });
 
-  it('writes the readable line when the format is pretty, and drops levels under FERRY_LOG_LEVEL', () => {
-    vi.stubEnv('FERRY_LOG_FORMAT', 'pretty');
+  it('drops entries below FERRY_LOG_LEVEL, following a change of it', () => {
     vi.stubEnv('FERRY_LOG_LEVEL', 'warn');
-    const lines: string[] = [];
-    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-    log(jobEntry({ outcome: 'succeeded' }));
-    log(jobEntry({ level: 'warn', outcome: 'retry', retryInMs: 1_000 }));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/ job billing\.send +3f3bb374 #2 RETRY .* retry in 1\.0 s$/);
+    const quiet = outputOf(() => {
+      log({ level: 'info', msg: 'not shown' });
+      log({ level: 'error', msg: 'shown' });
+    });
+    expect([...quiet.stdout, ...quiet.stderr].map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(['shown']);
+    vi.stubEnv('FERRY_LOG_LEVEL', 'debug');
+    const loud = outputOf(() => log({ level: 'debug', msg: 'now shown' }));
+    expect(loud.stdout.map((l) => (JSON.parse(l) as { level: string }).level)).toEqual(['DEBUG']);
+  });
+
+  it('is printed readably by the local runtime: the line it wrote becomes the terminal line', () => {
+    vi.stubEnv('FERRY_LOG_LEVEL', 'info');
+    vi.stubEnv('NO_COLOR', '1');
+    const { stdout } = outputOf(() => log(jobEntry({ outcome: 'succeeded' })));
+    const parsed = parseOutputLine(stdout[0] ?? '');
+    if (parsed.kind !== 'entry') throw new Error(`not an entry: ${stdout[0]}`);
+    expect(parsed.entry).toMatchObject({ level: 'info', msg: 'job' });
+    expect(prettyEntry(parsed.entry, AT)).toBe('10:11:12.345 job billing.send           3f3bb374 #2 SUCCEEDED    37 ms');
   });
 });
 
-describe('log levels and metrics', () => {
-  it('still writes a JSON entry that carries metrics below FERRY_LOG_LEVEL (CloudWatch reads it as data), and drops one without', () => {
-    vi.stubEnv('FERRY_LOG_FORMAT', 'json');
-    vi.stubEnv('FERRY_LOG_LEVEL', 'warn');
-    const lines: string[] = [];
-    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-    log(jobEntry({ outcome: 'succeeded' }));
-    log({ level: 'info', msg: 'no metrics here' });
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ level: 'info', JobsSucceeded: 1 });
+describe('parseOutputLine', () => {
+  it('tells a log entry (level lower-cased, its timestamp), a metrics document and plain text apart', () => {
+    const entry = parseOutputLine('{"level":"WARN","message":"dead-lettered","timestamp":"2026-11-22T10:11:12.345Z","service":"x","queue":"io"}');
+    expect(entry).toEqual({ kind: 'entry', entry: { level: 'warn', msg: 'dead-lettered', service: 'x', queue: 'io' }, time: AT });
+    expect(parseOutputLine('{"_aws":{"Timestamp":1,"CloudWatchMetrics":[]},"Queue":"io"}')).toEqual({ kind: 'metrics' });
+    expect(parseOutputLine('plain words')).toEqual({ kind: 'text' });
+    expect(parseOutputLine('{not json')).toEqual({ kind: 'text' });
+    expect(parseOutputLine('{"msg":"someone else\'s JSON"}')).toEqual({ kind: 'text' });
+  });
+
+  it('leaves the Lambda context Powertools adds out of a terminal line', () => {
+    vi.stubEnv('NO_COLOR', '1');
+    const parsed = parseOutputLine(
+      '{"level":"INFO","message":"outbox swept","timestamp":"2026-11-22T10:11:12.345Z","service":"reports","cold_start":true,"function_name":"f","function_request_id":"r","sampling_rate":0,"xray_trace_id":"1-a-b","sent":2}',
+    );
+    if (parsed.kind !== 'entry') throw new Error('not an entry');
+    expect(prettyEntry(parsed.entry, parsed.time)).toBe('10:11:12.345 INFO  outbox swept sent=2');
   });
 });
 
