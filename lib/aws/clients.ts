@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { MetadataBearer, Pluggable } from '@smithy/types';
 import { conflictRetry } from './conflict-retry.js';
+import { tracedClient } from '../util/tracer.js';
 
 let sqs: SQSClient | undefined;
 let dynamodb: DynamoDBClient | undefined;
@@ -48,13 +49,14 @@ function withPlugins<C extends { middlewareStack: { use(plugin: never): void } }
 export function sqsClient(): SQSClient {
   // Send each call to the configured endpoint rather than to the host inside
   // the queue URL: emulators hand out URLs with hosts that need not resolve.
-  sqs ??= withPlugins(new SQSClient({ useQueueUrlAsEndpoint: false }));
+  // Each call an X-Ray subsegment when the function is traced (lib/util/tracer.ts).
+  sqs ??= withPlugins(tracedClient(new SQSClient({ useQueueUrlAsEndpoint: false })));
   return sqs;
 }
 
 export function dynamoDbClient(): DynamoDBClient {
   if (dynamodb === undefined) {
-    dynamodb = new DynamoDBClient({});
+    dynamodb = tracedClient(new DynamoDBClient({}));
     dynamodb.middlewareStack.use(conflictRetry);
     withPlugins(dynamodb);
   }

@@ -20,6 +20,7 @@ import type { ReceiptLog } from './sqs-rules.js';
 import { clockOf, logFormat, paint } from '../util/log-format.js';
 import type { RuntimeStats } from './runtime-stats.js';
 import type { EnvironmentKilledError, FaultInjector } from './fault-injection.js';
+import { invocationTraceHeader } from './local-xray.js';
 
 
 export type InvocationResult =
@@ -172,6 +173,7 @@ export class FunctionHost {
     const faultSeed = this.options.faults?.draw();
     const run = pool.invoke(options.payload ?? JSON.stringify(event) ?? 'null', {
       requestId,
+      traceHeader: invocationTraceHeader(event),
       timeoutMs: fn.timeout.milliseconds,
       receipts: received,
       ...(faultSeed !== undefined && { faultSeed }),

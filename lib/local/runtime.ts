@@ -17,7 +17,7 @@
  * rules). One runtime runs per process at a time.
  */
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { App } from '../app/define-app.js';
 import { environmentOf, type SqsSource, type StreamSource } from '../app/define-app.js';
 import { toWholeSeconds } from '../app/duration.js';
@@ -36,6 +36,7 @@ import { logFormat, parseOutputLine, prettyEntry } from '../util/log-format.js';
 import { LocalMetrics } from './local-metrics.js';
 import { levelShown, type LogLevel } from '../util/log.js';
 import { heartbeatAlarmSpecs, LocalAlarms, type LocalAlarmStatus } from './local-alarms.js';
+import { LocalXrayDaemon, type XrayDocument } from './local-xray.js';
 import { SandboxPool } from './sandbox-pool.js';
 import { ReceiptLog, sqsRefusalLine, sqsRulesPlugin } from './sqs-rules.js';
 import { RuntimeStats, type StatsSnapshot } from './runtime-stats.js';
@@ -177,6 +178,12 @@ export interface LocalRuntime {
    * this process, `code: 'sources'`, feed no metrics).
    */
   alarms(): LocalAlarmStatus[];
+  /**
+   * The X-Ray segment documents the sandboxed functions sent to the local
+   * daemon (Powertools Tracer's subsegments: AWS calls, jobs), oldest first;
+   * with `traceId`, one trace's. Empty when functions run in this process.
+   */
+  xray(traceId?: string): readonly XrayDocument[];
   /** Invokes a declared schedule's function now, with the event of a tick at `at` (default now; the same `at` twice is one tick delivered twice). */
   fireSchedule(name: string, at?: Date): Promise<void>;
   /**
@@ -349,6 +356,9 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   }
 
   const stats = new RuntimeStats();
+  // X-Ray's part: the daemon the sandboxes' X-Ray SDK sends subsegments to.
+  const xray = bootstrapFile !== undefined ? await LocalXrayDaemon.start() : undefined;
+  if (xray !== undefined) cleanups.unshift(() => xray.close());
   // CloudWatch's part: metrics from the functions' EMF lines, and the declared alarms evaluated on them.
   const metrics = new LocalMetrics();
   const alarms = new LocalAlarms(
@@ -385,7 +395,12 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
           ...(plan !== undefined && { faults: plan }),
         },
         ...(injector !== undefined && { onFault: (kind: FaultKind) => injector.count(kind) }),
-        env: sandboxEnvironment(fn, physicalName, settings.environment, environment, options.functionLogLevel),
+        env: {
+          ...sandboxEnvironment(fn, physicalName, settings.environment, environment, options.functionLogLevel),
+          // Lambda's, for a traced function: its code's directory (the X-Ray SDK's sign that it runs on Lambda) and the daemon.
+          LAMBDA_TASK_ROOT: dirname(code.file),
+          ...(xray !== undefined && { AWS_XRAY_DAEMON_ADDRESS: xray.address, AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR' }),
+        },
         onOutput: functionOutput,
         onCheck: (kind, line) => {
           counts[kind]++;
@@ -488,6 +503,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     stats: snapshot,
     fireSchedule: async (name, at) => void (await scheduler.fire(name, at)),
     alarms: () => alarms.states(),
+    xray: (traceId) => xray?.received(traceId) ?? [],
     setEventSourceEnabled: (functionId, queue, enabled) => {
       const source = sqsSources.find((s) => s.functionId === functionId && s.queueId === queue);
       if (source === undefined) throw new Error(`no sqs event source of function "${functionId}" on queue "${queue}" is declared`);

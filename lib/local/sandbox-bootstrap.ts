@@ -49,6 +49,8 @@ export interface InvokeMessage {
   /** The event, as JSON. */
   readonly event: string;
   readonly requestId: string;
+  /** What Lambda sets `_X_AMZN_TRACE_ID` to for this invocation. */
+  readonly traceHeader: string;
   readonly timeoutMs: number;
   /** When the event source received each message of an SQS batch, by receipt handle. */
   readonly receipts: Readonly<Record<string, number>>;
@@ -118,6 +120,8 @@ if (typeof handler !== 'function') throw new Error(`function "${data.functionId}
 
 port.on('message', (message: InvokeMessage) => {
   for (const [handle, at] of Object.entries(message.receipts)) receipts.record(handle, at);
+  // As Lambda does before each invocation: the X-Ray SDK, Ferry's trace propagation and the SDK's recursion detection read it.
+  process.env._X_AMZN_TRACE_ID = message.traceHeader;
   const context = createLambdaContext({
     functionName: data.functionName,
     memoryMb: data.memoryMb,

@@ -118,6 +118,8 @@ class Sandbox {
 /** One invocation, as the pool runs it. */
 export interface SandboxInvocation {
   readonly requestId: string;
+  /** The invocation's X-Ray trace header (`_X_AMZN_TRACE_ID`; local-xray.ts). */
+  readonly traceHeader: string;
   readonly timeoutMs: number;
   /** When the event source received each message of an SQS batch, by receipt handle. */
   readonly receipts: Readonly<Record<string, number>>;
@@ -160,7 +162,7 @@ export class SandboxPool {
    * before it started.
    */
   async invoke(payload: string, invocation: SandboxInvocation): Promise<SandboxResult & { readonly waitedMs: number }> {
-    const { requestId, timeoutMs, receipts } = invocation;
+    const { requestId, traceHeader, timeoutMs, receipts } = invocation;
     const asked = performance.now();
     const sandbox = await (invocation.waitWhenBusy === true ? this.inLine(invocation.faultSeed) : this.ownOrIdle(invocation.faultSeed));
     const waitedMs = performance.now() - asked;
@@ -169,7 +171,7 @@ export class SandboxPool {
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
-    const result = await Promise.race([sandbox.run({ type: 'invoke', event: payload, requestId, timeoutMs, receipts }), timeout]);
+    const result = await Promise.race([sandbox.run({ type: 'invoke', event: payload, requestId, traceHeader, timeoutMs, receipts }), timeout]);
     clearTimeout(timer);
     if (result === 'timeout') {
       // As Lambda stops a timed-out environment: the thread and everything it started end here.

@@ -143,5 +143,28 @@ describe("one trace on Ferry's app as deployed", () => {
     }, 10_000);
     expect(lines.get(body.jobId)?.task).toBe('report.slow-blog-views');
     expect(new Set([body.jobId, ...members].map((id) => lines.get(id)?.traceId))).toEqual(new Set([root]));
+
+    // X-Ray (Powertools Tracer, sent to the local daemon): each member ran in a subsegment annotated with its job and the request's trace.
+    const jobSegments = await eventually('every member\'s subsegment', async () => {
+      const byJob = new Map(runtime.xray().flatMap((d) => (typeof d.annotations?.ferry_job_id === 'string' ? [[d.annotations.ferry_job_id, d] as const] : [])));
+      return members.every((id) => byJob.has(id)) ? byJob : undefined;
+    }, 10_000);
+    const member = jobSegments.get(members[0] ?? '');
+    expect(member?.annotations).toMatchObject({ ferry_trace_id: root, ferry_outcome: 'succeeded', ferry_queue: expect.any(String) as string });
+    expect(member?.name).toBe(`## ${String(member?.annotations?.ferry_task)}`);
+    // Its AWS calls are subsegments under it: the job's status writes among them.
+    const calls = runtime.xray(member?.trace_id).filter((d) => d.parent_id === member?.id);
+    expect(calls.some((d) => d.name === 'DynamoDB' && (d.aws as { operation?: string } | undefined)?.operation === 'UpdateItem')).toBe(true);
   }, 90_000);
+
+  it('records the request\'s invocation in the request\'s own trace: its enqueue is an SQS subsegment there', async () => {
+    const root = '1-6a200000-00000000000000000000abcd';
+    const response = await fetch(`${runtime.url}/pings`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-amzn-trace-id': `Root=${root};Sampled=1` }, body: JSON.stringify({ message: 'x-ray' }) });
+    expect(response.status).toBe(202);
+    const send = await eventually('the SendMessage subsegment', async () =>
+      runtime.xray(root).find((d) => d.name === 'SQS' && (d.aws as { operation?: string } | undefined)?.operation === 'SendMessage'),
+    );
+    expect(send.namespace).toBe('aws');
+    expect(send.end_time).toBeGreaterThanOrEqual(send.start_time);
+  });
 });
