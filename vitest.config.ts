@@ -17,8 +17,10 @@ export default defineConfig({
     // Each test file runs in its own process: the local runtime sets process.env.
     pool: 'forks',
     // Lambda runs Node 22; this machine's Node 20 is supported by the pinned SDK.
-    // Job logs (one JSON line per outcome) would bury the test report.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FERRY_LOG_LEVEL: 'warn' },
+    // Job logs (one JSON line per outcome) would bury the test report, and so would the EMF document
+    // per outcome of the functions run in the test's own process (code: 'sources'), which no test reads:
+    // sandboxed functions get their own environment and write metrics (test/unit/metrics.test.ts turns them on).
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FERRY_LOG_LEVEL: 'warn', POWERTOOLS_METRICS_DISABLED: 'true' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     coverage: { provider: 'v8', include: ['lib/**', 'app/**', 'functions/**', 'notes/**', 'cdk/**'] },

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { extractEmf } from '../../lib/local/local-metrics.js';
 import { METRICS_NAMESPACE, publishMetrics } from '../../lib/util/metrics.js';
 
@@ -17,6 +17,9 @@ function stdoutOf(fn: () => void): string[] {
   return lines;
 }
 
+// vitest.config.ts turns metrics off for functions run in the test process; these tests read them.
+beforeAll(() => void vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false'));
+afterAll(() => void vi.unstubAllEnvs());
 afterEach(() => vi.restoreAllMocks());
 
 describe('publishMetrics (Powertools Metrics)', () => {
