@@ -21,6 +21,7 @@ import { JobNotCancellableError } from '../jobs/errors.js';
 import { heartbeatSettings, heartbeatState, recentHeartbeats, type HeartbeatSample } from '../jobs/heartbeat.js';
 import { JobStatus, type JobLookup, type JobRecord } from '../jobs/job-state.js';
 import { periodicStatusOf, SCHEDULE_ITEM, type PeriodicStatus } from '../jobs/periodic.js';
+import { nextFireTime, type ScheduleExpression } from '../app/schedule-expression.js';
 import { WorkflowEngine, type WorkflowView } from '../workflows/workflow-engine.js';
 
 // ---------------------------------------------------------------------------
@@ -170,19 +171,46 @@ export async function heartbeats(now: number, limit: number): Promise<Heartbeats
 // Schedules (periodic.ts keeps one item per schedule)
 // ---------------------------------------------------------------------------
 
+/** A schedule the console was told of: its name, and its expression when declared. */
+export interface ScheduleSpec {
+  readonly name: string;
+  readonly expression?: ScheduleExpression;
+}
+
 export interface ScheduleView {
   readonly name: string;
   /** Undefined when the schedule has no state item (it never ticked, or the name is wrong). */
   readonly status?: PeriodicStatus;
+  /** The EventBridge expression, when the console was given it. */
+  readonly expression?: string;
+  /** When EventBridge fires next; `approximate` for a rate, whose grid starts when the rule was created (the last tick stands in for it). */
+  readonly nextRun?: { readonly at: string; readonly approximate: boolean };
 }
 
-/** The state of each named schedule (one consistent read each). */
-export async function schedules(names: readonly string[]): Promise<ScheduleView[]> {
+/**
+ * The next run of a schedule: a cron expression's next matching minute; a
+ * rate's next step from the last tick (EventBridge counts a rate from the
+ * rule's creation, which the console does not know), or none before a tick.
+ */
+export function nextRunOf(expression: ScheduleExpression, lastTick: string | undefined, now: number): ScheduleView['nextRun'] {
+  if (expression.kind === 'cron') {
+    const at = nextFireTime(expression, new Date(now), new Date(now));
+    return at === undefined ? undefined : { at: at.toISOString(), approximate: false };
+  }
+  if (lastTick === undefined || Number.isNaN(Date.parse(lastTick))) return undefined;
+  const at = nextFireTime(expression, new Date(now), new Date(lastTick));
+  return at === undefined ? undefined : { at: at.toISOString(), approximate: true };
+}
+
+/** The state of each schedule (one consistent read each), with its next run when its expression is known. */
+export async function schedules(specs: readonly ScheduleSpec[], now: number): Promise<ScheduleView[]> {
   const state = new StateTable();
   return Promise.all(
-    names.map(async (name): Promise<ScheduleView> => {
+    specs.map(async ({ name, expression }): Promise<ScheduleView> => {
       const { Item } = await state.db.send(new GetCommand({ TableName: state.name, Key: { pk: SCHEDULE_ITEM.pkOf(name), sk: SCHEDULE_ITEM.sk }, ConsistentRead: true }));
-      return Item === undefined ? { name } : { name, status: periodicStatusOf(name, Item) };
+      const status = Item === undefined ? undefined : periodicStatusOf(name, Item);
+      const nextRun = expression === undefined ? undefined : nextRunOf(expression, status?.lastTick, now);
+      return { name, ...(status !== undefined && { status }), ...(expression !== undefined && { expression: expression.source }), ...(nextRun !== undefined && { nextRun }) };
     }),
   );
 }

@@ -25,17 +25,26 @@ import { JobNotCancellableError, JobNotFoundError } from '../jobs/errors.js';
 import { JobStatus, NOT_FOUND } from '../jobs/job-state.js';
 import { log as defaultLog, type LogSink } from '../util/log.js';
 import { WorkflowNotFoundError } from '../workflows/workflow-engine.js';
+import { InvalidScheduleExpressionError, parseScheduleExpression, type ScheduleExpression } from '../app/schedule-expression.js';
 import * as data from './console-data.js';
 import * as pages from './console-pages.js';
 import type { PageContext } from './console-pages.js';
 
+/**
+ * A schedule the console shows: a periodic's name (`periodic({ name })`), or
+ * a declared schedule (`app.schedules` gives them) whose EventBridge
+ * expression also tells the next run.
+ */
+export type ConsoleSchedule = string | { readonly name: string; readonly expression: string | ScheduleExpression };
+
 export interface ConsoleOptions {
   /**
-   * Names of the app's periodic schedules (`periodic({ name })`), shown on the
-   * overview: the console cannot list them without reading the whole table.
+   * The app's schedules, shown on the overview (the console cannot list them
+   * without reading the whole table): `app.schedules` for every declared one,
+   * with its next run; or periodic names alone.
    * @default none (the schedules page finds them by a bounded scan)
    */
-  readonly schedules?: readonly string[];
+  readonly schedules?: readonly ConsoleSchedule[];
   /** Pages (at most 1 MB each) the bounded Scan of the jobs and schedules pages reads. 1 to 100. @default 4 */
   readonly scanPages?: number;
   /** Jobs the jobs page lists at most. 1 to 5000. @default 200 */
@@ -51,7 +60,7 @@ export interface ConsoleOptions {
 }
 
 export const CONSOLE_DEFAULTS = {
-  schedules: [] as readonly string[],
+  schedules: [] as readonly ConsoleSchedule[],
   scanPages: 4,
   jobRows: 200,
   deadLetters: 100,
@@ -73,7 +82,7 @@ export class InvalidConsoleOptionError extends RangeError {
 }
 
 interface Settings {
-  readonly schedules: readonly string[];
+  readonly schedules: readonly data.ScheduleSpec[];
   readonly scanPages: number;
   readonly jobRows: number;
   readonly deadLetters: number;
@@ -88,8 +97,20 @@ function settingsOf(options: ConsoleOptions): Settings {
     if (!Number.isInteger(value) || value < 1 || value > max) throw new InvalidConsoleOptionError(option, value, `a whole number from 1 to ${max}`);
     return value;
   };
-  const schedules = options.schedules ?? CONSOLE_DEFAULTS.schedules;
-  for (const name of schedules) if (typeof name !== 'string' || name === '') throw new InvalidConsoleOptionError('schedules', JSON.stringify(name), 'a list of non-empty schedule names');
+  const schedules = (options.schedules ?? CONSOLE_DEFAULTS.schedules).map((schedule): data.ScheduleSpec => {
+    const wrong = () => new InvalidConsoleOptionError('schedules', JSON.stringify(schedule), 'a list of non-empty schedule names or { name, expression } (app.schedules)');
+    if (typeof schedule === 'string') {
+      if (schedule === '') throw wrong();
+      return { name: schedule };
+    }
+    if (typeof schedule?.name !== 'string' || schedule.name === '') throw wrong();
+    try {
+      return { name: schedule.name, expression: typeof schedule.expression === 'string' ? parseScheduleExpression(schedule.expression) : schedule.expression };
+    } catch (error) {
+      if (error instanceof InvalidScheduleExpressionError) throw new InvalidConsoleOptionError('schedules', JSON.stringify(schedule), `names or { name, expression } with a valid expression: ${error.message}`);
+      throw error;
+    }
+  });
   return {
     schedules,
     scanPages: whole('scanPages', 100),
@@ -297,7 +318,7 @@ async function route(settings: Settings, ctx: PageContext, method: string, proxy
     case 'schedules': {
       if (tail !== '') throw new HttpError(404, `no console page ${where}`);
       only('GET');
-      const [scan, configured] = await Promise.all([data.scanSchedules(settings.scanPages), data.schedules(settings.schedules)]);
+      const [scan, configured] = await Promise.all([data.scanSchedules(settings.scanPages), data.schedules(settings.schedules, settings.now())]);
       return htmlResponse(200, pages.schedulesPage(ctx, scan, configured));
     }
 
@@ -326,7 +347,7 @@ async function overviewData(settings: Settings, now: number): Promise<pages.Over
   const [queues, heartbeats, schedules] = await Promise.all([
     Promise.all(data.consoleQueues().map((q) => data.queueStats(q))),
     data.heartbeats(now, CONSOLE_DEFAULTS.heartbeatSamples),
-    settings.schedules.length === 0 ? [] : data.schedules(settings.schedules).catch((error: unknown) => ({ error: data.messageOf(error) })),
+    settings.schedules.length === 0 ? [] : data.schedules(settings.schedules, now).catch((error: unknown) => ({ error: data.messageOf(error) })),
   ]);
   return { queues, heartbeats, schedules, schedulesConfigured: settings.schedules.length > 0 };
 }

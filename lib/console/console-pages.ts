@@ -260,19 +260,24 @@ function scheduleState(status: PeriodicStatus | undefined): string {
 
 function scheduleRows(ctx: PageContext, views: readonly ScheduleView[]): string {
   return views
-    .map(({ name, status }) => {
+    .map(({ name, status, expression, nextRun }) => {
       const lastRun = status?.lastRun === undefined ? '<span class="muted">never</span>' : `${pill(status.lastRun.outcome)} ${when(ctx, status.lastRun.finishedAt)} <span class="muted small">tick ${h(shortTime(status.lastRun.tick))}</span>`;
       const running = status?.running === undefined ? '<span class="muted">—</span>' : `<a href="${h(consoleHref(ctx, 'jobs', status.running.jobId))}">tick ${h(shortTime(status.running.tick))}</a> <span class="muted small">lease until ${h(shortTime(status.running.until))}</span>`;
-      return `<tr data-schedule="${h(name)}"><td>${h(name)}</td><td>${scheduleState(status)}</td><td>${when(ctx, status?.lastTick)}</td><td>${lastRun}</td><td>${running}</td><td>${status?.pendingTick === undefined ? '<span class="muted">—</span>' : h(shortTime(status.pendingTick))}</td>${num(status?.skipped, 'skipped')}${num(status?.coalesced, 'coalesced')}</tr>`;
+      const next =
+        nextRun === undefined
+          ? `<span class="muted"${expression === undefined ? ' title="the console was not given its expression"' : ` title="${h(expression)}: a rate's next run follows its last tick"`}>—</span>`
+          : `<span data-next-run="${h(nextRun.at)}" title="${h(expression ?? '')}">${nextRun.approximate ? '≈ ' : ''}${h(shortTime(nextRun.at))}</span>`;
+      const label = expression === undefined ? h(name) : `${h(name)} <span class="muted small">${h(expression)}</span>`;
+      return `<tr data-schedule="${h(name)}"><td>${label}</td><td>${scheduleState(status)}</td><td>${when(ctx, status?.lastTick)}</td><td>${next}</td><td>${lastRun}</td><td>${running}</td><td>${status?.pendingTick === undefined ? '<span class="muted">—</span>' : h(shortTime(status.pendingTick))}</td>${num(status?.skipped, 'skipped')}${num(status?.coalesced, 'coalesced')}</tr>`;
     })
     .join('');
 }
 
-const SCHEDULE_HEAD = '<thead><tr><th>Schedule</th><th>State</th><th>Last tick</th><th>Last run</th><th>Running</th><th>Pending tick</th><th class="num">Skipped</th><th class="num">Coalesced</th></tr></thead>';
+const SCHEDULE_HEAD = '<thead><tr><th>Schedule</th><th>State</th><th>Last tick</th><th>Next run</th><th>Last run</th><th>Running</th><th>Pending tick</th><th class="num">Skipped</th><th class="num">Coalesced</th></tr></thead>';
 
 function schedulesSection(ctx: PageContext, schedules: OverviewData['schedules'], configured: boolean): string {
   if (!configured) {
-    return `<p class="muted">No schedule names given to the console (<code>createConsoleHandler({ schedules: [...] })</code>): it cannot list them without reading the whole table. <a href="${h(consoleHref(ctx, 'schedules'))}">Find schedules by a bounded scan</a>.</p>`;
+    return `<p class="muted">No schedules given to the console (<code>createConsoleHandler({ schedules: app.schedules })</code>): it cannot list them without reading the whole table. <a href="${h(consoleHref(ctx, 'schedules'))}">Find schedules by a bounded scan</a>.</p>`;
   }
   if ('error' in schedules) return `<div class="problem">${h(schedules.error)}</div>`;
   return `<table class="schedules">${SCHEDULE_HEAD}<tbody>${scheduleRows(ctx, schedules)}</tbody></table><p class="muted small">Tick times are the schedule's; a run is a job of its task (periodic.ts).</p>`;

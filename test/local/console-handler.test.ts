@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Route } from '../../lib/app/define-app.js';
 import { seconds } from '../../lib/app/duration.js';
 import { sqsClient } from '../../lib/aws/clients.js';
+import { parseScheduleExpression } from '../../lib/app/schedule-expression.js';
 import { CONSOLE_DEFAULTS, createConsoleHandler, InvalidConsoleOptionError, pageBase } from '../../lib/console/console-handler.js';
+import { nextRunOf } from '../../lib/console/console-data.js';
 import { heartbeatChart, overviewPage } from '../../lib/console/console-pages.js';
 import { requestFlight } from '../../lib/coordination/flight-task.js';
 import { escapeHtml } from '../../lib/http/html.js';
@@ -27,6 +29,7 @@ import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { chain, s } from '../../lib/workflows/canvas.js';
 import { add, nap, slowSum, steps } from '../fixtures/job-tasks.js';
 import { jobsApp } from '../fixtures/jobs-app.js';
+import { testApp } from '../fixtures/test-app.js';
 import { registry, workflows } from '../fixtures/job-worker.js';
 import { documentedDefaults } from '../helpers/documented-defaults.js';
 import { eventually, startTestRuntime } from '../helpers/runtime.js';
@@ -209,6 +212,20 @@ describe('the console overview', () => {
     expect(found.statusCode).toBe(200);
     expect(row(found.body, 'data-schedule', SCHEDULE)).toContain('class="pill none"');
     expect(found.body).toMatch(/Bounded scan: read \d+ item/);
+  });
+
+  it('shows a declared schedule\'s expression and next run: a cron\'s next matching minute; a rate\'s only once it has ticked', async () => {
+    const now = Date.parse('2026-11-22T10:11:12Z');
+    const cron = `digest-${randomUUID()}`;
+    const rate = `sweep-${randomUUID()}`;
+    const handler = createConsoleHandler({ schedules: [{ name: cron, expression: 'cron(0 3 * * ? *)' }, { name: rate, expression: 'rate(1 hour)' }], now: () => now });
+    const page = await handler(eventFor('GET', CONSOLE));
+    expect(page.statusCode).toBe(200);
+    const cronRow = row(page.body, 'data-schedule', cron);
+    expect(cronRow).toContain('cron(0 3 * * ? *)');
+    expect(cronRow).toContain('data-next-run="2026-11-23T03:00:00.000Z"');
+    // No tick yet: EventBridge counts a rate from the rule's creation, which the console does not know.
+    expect(row(page.body, 'data-schedule', rate)).not.toContain('data-next-run');
   });
 
   it('opens a job, a workflow or a key from its look-up forms, percent-encoding the id', async () => {
@@ -562,6 +579,29 @@ describe('createConsoleHandler options', () => {
   it('refuses an option out of its range, naming it', () => {
     expect(() => createConsoleHandler({ scanPages: 0 })).toThrow(InvalidConsoleOptionError);
     expect(() => createConsoleHandler({ scanPages: 0 })).toThrow('createConsoleHandler: scanPages must be a whole number from 1 to 100 (got 0)');
-    expect(() => createConsoleHandler({ schedules: [''] })).toThrow('createConsoleHandler: schedules must be a list of non-empty schedule names (got "")');
+    expect(() => createConsoleHandler({ schedules: [''] })).toThrow('createConsoleHandler: schedules must be a list of non-empty schedule names or { name, expression } (app.schedules) (got "")');
+    expect(() => createConsoleHandler({ schedules: [{ name: 'x', expression: 'rate(0 minutes)' }] })).toThrow(/schedules must be names or \{ name, expression \} with a valid expression: Invalid schedule expression "rate\(0 minutes\)"/);
+  });
+
+  it('takes the declared schedules as they are (app.schedules: parsed expressions)', async () => {
+    const nightly = testApp.schedules.find((s) => s.name === 'nightly');
+    expect(nightly?.expression.source).toBe('cron(0 3 * * ? *)');
+    const handler = createConsoleHandler({ schedules: testApp.schedules, now: () => Date.parse('2026-11-22T03:00:00Z') });
+    const page = await handler(eventFor('GET', CONSOLE));
+    expect(row(page.body, 'data-schedule', 'nightly')).toContain('data-next-run="2026-11-23T03:00:00.000Z"');
+  });
+});
+
+describe('nextRunOf', () => {
+  const now = Date.parse('2026-11-22T10:11:12Z');
+  it('gives a cron expression\'s next matching minute, exactly', () => {
+    expect(nextRunOf(parseScheduleExpression('cron(*/15 * * * ? *)'), undefined, now)).toEqual({ at: '2026-11-22T10:15:00.000Z', approximate: false });
+  });
+  it('gives a rate\'s next step after the last tick, as approximate, and nothing before a tick', () => {
+    const hourly = parseScheduleExpression('rate(1 hour)');
+    expect(nextRunOf(hourly, '2026-11-22T09:40:00.000Z', now)).toEqual({ at: '2026-11-22T10:40:00.000Z', approximate: true });
+    // Ticks missed (the schedule was disabled a while): still on the rule's grid.
+    expect(nextRunOf(hourly, '2026-11-22T06:40:00.000Z', now)).toEqual({ at: '2026-11-22T10:40:00.000Z', approximate: true });
+    expect(nextRunOf(hourly, undefined, now)).toBeUndefined();
   });
 });
