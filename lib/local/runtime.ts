@@ -192,6 +192,12 @@ export interface LocalRuntime {
    * the queue. Throws when no such event source is declared.
    */
   setEventSourceEnabled(functionId: string, queue: string, enabled: boolean): void;
+  /**
+   * Resolves once the disabled SQS event source of `functionId` on `queue`
+   * holds nothing (its State reaching Disabled): receives still in flight
+   * (a long poll lasts up to 20 s) can deliver until then, as on AWS.
+   */
+  eventSourceDisabled(functionId: string, queue: string): Promise<void>;
   /** The fault plan and the faults injected so far, by kind; undefined when none are injected. */
   faults(): { readonly plan: FaultPlan; readonly injected: Readonly<Record<FaultKind, number>>; readonly total: number } | undefined;
   /** The fault injector, when faults are on: tests script faults at given calls with `addScript`. */
@@ -508,6 +514,11 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
       const source = sqsSources.find((s) => s.functionId === functionId && s.queueId === queue);
       if (source === undefined) throw new Error(`no sqs event source of function "${functionId}" on queue "${queue}" is declared`);
       source.setEnabled(enabled);
+    },
+    eventSourceDisabled: async (functionId, queue) => {
+      const source = sqsSources.find((s) => s.functionId === functionId && s.queueId === queue);
+      if (source === undefined) throw new Error(`no sqs event source of function "${functionId}" on queue "${queue}" is declared`);
+      await source.disabledAndIdle();
     },
     stop: () => (stopped ??= runCleanups(cleanups)),
   };

@@ -58,6 +58,9 @@ export class SqsEventSource {
   private readonly duplicates = new Set<Promise<unknown>>();
   /** While disabled: resolves when the mapping is enabled again. */
   private disabled: { readonly resumed: Promise<void>; readonly resume: () => void } | undefined;
+  /** Pollers waiting for the mapping to be enabled again (their receive and batch done). */
+  private parked = 0;
+  private whenParked: (() => void)[] = [];
 
   constructor(private readonly options: SqsEventSourceOptions) {}
 
@@ -92,6 +95,18 @@ export class SqsEventSource {
     }
   }
 
+  /**
+   * Resolves once the disabled mapping holds nothing: every poller's receive
+   * (a long poll lasts up to 20 s) and batch are done, as
+   * UpdateEventSourceMapping's State goes from Disabling to Disabled. Until
+   * then a receive in flight can still deliver, as on AWS.
+   */
+  async disabledAndIdle(): Promise<void> {
+    if (this.disabled === undefined) throw new Error(`the sqs event source of "${this.options.source.functionId}" on "${this.options.source.queue}" is enabled`);
+    if (this.parked >= this.pollers.length) return;
+    await new Promise<void>((resolve) => this.whenParked.push(resolve));
+  }
+
   start(): void {
     this.pollers = Array.from({ length: this.options.source.maxConcurrency }, () => this.poll());
   }
@@ -107,7 +122,10 @@ export class SqsEventSource {
     const { source, host, stats, log } = this.options;
     while (!this.abort.signal.aborted) {
       if (this.disabled !== undefined) {
+        this.parked += 1;
+        if (this.parked >= this.pollers.length) for (const resolve of this.whenParked.splice(0)) resolve();
         await Promise.race([this.disabled.resumed, this.aborted]);
+        this.parked -= 1;
         continue;
       }
       try {

@@ -135,9 +135,11 @@ describe('GET /reports/slow-blog-views', () => {
     );
     const firstComputedAt = new Date(first.computedAt ?? 0).toISOString();
     // The io workers pause, so the refresh is still to run when every answer is given
-    // (computed in one job, it would otherwise finish inside the burst).
+    // (computed in one job, it would otherwise finish inside the burst). A long poll
+    // already waiting would still deliver it: the burst starts once the mapping is Disabled.
     runtime.setEventSourceEnabled('ioWorker', 'io', false);
     try {
+      await runtime.eventSourceDisabled('ioWorker', 'io');
       const answers = await Promise.all(Array.from({ length: 20 }, async () => (await (await get(path)).json()) as Ready<SlowViewsResult>));
       expect(answers.every((a) => a.state === 'ready' && a.stale && a.refreshing && a.computedAt === firstComputedAt)).toBe(true);
       // One refresh was claimed: the token moved from 1 to 2 and no further.
