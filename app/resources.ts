@@ -67,12 +67,13 @@ export const resources = defineApp({
       events: [{ type: 'schedule', name: 'ferry-heartbeat', expression: 'rate(1 minute)' }],
     },
     // The operations console (lib/console/): IAM-authorized on AWS; locally also at /_ferry/console.
-    // It reads job state and SQS's numbers, and acts only as an operator does (redrive, cancel, refresh).
+    // It reads job state, SQS's numbers and CloudWatch's (the oldest message's age), and acts only as an
+    // operator does (redrive, cancel, refresh).
     console: {
       entry: 'functions/console.ts',
       timeout: seconds(15),
       memoryMb: 512,
-      uses: { tables: { state: 'readWrite' }, queues: { io: 'operate', cpu: 'operate' } },
+      uses: { tables: { state: 'readWrite' }, queues: { io: 'operate', cpu: 'operate' }, metrics: 'read' },
       events: [
         { type: 'http', method: 'ANY', path: '/_ferry/console', authorization: 'iam' },
         { type: 'http', method: 'ANY', path: '/_ferry/console/{proxy+}', authorization: 'iam' },

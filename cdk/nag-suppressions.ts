@@ -40,8 +40,10 @@ export function applyNagSuppressions(stack: NagSuppressionTargets, app: FerryApp
 
   // X-Ray active tracing: Lambda grants xray:PutTraceSegments and xray:PutTelemetryRecords on "*" (test/cdk checks that
   // no other action is granted on "*", besides a stream function's dynamodb:ListStreams below).
-  for (const fn of stack.functions.values()) {
+  // A function declaring uses.metrics: 'read' is granted cloudwatch:GetMetricData on "*" as well.
+  for (const [functionId, fn] of stack.functions) {
     if (fn.role === undefined) continue;
+    const readsMetrics = app.functions.find((f) => f.id === functionId)?.metrics === 'read';
     NagSuppressions.addResourceSuppressions(
       fn.role,
       [
@@ -49,7 +51,9 @@ export function applyNagSuppressions(stack: NagSuppressionTargets, app: FerryApp
           id: 'AwsSolutions-IAM5',
           reason:
             'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions, ' +
-            'so AWS requires Resource "*" (the AWSXRayDaemonWriteAccess policy grants the same); every other action is scoped.',
+            'so AWS requires Resource "*" (the AWSXRayDaemonWriteAccess policy grants the same)' +
+            (readsMetrics ? "; cloudwatch:GetMetricData (uses.metrics: 'read') has none either" : '') +
+            '; every other action is scoped.',
           appliesTo: ['Resource::*'],
         },
       ],

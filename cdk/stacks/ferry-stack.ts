@@ -11,6 +11,7 @@
  * timeout, which gets a warning) are built from the same parts separately.
  */
 import { Annotations, CfnOutput, type Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { type Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -194,6 +195,8 @@ export class FerryStack extends Stack {
       for (const [name, value] of Object.entries(environment)) lambda.addEnvironment(name, value);
       for (const [tableId, access] of Object.entries(fn.tables)) must(stateTables, tableId, 'table').grant(lambda, access);
       for (const [queueId, access] of Object.entries(fn.queues)) must(workerQueues, queueId, 'queue').grant(lambda, access);
+      // GetMetricData has no resource-level permission: AWS requires "*".
+      if (fn.metrics === 'read') lambda.addToRolePolicy(new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
     }
 
     for (const source of app.sqsSources) {

@@ -144,6 +144,13 @@ export interface FunctionDeclaration {
   readonly uses?: {
     readonly tables?: Readonly<Record<string, TableAccess>>;
     readonly queues?: Readonly<Record<string, QueueAccess>>;
+    /**
+     * `'read'`: the function may read CloudWatch metrics (`GetMetricData`,
+     * granted on "*": CloudWatch has no resource-level permission for it),
+     * as the console does for its queues' oldest-message age.
+     * @default no access to metrics
+     */
+    readonly metrics?: 'read';
   };
   /** Literal environment variables, besides those derived from `uses`. */
   readonly environment?: Readonly<Record<string, string>>;

@@ -134,6 +134,8 @@ export interface LambdaFunction {
   readonly memoryMb: number;
   readonly tables: Readonly<Record<string, TableAccess>>;
   readonly queues: Readonly<Record<string, QueueAccess>>;
+  /** `'read'`: may call CloudWatch `GetMetricData` (declared as `uses.metrics`). */
+  readonly metrics?: 'read';
   readonly environment: Readonly<Record<string, string>>;
 }
 
@@ -198,6 +200,8 @@ export function defineApp(declaration: AppDeclaration): App {
     for (const queue of Object.keys(fn.uses?.queues ?? {})) {
       check(Object.hasOwn(queueDecls, queue), `${where}: uses.queues names unknown queue "${queue}"`);
     }
+    const metrics = fn.uses?.metrics;
+    check(metrics === undefined || metrics === 'read', `${where}: uses.metrics must be 'read' (got ${JSON.stringify(metrics)})`);
     const queues: Record<string, QueueAccess> = { ...fn.uses?.queues };
     const tables: Record<string, TableAccess> = { ...fn.uses?.tables };
     collectEvents(id, fn, { tableDecls, queueDecls, queues, tables, sqsSources, streamSources, schedules, routes, check });
@@ -209,6 +213,7 @@ export function defineApp(declaration: AppDeclaration): App {
       memoryMb,
       tables,
       queues,
+      ...(metrics === 'read' && { metrics }),
       environment: { ...fn.environment },
     });
   }

@@ -7,6 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { MetadataBearer, Pluggable } from '@smithy/types';
 import { conflictRetry } from './conflict-retry.js';
 import { tracedClient } from '../util/tracer.js';
@@ -14,6 +15,7 @@ import { tracedClient } from '../util/tracer.js';
 let sqs: SQSClient | undefined;
 let dynamodb: DynamoDBClient | undefined;
 let documents: DynamoDBDocumentClient | undefined;
+let cloudwatch: CloudWatchClient | undefined;
 /**
  * Kept on `globalThis`, so that every copy of this module in the process (a
  * function's bundle carries its own) shares one list.
@@ -31,13 +33,16 @@ export function useClientPlugin(plugin: Pluggable<object, MetadataBearer>): () =
   plugins.push(plugin);
   sqs?.middlewareStack.use(plugin);
   dynamodb?.middlewareStack.use(plugin);
+  cloudwatch?.middlewareStack.use(plugin);
   return () => {
     plugins.splice(plugins.indexOf(plugin), 1);
     sqs?.destroy();
     dynamodb?.destroy();
+    cloudwatch?.destroy();
     sqs = undefined;
     dynamodb = undefined;
     documents = undefined;
+    cloudwatch = undefined;
   };
 }
 
@@ -61,6 +66,12 @@ export function dynamoDbClient(): DynamoDBClient {
     withPlugins(dynamodb);
   }
   return dynamodb;
+}
+
+/** CloudWatch, for reading metrics (the console's oldest-message ages); a function needs `uses.metrics: 'read'`. */
+export function cloudWatchClient(): CloudWatchClient {
+  cloudwatch ??= withPlugins(tracedClient(new CloudWatchClient({})));
+  return cloudwatch;
 }
 
 /** Document client: plain JavaScript values in and out, `undefined` attributes dropped. */

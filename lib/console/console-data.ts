@@ -11,7 +11,7 @@
 import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { deadLetterQueueUrlEnvName, queueUrlEnvName } from '../app/resource-env.js';
-import { sqsClient } from '../aws/clients.js';
+import { cloudWatchClient, sqsClient } from '../aws/clients.js';
 import { StateTable } from '../aws/state-table.js';
 import { SingleFlight, type FlightItem } from '../coordination/single-flight.js';
 import { listDeadLetters, redrive, redriveMessage, type DeadLetter } from '../jobs/dead-letter.js';
@@ -22,6 +22,7 @@ import { heartbeatSettings, heartbeatState, recentHeartbeats, type HeartbeatSamp
 import { JobStatus, type JobLookup, type JobRecord } from '../jobs/job-state.js';
 import { periodicStatusOf, SCHEDULE_ITEM, type PeriodicStatus } from '../jobs/periodic.js';
 import { nextFireTime, type ScheduleExpression } from '../app/schedule-expression.js';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { WorkflowEngine, type WorkflowView } from '../workflows/workflow-engine.js';
 
 // ---------------------------------------------------------------------------
@@ -107,6 +108,47 @@ export async function queueStats(queue: ConsoleQueue): Promise<QueueStats> {
     return { queue, counts, ...(deadLetters !== undefined && { deadLetters }) };
   } catch (error) {
     return { queue, error: messageOf(error) };
+  }
+}
+
+/** Each queue's oldest-message age, by queue name, from CloudWatch; why it is missing when the call failed. */
+export interface QueueAges {
+  /** Seconds, and the minute CloudWatch's latest datapoint is for; absent for a queue with no datapoint in the last 10 minutes. */
+  readonly byName: Readonly<Record<string, { readonly seconds: number; readonly at: string }>>;
+  readonly error?: string;
+}
+
+/**
+ * How old each queue's oldest message is: SQS's `ApproximateAgeOfOldestMessage`
+ * metric (the SQS API has no such attribute; SQS publishes it to CloudWatch
+ * once a minute), the latest of the last 10 minutes, all queues in one
+ * GetMetricData. A failed call (no `uses.metrics: 'read'`, CloudWatch out of
+ * reach) is reported, not thrown: the counts still show.
+ */
+export async function oldestMessageAges(queues: readonly ConsoleQueue[], now: number): Promise<QueueAges> {
+  if (queues.length === 0) return { byName: {} };
+  try {
+    const { MetricDataResults = [] } = await cloudWatchClient().send(
+      new GetMetricDataCommand({
+        StartTime: new Date(now - 10 * 60_000),
+        EndTime: new Date(now + 60_000),
+        ScanBy: 'TimestampDescending',
+        MetricDataQueries: queues.map((q, i) => ({
+          Id: `q${i}`,
+          MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: q.name }] }, Period: 60, Stat: 'Maximum' },
+        })),
+      }),
+    );
+    const byName: Record<string, { seconds: number; at: string }> = {};
+    queues.forEach((q, i) => {
+      const result = MetricDataResults.find((r) => r.Id === `q${i}`);
+      const seconds = result?.Values?.[0];
+      const at = result?.Timestamps?.[0];
+      if (seconds !== undefined && at !== undefined) byName[q.name] = { seconds, at: at.toISOString() };
+    });
+    return { byName };
+  } catch (error) {
+    return { byName: {}, error: messageOf(error) };
   }
 }
 

@@ -253,8 +253,12 @@ async function route(settings: Settings, ctx: PageContext, method: string, proxy
       if (id === '' || id.includes('/')) throw new HttpError(404, `no console page ${where}: a queue's page is queues/<queue id>`);
       only('GET');
       const queue = queueOrFail(id);
-      const [stats, deadLetters] = await Promise.all([data.queueStats(queue), queue.deadLetterUrl === undefined ? undefined : data.queueDeadLetters(queue.id, settings.deadLetters)]);
-      return htmlResponse(200, pages.queuePage(ctx, { stats, ...(deadLetters !== undefined && { deadLetters }), listMax: settings.deadLetters }));
+      const [stats, ages, deadLetters] = await Promise.all([
+        data.queueStats(queue),
+        data.oldestMessageAges([queue], settings.now()),
+        queue.deadLetterUrl === undefined ? undefined : data.queueDeadLetters(queue.id, settings.deadLetters),
+      ]);
+      return htmlResponse(200, pages.queuePage(ctx, { stats, ages, ...(deadLetters !== undefined && { deadLetters }), listMax: settings.deadLetters }));
     }
 
     case 'jobs': {
@@ -344,10 +348,12 @@ function query(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>, name:
 }
 
 async function overviewData(settings: Settings, now: number): Promise<pages.OverviewData> {
-  const [queues, heartbeats, schedules] = await Promise.all([
-    Promise.all(data.consoleQueues().map((q) => data.queueStats(q))),
+  const consoleQueues = data.consoleQueues();
+  const [queues, ages, heartbeats, schedules] = await Promise.all([
+    Promise.all(consoleQueues.map((q) => data.queueStats(q))),
+    data.oldestMessageAges(consoleQueues, now),
     data.heartbeats(now, CONSOLE_DEFAULTS.heartbeatSamples),
     settings.schedules.length === 0 ? [] : data.schedules(settings.schedules, now).catch((error: unknown) => ({ error: data.messageOf(error) })),
   ]);
-  return { queues, heartbeats, schedules, schedulesConfigured: settings.schedules.length > 0 };
+  return { queues, ages, heartbeats, schedules, schedulesConfigured: settings.schedules.length > 0 };
 }

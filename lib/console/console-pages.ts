@@ -18,7 +18,7 @@ import type { HeartbeatSample } from '../jobs/heartbeat.js';
 import { JobStatus, type JobRecord } from '../jobs/job-state.js';
 import type { PeriodicStatus } from '../jobs/periodic.js';
 import type { NodeView, WorkflowView } from '../workflows/workflow-engine.js';
-import { deadLetterTotal, type ConsoleQueue, type Heartbeats, type HeartbeatView, type JobScan, type QueueCounts, type QueueStats, type ScheduleScan, type ScheduleView } from './console-data.js';
+import { deadLetterTotal, type ConsoleQueue, type Heartbeats, type HeartbeatView, type JobScan, type QueueAges, type QueueCounts, type QueueStats, type ScheduleScan, type ScheduleView } from './console-data.js';
 
 /** Where a page is, for its links, and what it tells. */
 export interface PageContext {
@@ -166,6 +166,8 @@ function actionForm(action: string, button: string, buttonClass: string, fields:
 
 export interface OverviewData {
   readonly queues: readonly QueueStats[];
+  /** Each queue's oldest-message age (CloudWatch's SQS metric). */
+  readonly ages: QueueAges;
   readonly heartbeats: Heartbeats;
   /** The schedules named in the console's options; an error when they could not be read. */
   readonly schedules: readonly ScheduleView[] | { readonly error: string };
@@ -177,7 +179,7 @@ export function overviewPage(ctx: PageContext, data: OverviewData): string {
     '<h1>Overview</h1>',
     '<p class="muted small">Refreshes every 5 seconds.</p>',
     '<h2>Queues</h2>',
-    queuesTable(ctx, data.queues),
+    queuesTable(ctx, data.queues, data.ages),
     '<p class="muted small">Counts are SQS\'s approximate numbers (GetQueueAttributes). SQS does not report the age of the oldest message ' +
       '(CloudWatch\'s ApproximateAgeOfOldestMessage, on the stack\'s dashboard, does); the heartbeats below measure how long a new message waits for a worker.</p>',
     '<h2>Heartbeats</h2>',
@@ -191,19 +193,30 @@ export function overviewPage(ctx: PageContext, data: OverviewData): string {
   return consolePage(ctx, 'Overview', body.join('\n'), { refreshSeconds: 5 });
 }
 
-function queuesTable(ctx: PageContext, stats: readonly QueueStats[]): string {
+/** A queue's oldest-message age cell: CloudWatch's latest minute, or why there is none. */
+function ageCell(ages: QueueAges, queueName: string): string {
+  const age = ages.byName[queueName];
+  if (age === undefined) {
+    const why = ages.error === undefined ? 'no datapoint from CloudWatch in the last 10 minutes' : `CloudWatch: ${ages.error}`;
+    return `<td class="num oldest"><span class="muted" title="${h(why)}">—</span></td>`;
+  }
+  return `<td class="num oldest" data-age-seconds="${age.seconds}" title="ApproximateAgeOfOldestMessage at ${h(shortTime(age.at))}">${h(duration(age.seconds * 1000))}</td>`;
+}
+
+function queuesTable(ctx: PageContext, stats: readonly QueueStats[], ages: QueueAges): string {
   if (stats.length === 0) {
     return '<p class="muted" data-queues="none">This function has no queue in its environment (no FERRY_QUEUE_*_URL variable): declare the queues under its <code>uses.queues</code>.</p>';
   }
   const rows = stats.map((s) => {
     const link = `<a href="${h(consoleHref(ctx, 'queues', s.queue.id))}">${h(s.queue.id)}</a> <span class="muted small">${h(s.queue.name)}</span>`;
     if (s.error !== undefined) {
-      return `<tr data-queue="${h(s.queue.id)}"><td>${link}</td><td colspan="4" class="problem small">${h(s.error)}</td></tr>`;
+      return `<tr data-queue="${h(s.queue.id)}"><td>${link}</td><td colspan="4" class="problem small">${h(s.error)}</td>${ageCell(ages, s.queue.name)}</tr>`;
     }
     const dead = s.deadLetters === undefined ? undefined : deadLetterTotal(s.deadLetters);
-    return `<tr data-queue="${h(s.queue.id)}"><td>${link}</td>${num(s.counts?.waiting, 'depth')}${num(s.counts?.inFlight, 'in-flight')}${num(s.counts?.delayed, 'delayed')}${num(dead, 'dead-letters', true)}</tr>`;
+    return `<tr data-queue="${h(s.queue.id)}"><td>${link}</td>${num(s.counts?.waiting, 'depth')}${num(s.counts?.inFlight, 'in-flight')}${num(s.counts?.delayed, 'delayed')}${num(dead, 'dead-letters', true)}${ageCell(ages, s.queue.name)}</tr>`;
   });
-  return `<table class="queues"><thead><tr><th>Queue</th><th class="num">Waiting</th><th class="num">In flight</th><th class="num">Delayed</th><th class="num">Dead letters</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const note = ages.error === undefined ? '' : `<p class="muted small" data-ages="unavailable">Oldest message: CloudWatch could not be read (${h(ages.error)}).</p>`;
+  return `<table class="queues"><thead><tr><th>Queue</th><th class="num">Waiting</th><th class="num">In flight</th><th class="num">Delayed</th><th class="num">Dead letters</th><th class="num" title="SQS's ApproximateAgeOfOldestMessage, from CloudWatch (published once a minute)">Oldest message</th></tr></thead><tbody>${rows.join('')}</tbody></table>${note}`;
 }
 
 const HEARTBEAT_LABEL = { ok: 'OK', late: 'LATE', 'no-data': 'NO DATA' } as const;
@@ -295,9 +308,17 @@ function lookupForms(ctx: PageContext): string {
 
 export interface QueuePageData {
   readonly stats: QueueStats;
+  /** The queue's oldest-message age (CloudWatch's SQS metric). */
+  readonly ages: QueueAges;
   /** Undefined when the queue has no dead-letter queue in the environment. */
   readonly deadLetters?: readonly DeadLetter[];
   readonly listMax: number;
+}
+
+function oldestText(ages: QueueAges, queueName: string): string {
+  const age = ages.byName[queueName];
+  if (age !== undefined) return `<strong data-age-seconds="${age.seconds}">${h(duration(age.seconds * 1000))}</strong> <span class="muted small">(CloudWatch, minute of ${h(shortTime(age.at))})</span>`;
+  return `<span class="muted">${h(ages.error === undefined ? 'no datapoint from CloudWatch in the last 10 minutes' : `CloudWatch could not be read: ${ages.error}`)}</span>`;
 }
 
 function countsRow(label: string, counts: QueueCounts | undefined, cls: string): string {
@@ -309,6 +330,7 @@ export function queuePage(ctx: PageContext, data: QueuePageData): string {
   const parts = [
     `<h1>Queue ${h(queue.id)}</h1>`,
     `<p class="muted small">${h(queue.name)} · <code>${h(queue.url)}</code></p>`,
+    `<p class="oldest-message">Oldest message: ${oldestText(data.ages, queue.name)}</p>`,
     data.stats.error === undefined
       ? `<table class="queue-counts" data-queue="${h(queue.id)}"><thead><tr><th></th><th class="num">Waiting</th><th class="num">In flight</th><th class="num">Delayed</th></tr></thead><tbody>${countsRow('Queue', data.stats.counts, 'queue')}${queue.deadLetterUrl === undefined ? '' : countsRow('Dead-letter queue', data.stats.deadLetters, 'dlq')}</tbody></table>`
       : `<div class="problem">${h(data.stats.error)}</div>`,

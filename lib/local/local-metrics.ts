@@ -1,8 +1,10 @@
 /**
- * What CloudWatch Logs does with a function's output, for the local runtime:
- * each line that is an Embedded Metric Format document becomes datapoints
- * (namespace, metric, dimensions, value, time), which the local alarms read.
- * Kept for a day; a line that is not EMF is only a log line.
+ * CloudWatch's metric store, for the local runtime: each line of a function's
+ * output that is an Embedded Metric Format document becomes datapoints
+ * (namespace, metric, dimensions, value, time), as CloudWatch Logs makes
+ * them, beside the datapoints SQS publishes for its queues (sqs-metrics.ts).
+ * The local alarms and the local GetMetricData (local-cloudwatch.ts) read
+ * them. Kept for a day; a line that is not EMF is only a log line.
  */
 
 export interface Datapoint {
@@ -52,15 +54,24 @@ export class LocalMetrics {
 
   /** Takes one line of a function's output. */
   ingest(line: string): void {
-    const found = extractEmf(line);
-    if (found.length === 0) return;
-    this.points.push(...found);
+    this.add(extractEmf(line));
+  }
+
+  /** Takes datapoints an AWS service publishes itself (SQS's queue metrics: sqs-metrics.ts). */
+  add(points: readonly Datapoint[]): void {
+    if (points.length === 0) return;
+    this.points.push(...points);
     const horizon = Date.now() - KEEP_MS;
     if ((this.points[0]?.timestamp ?? horizon) < horizon) this.points = this.points.filter((p) => p.timestamp >= horizon);
   }
 
   /** Values of one metric with exactly `dimensions`, timestamped in [from, to). */
   values(namespace: string, name: string, dimensions: Readonly<Record<string, string>>, from: number, to: number): number[] {
+    return this.datapoints(namespace, name, dimensions, from, to).map((p) => p.value);
+  }
+
+  /** Datapoints of one metric with exactly `dimensions`, timestamped in [from, to). */
+  datapoints(namespace: string, name: string, dimensions: Readonly<Record<string, string>>, from: number, to: number): Datapoint[] {
     const wanted = Object.entries(dimensions);
     return this.points
       .filter(
@@ -71,7 +82,6 @@ export class LocalMetrics {
           p.timestamp < to &&
           Object.keys(p.dimensions).length === wanted.length &&
           wanted.every(([k, v]) => p.dimensions[k] === v),
-      )
-      .map((p) => p.value);
+      );
   }
 }

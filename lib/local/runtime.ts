@@ -34,6 +34,8 @@ import { deadlineCheckPlugin } from './deadline-check.js';
 import { deployedBundles } from './deployed-bundles.js';
 import { logFormat, parseOutputLine, prettyEntry } from '../util/log-format.js';
 import { LocalMetrics } from './local-metrics.js';
+import { LocalCloudWatch } from './local-cloudwatch.js';
+import { SqsMetrics } from './sqs-metrics.js';
 import { levelShown, type LogLevel } from '../util/log.js';
 import { heartbeatAlarmSpecs, LocalAlarms, type LocalAlarmStatus } from './local-alarms.js';
 import { LocalXrayDaemon, type XrayDocument } from './local-xray.js';
@@ -90,6 +92,13 @@ export interface LocalRuntimeOptions {
    * @default this process's `FERRY_LOG_LEVEL`
    */
   readonly functionLogLevel?: LogLevel;
+  /**
+   * How often the runtime samples SQS's queue metrics (`AWS/SQS`:
+   * ApproximateAgeOfOldestMessage and the message counts) into its metric
+   * store, which its CloudWatch GetMetricData answers from (sqs-metrics.ts).
+   * @default 60_000 (SQS publishes them once a minute)
+   */
+  readonly sqsMetricsIntervalMs?: number;
   /**
    * Check every AWS call a function makes against the IAM policy the deployed
    * stack gives it (synthesized from the app's declaration), refusing what it
@@ -257,6 +266,10 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   cleanups.unshift(async () => clients.destroy());
 
   const provisioned = await provision(app, prefix, { dynamodb, sqs });
+  // CloudWatch's part: the metric store (the functions' EMF metrics, SQS's queue metrics) and its GetMetricData.
+  const metrics = new LocalMetrics();
+  const cloudwatch = await LocalCloudWatch.start(metrics);
+  cleanups.unshift(() => cloudwatch.close());
 
   // The environment Lambda would give the functions, and the endpoints that
   // point the SDK at the emulators through its standard variables.
@@ -266,6 +279,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodbEndpoint,
     AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
+    AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
   };
   if (!process.env.AWS_ACCESS_KEY_ID) Object.assign(environment, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
   const sandboxed = options.sandboxes ?? options.code === 'bundles';
@@ -365,8 +379,7 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   // X-Ray's part: the daemon the sandboxes' X-Ray SDK sends subsegments to.
   const xray = bootstrapFile !== undefined ? await LocalXrayDaemon.start() : undefined;
   if (xray !== undefined) cleanups.unshift(() => xray.close());
-  // CloudWatch's part: metrics from the functions' EMF lines, and the declared alarms evaluated on them.
-  const metrics = new LocalMetrics();
+  // The declared alarms, evaluated on the metric store; SQS's metrics sampled into it.
   const alarms = new LocalAlarms(
     heartbeatAlarmSpecs(app, (queueId) => provisioned.queues[queueId]?.name ?? queueId, prefix),
     metrics,
@@ -486,9 +499,18 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
 
   for (const source of streamSources) await source.start();
   for (const source of sqsSources) source.start();
+  const sqsMetrics = new SqsMetrics({
+    sqsEndpoint: endpoints.sqsEndpoint,
+    queues: Object.values(provisioned.queues).flatMap((q) => [q.name, q.deadLetter.name]),
+    metrics,
+    ...(options.sqsMetricsIntervalMs !== undefined && { intervalMs: options.sqsMetricsIntervalMs }),
+    log,
+  });
   scheduler.start();
   alarms.start();
+  sqsMetrics.start();
   cleanups.unshift(async () => {
+    await sqsMetrics.stop();
     alarms.stop();
     await scheduler.stop();
     await Promise.all([...sqsSources, ...streamSources].map((s) => s.stop()));
@@ -538,7 +560,7 @@ function sandboxEnvironment(
   logLevel: LogLevel | undefined,
 ): Record<string, string> {
   const passThrough = ['FERRY_LOG_LEVEL', 'NO_COLOR', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
-  const local = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_DYNAMODB_STREAMS', 'AWS_ENDPOINT_URL_SQS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+  const local = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_DYNAMODB_STREAMS', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL_CLOUDWATCH', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
   return {
     ...own,
     AWS_REGION: REGION,

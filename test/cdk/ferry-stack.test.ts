@@ -701,8 +701,8 @@ describe('FerryStack built from a declaration with root, greedy and ANY routes',
 
 describe('X-Ray tracing', () => {
   for (const [name, app] of Object.entries({ 'app/resources.ts': resources, 'notes/resources.ts': notesApp })) {
-    it(`traces every function and the API stage of the stack built from ${name}, granting "*" only to X-Ray's and ListStreams' actions`, () => {
-      const { template } = synth(app);
+    it(`traces every function and the API stage of the stack built from ${name}, granting "*" only to X-Ray's, ListStreams' and a metrics reader's GetMetricData`, () => {
+      const { stack, template } = synth(app);
       const fns = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
       expect(fns.length).toBe(app.functions.length);
       for (const fn of fns) expect(fn.Properties?.TracingConfig).toEqual({ Mode: 'Active' });
@@ -712,7 +712,12 @@ describe('X-Ray tracing', () => {
         .flatMap((p) => (p.Properties?.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement)
         .filter((st) => st.Resource === '*')
         .flatMap(actionsOf);
-      expect(new Set(onStar)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', ...(app.streamSources.length > 0 ? ['dynamodb:ListStreams'] : [])]));
+      const readsMetrics = app.functions.some((f) => f.metrics === 'read');
+      expect(new Set(onStar)).toEqual(
+        new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', ...(app.streamSources.length > 0 ? ['dynamodb:ListStreams'] : []), ...(readsMetrics ? ['cloudwatch:GetMetricData'] : [])]),
+      );
+      // GetMetricData only for the functions that declare uses.metrics: 'read' (the console).
+      for (const fn of app.functions) expect(policyStatements(template, stack, fn.id).flatMap(actionsOf).includes('cloudwatch:GetMetricData'), fn.id).toBe(fn.metrics === 'read');
     });
   }
 });

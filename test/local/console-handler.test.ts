@@ -43,7 +43,7 @@ const consoleHandler = createConsoleHandler({ schedules: [SCHEDULE], log: (entry
 
 beforeAll(async () => {
   // Sets process.env to the runtime's environment: the console's platform code reads the emulators' tables and queues.
-  runtime = await startTestRuntime(jobsApp);
+  runtime = await startTestRuntime(jobsApp, { sqsMetricsIntervalMs: 500 });
 });
 afterAll(async () => {
   await runtime?.stop();
@@ -278,6 +278,7 @@ describe('the heartbeats on the overview', () => {
       { base: '', overview: './', now },
       {
         queues: [],
+        ages: { byName: {} },
         schedules: [],
         schedulesConfigured: false,
         heartbeats: {
@@ -319,6 +320,18 @@ describe('queues and dead letters, while no worker takes their messages', () => 
     expect(cell(queue, 'dead-letters')).toBe(String(before.deadLetters));
     // Its physical name is shown beside the id.
     expect(queue).toContain(runtime.resources.queues.jobs?.url.split('/').pop() ?? 'none');
+  });
+
+  it("shows each queue's oldest message age from CloudWatch (SQS's metric, which the runtime samples as SQS publishes it), on the overview and the queue's page", async () => {
+    // The messages sent while the worker is paused are waiting: the oldest grows older.
+    const overviewAge = await eventually('an age of 2 s or more', async () => {
+      const queue = row((await get(CONSOLE)).body, 'data-queue', 'jobs');
+      const seconds = Number(/data-age-seconds="(\d+)"/.exec(queue)?.[1] ?? -1);
+      return seconds >= 2 ? seconds : undefined;
+    });
+    expect(overviewAge).toBeLessThan(600);
+    const page = await get(`${CONSOLE}/queues/jobs`);
+    expect(page.body).toMatch(/Oldest message: <strong data-age-seconds="\d+">\d+(\.\d)? (s|min)<\/strong>/);
   });
 
   it('lists a dead letter with its recorded reason, escaped, and moves it back with its Redrive button', async () => {

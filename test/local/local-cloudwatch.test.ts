@@ -1,0 +1,79 @@
+/**
+ * The local runtime's CloudWatch GetMetricData, called with the AWS SDK's own
+ * CloudWatch client (its protocol, its serialization of times), answering
+ * from a metric store; and the datapoints the runtime makes of SQS's queues.
+ */
+import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCloudWatch } from '../../lib/local/local-cloudwatch.js';
+import { LocalMetrics, type Datapoint } from '../../lib/local/local-metrics.js';
+import { queueDatapoints } from '../../lib/local/sqs-metrics.js';
+
+const metrics = new LocalMetrics();
+let cloudwatch: LocalCloudWatch;
+let client: CloudWatchClient;
+const T0 = Date.parse('2026-11-22T10:00:00Z');
+
+const point = (value: number, at: number, queue = 'q-io'): Datapoint => ({ namespace: 'AWS/SQS', name: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: queue }, value, timestamp: at });
+const query = (id: string, stat: string, period = 60, queue = 'q-io'): MetricDataQuery => ({
+  Id: id,
+  MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: queue }] }, Period: period, Stat: stat },
+});
+
+beforeAll(async () => {
+  cloudwatch = await LocalCloudWatch.start(metrics);
+  client = new CloudWatchClient({ endpoint: cloudwatch.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  metrics.add([point(10, T0 + 5_000), point(40, T0 + 35_000), point(70, T0 + 65_000), point(5, T0 + 70_000, 'q-cpu')]);
+});
+afterAll(async () => {
+  client?.destroy();
+  await cloudwatch?.close();
+});
+
+describe('the local GetMetricData', () => {
+  it('aggregates each period with the statistic asked for, newest first by default, one result per query', async () => {
+    const answer = await client.send(
+      new GetMetricDataCommand({ StartTime: new Date(T0), EndTime: new Date(T0 + 600_000), MetricDataQueries: [query('max', 'Maximum'), query('avg', 'Average'), query('n', 'SampleCount'), query('cpu', 'Maximum', 60, 'q-cpu')] }),
+    );
+    const byId = new Map(answer.MetricDataResults?.map((r) => [r.Id, r]));
+    expect(byId.get('max')?.Timestamps).toEqual([new Date(T0 + 60_000), new Date(T0)]);
+    expect(byId.get('max')?.Values).toEqual([70, 40]);
+    expect(byId.get('avg')?.Values).toEqual([70, 25]);
+    expect(byId.get('n')?.Values).toEqual([1, 2]);
+    expect(byId.get('cpu')?.Values).toEqual([5]);
+    expect(byId.get('max')).toMatchObject({ Label: 'ApproximateAgeOfOldestMessage', StatusCode: 'Complete' });
+  });
+
+  it('keeps to the time range and scans oldest first when asked', async () => {
+    const answer = await client.send(new GetMetricDataCommand({ StartTime: new Date(T0 + 30_000), EndTime: new Date(T0 + 66_000), ScanBy: 'TimestampAscending', MetricDataQueries: [query('max', 'Maximum', 10)] }));
+    expect(answer.MetricDataResults?.[0]?.Timestamps).toEqual([new Date(T0 + 30_000), new Date(T0 + 60_000)]);
+    expect(answer.MetricDataResults?.[0]?.Values).toEqual([40, 70]);
+  });
+
+  it('refuses what CloudWatch refuses: a query id out of its pattern, a period that is not 1, 5, 10, 30 or a multiple of 60, an end before the start', async () => {
+    const range = { StartTime: new Date(T0), EndTime: new Date(T0 + 60_000) };
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [query('Max', 'Maximum')] }))).rejects.toThrow(/Id is not valid/);
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [query('m', 'Maximum', 90)] }))).rejects.toThrow(/Period must be 1, 5, 10, 30, or a multiple of 60/);
+    await expect(client.send(new GetMetricDataCommand({ StartTime: new Date(T0), EndTime: new Date(T0), MetricDataQueries: [query('m', 'Maximum')] }))).rejects.toThrow(/StartTime must be less than the parameter EndTime/);
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [query('a', 'Maximum'), query('a', 'Minimum')] }))).rejects.toThrow(/already used/);
+  });
+
+  it('says what it does not compute (metric math, percentiles), and refuses other actions', async () => {
+    const range = { StartTime: new Date(T0), EndTime: new Date(T0 + 60_000) };
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [{ Id: 'e', Expression: 'SUM(METRICS())' }] }))).rejects.toThrow(/metric math .* not computed by the local runtime/);
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [query('p', 'p99')] }))).rejects.toThrow(/p99 is not computed by the local runtime/);
+    await expect(client.send(new ListMetricsCommand({}))).rejects.toThrow(/ListMetrics is not valid/);
+  });
+});
+
+describe("SQS's queue metrics, as the runtime samples them", () => {
+  it('gives the age in seconds of the oldest message waiting or in flight (not one still delayed), and the counts; 0 for an empty queue', () => {
+    const now = T0 + 100_000;
+    const points = queueDatapoints('q-io', { messages: { ready: [{ sentTimestamp: T0 + 90_000 }], inflight: [{ message: { sentTimestamp: T0 + 40_500 } }], delayed: [{ sentTimestamp: T0 }] } }, now);
+    const value = (name: string) => points.find((p) => p.name === name)?.value;
+    expect(value('ApproximateAgeOfOldestMessage')).toBe(59);
+    expect([value('ApproximateNumberOfMessagesVisible'), value('ApproximateNumberOfMessagesNotVisible'), value('ApproximateNumberOfMessagesDelayed')]).toEqual([1, 1, 1]);
+    expect(points.every((p) => p.namespace === 'AWS/SQS' && p.dimensions.QueueName === 'q-io' && p.timestamp === now)).toBe(true);
+    expect(queueDatapoints('q-io', { messages: { ready: [], inflight: [], delayed: [] } }, now).find((p) => p.name === 'ApproximateAgeOfOldestMessage')?.value).toBe(0);
+  });
+});
