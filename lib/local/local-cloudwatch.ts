@@ -83,8 +83,8 @@ function timeOf(value: unknown, field: string): number {
 
 /** Answers a GetMetricData request from `metrics`. */
 export function getMetricData(metrics: LocalMetrics, input: GetMetricDataInput): { MetricDataResults: MetricDataResult[]; Messages: [] } {
-  const queries = input.MetricDataQueries ?? [];
-  if (!Array.isArray(queries) || queries.length === 0) throw new CloudWatchError('ValidationError', "1 validation error detected: Value at 'metricDataQueries' failed to satisfy constraint: Member must not be null");
+  const queries: readonly MetricStatQuery[] = Array.isArray(input.MetricDataQueries) ? (input.MetricDataQueries ?? []) : [];
+  if (queries.length === 0) throw new CloudWatchError('ValidationError', "1 validation error detected: Value at 'metricDataQueries' failed to satisfy constraint: Member must not be null");
   if (queries.length > MAX_QUERIES) throw new CloudWatchError('InvalidParameterValue', `The collection MetricDataQueries must not have a size greater than ${MAX_QUERIES}.`);
   const start = timeOf(input.StartTime, 'startTime');
   const end = timeOf(input.EndTime, 'endTime');
@@ -110,7 +110,7 @@ export function getMetricData(metrics: LocalMetrics, input: GetMetricDataInput):
     if (!STATISTICS.includes(stat?.Stat as Statistic)) {
       throw new CloudWatchError('InvalidParameterValue', `query ${id}: the statistic ${String(stat?.Stat)} is not computed by the local runtime's CloudWatch (it computes ${STATISTICS.join(', ')})`);
     }
-    const dimensions = Object.fromEntries((metric.Dimensions ?? []).map((d: { readonly Name?: unknown; readonly Value?: unknown }) => [String(d.Name), String(d.Value)]));
+    const dimensions = Object.fromEntries((metric.Dimensions ?? []).map((d) => [String(d.Name), String(d.Value)]));
     const periodMs = period * 1000;
     const buckets = new Map<number, number[]>();
     for (const point of metrics.datapoints(metric.Namespace, metric.MetricName, dimensions, start, end)) {
