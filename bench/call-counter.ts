@@ -3,7 +3,7 @@
  * ones handlers use), by service and command, with SDK middleware installed
  * once per process. Each CallCounter counts from the moment it was created.
  */
-import { dynamoDbClient, sqsClient } from '../lib/aws/clients.js';
+import { cloudWatchClient, dynamoDbClient, sqsClient } from '../lib/aws/clients.js';
 
 const totals = new Map<string, number>();
 let installed = false;
@@ -40,6 +40,7 @@ function install(): void {
   };
   sqsClient().middlewareStack.add(count('sqs') as never, { step: 'initialize', name: 'ferryCallCounter' });
   dynamoDbClient().middlewareStack.add(count('dynamodb') as never, { step: 'initialize', name: 'ferryCallCounter' });
+  cloudWatchClient().middlewareStack.add(count('cloudwatch') as never, { step: 'initialize', name: 'ferryCallCounter' });
 }
 
 /** The items a transaction touches, as comparable strings. */

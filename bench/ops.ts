@@ -7,7 +7,8 @@
  *   pool (enqueue to start, and its calls), the cheapest job Ferry records.
  * - **The console**: latency and AWS calls of the overview (every queue's
  *   counts, every heartbeat queue's recent canaries) and of a queue's page
- *   with ten dead letters; beside the least a hand-written check costs: one
+ *   with ten dead letters (and CloudWatch's GetMetricData for the oldest
+ *   message's age); beside the least a hand-written check costs: one
  *   `GetQueueAttributes` per queue and per dead-letter queue.
  *
  * Counted in this process: the functions run from their sources here (the
@@ -129,6 +130,7 @@ async function consolePages(): Promise<void> {
     report(`console_${page}`, times, 'ms', labels);
     figures.report(`console_${page}_sqs_calls`, counter.sqsCalls() / PAGES, 'calls', labels);
     figures.report(`console_${page}_dynamodb_reads`, counter.get('dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem') / PAGES, 'requests', labels);
+    figures.report(`console_${page}_cloudwatch_calls`, counter.get('cloudwatch:GetMetricData') / PAGES, 'calls', labels);
   }
   // The baseline, measured the same way: a hand-written check of the queue's and its DLQ's counts.
   const times: number[] = [];
