@@ -18,12 +18,12 @@
  * stage path or custom domain; ids and keys are percent-encoded in links
  * (a key may hold `/`: the rest of the path is the key).
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { headerOf, htmlResponse } from '../http/html.js';
 import { HttpError } from '../http/rest-api.js';
 import { JobNotCancellableError, JobNotFoundError } from '../jobs/errors.js';
 import { JobStatus, NOT_FOUND } from '../jobs/job-state.js';
-import { log as defaultLog, type LogSink } from '../util/log.js';
+import { log as defaultLog, logContext, type LogSink } from '../util/log.js';
 import { WorkflowNotFoundError } from '../workflows/workflow-engine.js';
 import { InvalidScheduleExpressionError, parseScheduleExpression, type ScheduleExpression } from '../app/schedule-expression.js';
 import * as data from './console-data.js';
@@ -191,10 +191,11 @@ const STATUSES = Object.values(JobStatus) as readonly string[];
  * The console's Lambda handler. Reads only what the platform stores and what
  * SQS reports; its actions are those of the `ferry` operations commands.
  */
-export function createConsoleHandler(options: ConsoleOptions = {}): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+export function createConsoleHandler(options: ConsoleOptions = {}): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
   const settings = settingsOf(options);
 
-  return async (event) => {
+  return async (event, context) => {
+    if (context !== undefined && options.log === undefined) logContext(context);
     const { base, overview } = pageBase(event);
     const query = event.queryStringParameters ?? {};
     const noticeText = query.notice;

@@ -23,14 +23,14 @@
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { HEARTBEAT_ENV, type HeartbeatEnv } from '../app/define-app.js';
 import { queueUrl } from '../app/resource-env.js';
 import { isConditionRefusal } from '../aws/conditional-write.js';
 import { sqsClient } from '../aws/clients.js';
 import { StateTable } from '../aws/state-table.js';
-import { log as defaultLog, type LogSink } from '../util/log.js';
+import { log as defaultLog, logContext, type LogSink } from '../util/log.js';
 import { HEARTBEAT_METRIC, publishMetrics, type MetricsSink } from '../util/metrics.js';
 import { encodeEnvelope, newEnvelope } from './envelope.js';
 
@@ -139,10 +139,11 @@ export interface HeartbeatHandlerOptions {
  * invoked by its schedule. Its queues, table and threshold come from the
  * declaration (the `FERRY_HEARTBEAT` variable every function of the app gets).
  */
-export function heartbeatHandler(options: HeartbeatHandlerOptions = {}): (event: ScheduledEvent) => Promise<HeartbeatTick[]> {
+export function heartbeatHandler(options: HeartbeatHandlerOptions = {}): (event: ScheduledEvent, context?: Context) => Promise<HeartbeatTick[]> {
   const log = options.log ?? defaultLog;
   const metrics = options.metrics ?? publishMetrics;
-  return async (event) => {
+  return async (event, context) => {
+    if (context !== undefined && options.log === undefined) logContext(context);
     const settings = heartbeatSettings();
     if (settings === undefined) throw new Error(`${HEARTBEAT_ENV} is not set: declare "heartbeats" in the app (defineApp) with this function as its sender`);
     const tick = typeof event?.time === 'string' && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time).toISOString() : new Date().toISOString();

@@ -31,12 +31,12 @@ import { traceAttributesOfBody } from '../util/trace.js';
 import { DeleteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { TableDeclaration } from '../app/declaration.js';
 import { minutes, type Duration } from '../app/duration.js';
 import { queueUrl, tableName } from '../app/resource-env.js';
 import { documentClient, sqsClient } from '../aws/clients.js';
-import { log } from '../util/log.js';
+import { log, logContext } from '../util/log.js';
 import { mapLimit } from '../util/map-limit.js';
 
 /** The outbox table an app declares (`tables: { outbox: OUTBOX_TABLE }`): intents keyed by job id, streamed to the relay. */
@@ -109,9 +109,10 @@ async function relay(intent: OutboxIntent, table: string, db: DynamoDBDocumentCl
  * first failed record (`ReportBatchItemFailures`), so the stream retries from
  * there, in order; the records before it are done.
  */
-export function createOutboxRelay(options: OutboxRelayOptions = {}): (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse> {
+export function createOutboxRelay(options: OutboxRelayOptions = {}): (event: DynamoDBStreamEvent, context?: Context) => Promise<DynamoDBBatchResponse> {
   const table = options.table ?? OUTBOX_TABLE_ID;
-  return async (event) => {
+  return async (event, context) => {
+    if (context !== undefined) logContext(context);
     const db = options.client ?? documentClient();
     const intents = event.Records.flatMap((record) => {
       if (record.eventName !== 'INSERT' || record.dynamodb?.NewImage === undefined) return [];
@@ -177,6 +178,9 @@ export async function sweepOutbox(options: OutboxSweepOptions = {}): Promise<{ r
 }
 
 /** The sweeper as a scheduled function's handler (`schedule` event). */
-export function createOutboxSweeper(options: OutboxSweepOptions = {}): () => Promise<{ readonly sent: number; readonly failed: number }> {
-  return () => sweepOutbox(options);
+export function createOutboxSweeper(options: OutboxSweepOptions = {}): (event?: unknown, context?: Context) => Promise<{ readonly sent: number; readonly failed: number }> {
+  return (_event, context) => {
+    if (context !== undefined) logContext(context);
+    return sweepOutbox(options);
+  };
 }

@@ -30,10 +30,10 @@
 import { GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { millis, minutes, type Duration } from '../app/duration.js';
 import { StateTable, type StateTableOptions } from '../aws/state-table.js';
-import { log } from '../util/log.js';
+import { log, logContext } from '../util/log.js';
 import { jobs as defaultJobs, type JobClient } from './enqueue.js';
 import { defineTask, type AnyTask, type Task, type TaskContext } from './task.js';
 import { z } from 'zod';
@@ -93,7 +93,7 @@ export function periodicJobId(name: string, tick: string): string {
 
 export interface Periodic {
   /** The scheduled function's handler: give it EventBridge's "Scheduled Event". */
-  readonly handler: (event: Pick<ScheduledEvent, 'time'>) => Promise<TickOutcome>;
+  readonly handler: (event: Pick<ScheduledEvent, 'time'>, context?: Context) => Promise<TickOutcome>;
   /** The task to register with the worker (the run, and the end of the run). */
   readonly task: AnyTask;
   /** The schedule's state, read consistently. */
@@ -136,7 +136,8 @@ export function periodic<Input, Result, Parsed>(options: PeriodicOptions<Input, 
     return applied ? undefined : item;
   }
 
-  async function handler(event: Pick<ScheduledEvent, 'time'>): Promise<TickOutcome> {
+  async function handler(event: Pick<ScheduledEvent, 'time'>, context?: Context): Promise<TickOutcome> {
+    if (context !== undefined) logContext(context);
     const tick = new Date(event.time).toISOString();
     // A run that ends between the claim's refusal and the skip (or the pending mark) makes that write
     // refuse too: then the tick is claimed again, now that nothing holds the schedule.

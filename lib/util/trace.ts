@@ -54,6 +54,17 @@ export function parseTraceHeader(header: string | undefined): TraceHeader {
   };
 }
 
+/**
+ * The X-Ray header of the Lambda invocation running now: from the runtime's
+ * per-invocation store when it has one (on Lambda Managed Instances one
+ * process runs many invocations at once, and the variable cannot say whose;
+ * the X-Ray SDK reads it first too), else `_X_AMZN_TRACE_ID`.
+ */
+export function invocationTraceHeader(): string | undefined {
+  const store = (globalThis as { awslambda?: { InvokeStore?: { getXRayTraceId?: () => string | undefined } } }).awslambda?.InvokeStore;
+  return store?.getXRayTraceId?.() ?? process.env[LAMBDA_TRACE_ENV];
+}
+
 /** Runs `fn` in the trace `traceId`: what it enqueues carries that id. */
 export function runInTrace<T>(traceId: string, fn: () => T): T {
   return storage.run(traceId, fn);
@@ -64,7 +75,7 @@ export function runInTrace<T>(traceId: string, fn: () => T): T {
  * request's), else the X-Ray root of this Lambda invocation, else none.
  */
 export function currentTraceId(): string | undefined {
-  return storage.getStore() ?? parseTraceHeader(process.env[LAMBDA_TRACE_ENV]).root;
+  return storage.getStore() ?? parseTraceHeader(invocationTraceHeader()).root;
 }
 
 /**
@@ -76,7 +87,7 @@ export function currentTraceId(): string | undefined {
  */
 export function traceAttributes(traceId: string): Record<string, MessageSystemAttributeValue> | undefined {
   if (!isXrayTraceId(traceId)) return undefined;
-  const invocation = process.env[LAMBDA_TRACE_ENV];
+  const invocation = invocationTraceHeader();
   const header = invocation !== undefined && parseTraceHeader(invocation).root === traceId ? invocation : `Root=${traceId}`;
   return { AWSTraceHeader: { DataType: 'String', StringValue: header } };
 }

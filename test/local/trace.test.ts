@@ -51,6 +51,24 @@ describe('trace headers', () => {
     expect(() => checkSqsRules('SendMessage', { MessageBody: '{}', MessageSystemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: 'Root=bad' } } }, receipts, Date.now())).toThrow(/AWSTraceHeader/);
   });
 
+  it('reads the invocation\'s header from the runtime\'s per-invocation store first, as on Lambda Managed Instances', () => {
+    // A stand-in for the Managed Instances runtime's global (it cannot run here): many invocations share the process and its variables.
+    const runtime = globalThis as { awslambda?: unknown };
+    const before = { awslambda: runtime.awslambda, env: process.env._X_AMZN_TRACE_ID };
+    try {
+      process.env._X_AMZN_TRACE_ID = 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1';
+      runtime.awslambda = { InvokeStore: { getXRayTraceId: () => 'Root=1-6a200000-0000000000000000000000aa;Parent=53995c3f42cd8ad8;Sampled=1' } };
+      expect(currentTraceId()).toBe('1-6a200000-0000000000000000000000aa');
+      expect(traceAttributes('1-6a200000-0000000000000000000000aa')?.AWSTraceHeader?.StringValue).toBe('Root=1-6a200000-0000000000000000000000aa;Parent=53995c3f42cd8ad8;Sampled=1');
+      runtime.awslambda = { InvokeStore: { getXRayTraceId: () => undefined } };
+      expect(currentTraceId()).toBe('1-5759e988-bd862e3fe1be46a994272793');
+    } finally {
+      runtime.awslambda = before.awslambda;
+      if (before.env === undefined) delete process.env._X_AMZN_TRACE_ID;
+      else process.env._X_AMZN_TRACE_ID = before.env;
+    }
+  });
+
   it('runs work in a trace: what it asks for is the trace it was given, else the invocation\'s', () => {
     const before = process.env._X_AMZN_TRACE_ID;
     try {
