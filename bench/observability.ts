@@ -83,7 +83,7 @@ async function perJob(level: 'info' | 'warn', full: boolean): Promise<void> {
     figures.report('baseline_log_bytes_per_job', mean(baseline), 'bytes', { jobs: JOBS, task: 'demo.ping', baseline: 'one hand-written line with the EMF block, at any level' });
 
     const documents = runtime.xray();
-    const jobSegments = documents.filter((d) => wanted.has(String(d.annotations?.ferry_job_id)) && d.annotations?.ferry_outcome === 'succeeded');
+    const jobSegments = documents.filter((d) => wanted.has(String(d.annotations?.ferry_job_id)) && d.metadata?.ferry?.outcome === 'succeeded');
     const under = (segment: XrayDocument) => documents.filter((d) => d.trace_id === segment.trace_id && d.parent_id === segment.id);
     const perJobDocs = jobSegments.map((s) => [s, ...under(s)]);
     figures.report('xray_documents_per_job', mean(perJobDocs.map((docs) => docs.length)), 'documents', { jobs: jobSegments.length, task: 'demo.ping' });

@@ -37,7 +37,7 @@ import { defineTask, type AnyTask } from './task.js';
 import type { TaskRegistry } from './task-registry.js';
 import { log as defaultLog, logContext, type LogSink } from '../util/log.js';
 import { mapLimit } from '../util/map-limit.js';
-import { inSubsegment, type Annotation } from '../util/tracer.js';
+import { inSubsegment, type RecordMetadata } from '../util/tracer.js';
 import { JOB_OUTCOME_METRICS, publishMetrics, type MetricsSink } from '../util/metrics.js';
 
 /**
@@ -149,9 +149,10 @@ async function handleRecord(record: SQSRecord, lambda: Context, deps: RecordDeps
   }
   // The job runs in its envelope's trace: what it enqueues (a workflow's next members) joins it.
   // In X-Ray, it is a subsegment of this invocation annotated with that trace (lib/util/tracer.ts).
-  const annotations = { ferry_job_id: envelope.jobId, ferry_task: envelope.task, ferry_queue: queue, ferry_attempt: envelope.attempt + receiveCount - 1, ferry_trace_id: envelope.traceId };
+  const annotations = { ferry_job_id: envelope.jobId, ferry_trace_id: envelope.traceId };
+  const metadata = { task: envelope.task, queue, attempt: envelope.attempt + receiveCount - 1 };
   return runInTrace(envelope.traceId, () =>
-    inSubsegment(`## ${envelope.task}`, annotations, (annotate) => handleEnvelope(record, envelope, queue, receiveCount, lambda, deps, annotate)),
+    inSubsegment(`## ${envelope.task}`, annotations, metadata, (recordMetadata) => handleEnvelope(record, envelope, queue, receiveCount, lambda, deps, recordMetadata)),
   );
 }
 
@@ -162,7 +163,7 @@ async function handleEnvelope(
   receiveCount: number,
   lambda: Context,
   deps: RecordDeps,
-  annotate: (key: string, value: Annotation) => void,
+  recordMetadata: RecordMetadata,
 ): Promise<boolean> {
   if (envelope.task === HEARTBEAT_TASK) {
     // A queue heartbeat's canary (heartbeat.ts): record its start; no task runs.
@@ -200,7 +201,7 @@ async function handleEnvelope(
   const completion = member !== undefined && hook?.completionWrites !== undefined ? (result: unknown) => hook.completionWrites?.(member, result) ?? [] : undefined;
   const outcome = await runAttempt({ task, envelope, queue, attempt, timeoutMs, store: deps.store, eager: false, lambda, ...(completion && { completion }) });
   const durationMs = Date.now() - started;
-  annotate('ferry_outcome', outcome.kind);
+  recordMetadata('outcome', outcome.kind);
   deps.log(outcomeEntry(envelope, queue, attempt, outcome, durationMs));
   const metric = OUTCOME_METRIC[outcome.kind];
   if (metric !== undefined) deps.metrics({ Queue: queue, Task: envelope.task }, { [metric]: { value: 1, unit: 'Count' }, JobDurationMs: { value: durationMs, unit: 'Milliseconds' } });

@@ -25,6 +25,8 @@ export interface XrayDocument {
   readonly in_progress?: boolean;
   readonly namespace?: string;
   readonly annotations?: Readonly<Record<string, string | number | boolean>>;
+  /** Unindexed values by namespace (Ferry's under `ferry`). */
+  readonly metadata?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   readonly aws?: Readonly<Record<string, unknown>>;
   readonly error?: boolean;
   readonly fault?: boolean;

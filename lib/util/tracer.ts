@@ -2,8 +2,15 @@
  * X-Ray subsegments, written by Powertools for AWS Lambda (Tracer) under the
  * segment Lambda records for each invocation when the function has active
  * tracing (FerryFunction turns it on): one per AWS SDK call of Ferry's
- * clients, and one per job a worker runs, annotated with the job's id, task,
- * queue, attempt, outcome and the trace it belongs to.
+ * clients, and one per job a worker runs, annotated with the job's id and the
+ * trace it belongs to, its task, queue, attempt and outcome as metadata.
+ *
+ * X-Ray indexes at most 50 annotations per trace, and the jobs of one SQS
+ * batch (up to 10, or thousands with a batching window) share the
+ * invocation's trace: each job spends two annotations, the ones worth a
+ * filter expression, and everything else is metadata (unindexed, no limit
+ * but the 64 KB document). A batch of more than 25 jobs leaves the later
+ * jobs' annotations unindexed; their subsegments still hold them.
  *
  * An invocation triggered by SQS is traced on its own (X-Ray links it to the
  * senders' traces), so a job's subsegment carries its envelope's trace as the
@@ -33,20 +40,34 @@ export function tracedClient<C>(client: C): C {
 /** An X-Ray annotation value (indexed, searchable with a filter expression). */
 export type Annotation = string | number | boolean;
 
+/** The namespace of the metadata Ferry records on its subsegments. */
+export const METADATA_NAMESPACE = 'ferry';
+
+/** Records a metadata value on the running subsegment (a no-op without tracing). */
+export type RecordMetadata = (key: string, value: unknown) => void;
+
 /**
  * Runs `fn` in a subsegment of its own named `name`, with `annotations`
- * (more can be added through the function given to `fn`); an error `fn`
- * throws is recorded on it. Without tracing, just runs `fn`.
+ * (keep them few: see above) and `metadata` (more can be recorded through the
+ * function given to `fn`); an error `fn` throws is recorded on it. Without
+ * tracing, or outside a segment, just runs `fn`.
  */
-export async function inSubsegment<T>(name: string, annotations: Readonly<Record<string, Annotation>>, fn: (annotate: (key: string, value: Annotation) => void) => Promise<T>): Promise<T> {
+export async function inSubsegment<T>(
+  name: string,
+  annotations: Readonly<Record<string, Annotation>>,
+  metadata: Readonly<Record<string, unknown>>,
+  fn: (record: RecordMetadata) => Promise<T>,
+): Promise<T> {
   const t = tracer();
-  if (!t.isTracingEnabled() || t.getSegment() === undefined) return fn(() => undefined);
+  // The provider's lookup, not Tracer.getSegment(), which warns on the console when there is none.
+  if (!t.isTracingEnabled() || t.provider.getSegment() === undefined) return fn(() => undefined);
   return t.provider.captureAsyncFunc(name, async (subsegment): Promise<T> => {
     if (subsegment === undefined) return fn(() => undefined);
-    const annotate = (key: string, value: Annotation) => subsegment.addAnnotation(key, value);
-    for (const [key, value] of Object.entries(annotations)) annotate(key, value);
+    for (const [key, value] of Object.entries(annotations)) subsegment.addAnnotation(key, value);
+    const record: RecordMetadata = (key, value) => subsegment.addMetadata(key, value, METADATA_NAMESPACE);
+    for (const [key, value] of Object.entries(metadata)) record(key, value);
     try {
-      return await fn(annotate);
+      return await fn(record);
     } catch (error) {
       subsegment.addError(error instanceof Error ? error : new Error(String(error)));
       throw error;

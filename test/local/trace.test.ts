@@ -168,8 +168,11 @@ describe("one trace on Ferry's app as deployed", () => {
       return members.every((id) => byJob.has(id)) ? byJob : undefined;
     }, 10_000);
     const member = jobSegments.get(members[0] ?? '');
-    expect(member?.annotations).toMatchObject({ ferry_trace_id: root, ferry_outcome: 'succeeded', ferry_queue: expect.any(String) as string });
-    expect(member?.name).toBe(`## ${String(member?.annotations?.ferry_task)}`);
+    // Two annotations per job (X-Ray indexes 50 per trace, and a batch's jobs share one); the rest is metadata.
+    expect(member?.annotations).toEqual({ ferry_job_id: members[0], ferry_trace_id: root });
+    const recorded = member?.metadata?.ferry;
+    expect(recorded).toMatchObject({ outcome: 'succeeded', queue: expect.any(String) as string, attempt: 1 });
+    expect(member?.name).toBe(`## ${String(recorded?.task)}`);
     // Its AWS calls are subsegments under it: the job's status writes among them.
     const calls = runtime.xray(member?.trace_id).filter((d) => d.parent_id === member?.id);
     expect(calls.some((d) => d.name === 'DynamoDB' && (d.aws as { operation?: string } | undefined)?.operation === 'UpdateItem')).toBe(true);
