@@ -501,7 +501,8 @@ async function start(options: LocalRuntimeOptions, cleanups: (() => Promise<void
   for (const source of sqsSources) source.start();
   const sqsMetrics = new SqsMetrics({
     sqsEndpoint: endpoints.sqsEndpoint,
-    queues: Object.values(provisioned.queues).flatMap((q) => [q.name, q.deadLetter.name]),
+    queues: Object.values(provisioned.queues).map((q) => q.name),
+    deadLetterQueues: Object.values(provisioned.queues).map((q) => q.deadLetter.name),
     metrics,
     ...(options.sqsMetricsIntervalMs !== undefined && { intervalMs: options.sqsMetricsIntervalMs }),
     log,

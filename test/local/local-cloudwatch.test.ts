@@ -76,4 +76,32 @@ describe("SQS's queue metrics, as the runtime samples them", () => {
     expect(points.every((p) => p.namespace === 'AWS/SQS' && p.dimensions.QueueName === 'q-io' && p.timestamp === now)).toBe(true);
     expect(queueDatapoints('q-io', { messages: { ready: [], inflight: [], delayed: [] } }, now).find((p) => p.name === 'ApproximateAgeOfOldestMessage')?.value).toBe(0);
   });
+
+  it('leaves out a message of a standard queue received three times or more (a poison pill), not one of a FIFO queue', () => {
+    const now = T0 + 100_000;
+    const age = (points: readonly { name: string; value: number }[]) => points.find((p) => p.name === 'ApproximateAgeOfOldestMessage')?.value;
+    const messages = { ready: [{ messageId: 'a', sentTimestamp: T0, approximateReceiveCount: 3 }, { messageId: 'b', sentTimestamp: T0 + 80_000, approximateReceiveCount: 2 }] };
+    expect(age(queueDatapoints('q-io', { messages }, now))).toBe(20);
+    expect(age(queueDatapoints('q-io.fifo', { messages }, now, { fifo: true }))).toBe(100);
+    // The queue still counts it as visible.
+    expect(queueDatapoints('q-io', { messages }, now).find((p) => p.name === 'ApproximateNumberOfMessagesVisible')?.value).toBe(2);
+  });
+
+  it("counts a dead letter's age from when it was moved to the dead-letter queue, not from when it was first sent", () => {
+    const age = (points: readonly { name: string; value: number }[]) => points.find((p) => p.name === 'ApproximateAgeOfOldestMessage')?.value;
+    const arrivals = new Map<string, { at: number; receives: number }>();
+    // Sent at T0, received 5 times in its source queue, moved between the samples at T0+60s and T0+120s.
+    const moved = { messageId: 'm', sentTimestamp: T0, approximateReceiveCount: 5 };
+    expect(age(queueDatapoints('q-io-dlq', { messages: { ready: [] } }, T0 + 60_000, { arrivals }))).toBe(0);
+    expect(age(queueDatapoints('q-io-dlq', { messages: { ready: [moved] } }, T0 + 120_000, { arrivals, previousSample: T0 + 60_000 }))).toBe(60);
+    expect(age(queueDatapoints('q-io-dlq', { messages: { ready: [moved] } }, T0 + 180_000, { arrivals, previousSample: T0 + 120_000 }))).toBe(120);
+    // One sent there directly (Ferry's own dead letters) counts from its send; receives there count from its arrival.
+    const sent = { messageId: 's', sentTimestamp: T0 + 200_000, approximateReceiveCount: 0 };
+    const read = { ...moved, approximateReceiveCount: 7 };
+    expect(age(queueDatapoints('q-io-dlq', { messages: { ready: [read, sent] } }, T0 + 240_000, { arrivals, previousSample: T0 + 180_000 }))).toBe(180);
+    expect(age(queueDatapoints('q-io-dlq', { messages: { ready: [{ ...moved, approximateReceiveCount: 8 }, sent] } }, T0 + 300_000, { arrivals, previousSample: T0 + 240_000 }))).toBe(100);
+    // A redriven message leaves; the map forgets it.
+    queueDatapoints('q-io-dlq', { messages: { ready: [sent] } }, T0 + 360_000, { arrivals, previousSample: T0 + 300_000 });
+    expect([...arrivals.keys()]).toEqual(['s']);
+  });
 });
