@@ -6,13 +6,21 @@
  * protocol (AWS JSON 1.0, target `GraniteServiceVersion20100801.*`, times in
  * epoch seconds) and refuses what CloudWatch refuses: a query id not of the
  * form `^[a-z][a-zA-Z0-9_]*$`, more than 500 queries, a period that is not 1,
- * 5, 10, 30 or a multiple of 60 seconds, an end not after the start.
+ * 5, 10, 20, 30 or a multiple of 60 seconds, an end not after the start, a
+ * `ScanBy` other than its two values, an empty namespace or metric name, a
+ * dimension without a name or value, more than 30 dimensions.
+ *
+ * It keeps CloudWatch's time rules: the start is rounded down (to the minute
+ * when under 15 days ago, 5 minutes under 63 days, else the hour) and the
+ * periods are counted from it; a query whose period is too fine for how long
+ * ago it starts (under a minute beyond 3 hours, not a multiple of 5 minutes
+ * beyond 15 days, of an hour beyond 63 days) gets no datapoints.
  *
  * Only `MetricStat` queries with the statistics Maximum, Minimum, Sum,
  * Average and SampleCount are answered; a metric math `Expression` or a
  * percentile is refused with a message saying the local runtime does not
- * compute it (nothing of Ferry asks for them). Every other CloudWatch action
- * is refused as unknown.
+ * compute it (nothing of Ferry asks for them), as is a `Unit` filter (the
+ * store keeps no units). Every other CloudWatch action is refused as unknown.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LocalMetrics } from './local-metrics.js';
@@ -22,12 +30,18 @@ const MAX_QUERIES = 500;
 const STATISTICS = ['Maximum', 'Minimum', 'Sum', 'Average', 'SampleCount'] as const;
 type Statistic = (typeof STATISTICS)[number];
 
+interface Dimension {
+  readonly Name?: unknown;
+  readonly Value?: unknown;
+}
+
 interface MetricStatQuery {
   readonly Id?: unknown;
   readonly MetricStat?: {
-    readonly Metric?: { readonly Namespace?: unknown; readonly MetricName?: unknown; readonly Dimensions?: readonly { readonly Name?: unknown; readonly Value?: unknown }[] };
+    readonly Metric?: { readonly Namespace?: unknown; readonly MetricName?: unknown; readonly Dimensions?: readonly Dimension[] };
     readonly Period?: unknown;
     readonly Stat?: unknown;
+    readonly Unit?: unknown;
   };
   readonly Expression?: unknown;
   readonly Label?: unknown;
@@ -75,21 +89,49 @@ function statistic(values: readonly number[], stat: Statistic): number {
   }
 }
 
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const MAX_DIMENSIONS = 30;
+
+/** The start CloudWatch uses for a `start` that is `age` ms ago: rounded down by how old it is. */
+export function roundedStart(start: number, age: number): number {
+  const unit = age < 15 * DAY ? MINUTE : age < 63 * DAY ? 5 * MINUTE : HOUR;
+  return Math.floor(start / unit) * unit;
+}
+
+/** Whether CloudWatch returns datapoints of `periodMs` for a start `age` ms ago. */
+export function periodServed(periodMs: number, age: number): boolean {
+  if (age > 63 * DAY) return periodMs % HOUR === 0;
+  if (age > 15 * DAY) return periodMs % (5 * MINUTE) === 0;
+  if (age > 3 * HOUR) return periodMs % MINUTE === 0;
+  return true;
+}
+
+function validationError(field: string, constraint: string): CloudWatchError {
+  return new CloudWatchError('ValidationError', `1 validation error detected: Value at '${field}' failed to satisfy constraint: ${constraint}`);
+}
+
 /** A CloudWatch timestamp in milliseconds: epoch seconds as the JSON protocol sends them. */
 function timeOf(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new CloudWatchError('ValidationError', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must not be null`);
   return value * 1000;
 }
 
-/** Answers a GetMetricData request from `metrics`. */
-export function getMetricData(metrics: LocalMetrics, input: GetMetricDataInput): { MetricDataResults: MetricDataResult[]; Messages: [] } {
+/** Answers a GetMetricData request from `metrics`, as at `now`. */
+export function getMetricData(metrics: LocalMetrics, input: GetMetricDataInput, now = Date.now()): { MetricDataResults: MetricDataResult[]; Messages: [] } {
   const queries: readonly MetricStatQuery[] = Array.isArray(input.MetricDataQueries) ? (input.MetricDataQueries ?? []) : [];
   if (queries.length === 0) throw new CloudWatchError('ValidationError', "1 validation error detected: Value at 'metricDataQueries' failed to satisfy constraint: Member must not be null");
   if (queries.length > MAX_QUERIES) throw new CloudWatchError('InvalidParameterValue', `The collection MetricDataQueries must not have a size greater than ${MAX_QUERIES}.`);
-  const start = timeOf(input.StartTime, 'startTime');
+  const asked = timeOf(input.StartTime, 'startTime');
   const end = timeOf(input.EndTime, 'endTime');
-  if (end <= start) throw new CloudWatchError('InvalidParameterValue', 'The parameter StartTime must be less than the parameter EndTime.');
+  if (end <= asked) throw new CloudWatchError('InvalidParameterValue', 'The parameter StartTime must be less than the parameter EndTime.');
+  if (input.ScanBy !== undefined && input.ScanBy !== 'TimestampDescending' && input.ScanBy !== 'TimestampAscending') {
+    throw validationError('scanBy', 'Member must satisfy enum value set: [TimestampDescending, TimestampAscending]');
+  }
   const descending = input.ScanBy !== 'TimestampAscending';
+  const age = Math.max(0, now - asked);
+  const start = roundedStart(asked, age);
   const ids = new Set<string>();
   const results: MetricDataResult[] = [];
   for (const query of queries) {
@@ -103,18 +145,29 @@ export function getMetricData(metrics: LocalMetrics, input: GetMetricDataInput):
     const stat = query.MetricStat;
     const metric = stat?.Metric;
     if (typeof metric?.Namespace !== 'string' || typeof metric.MetricName !== 'string') throw new CloudWatchError('InvalidParameterValue', `query ${id}: exactly one of Expression and MetricStat is required, and MetricStat needs Metric.Namespace and Metric.MetricName`);
+    for (const [field, value] of [['namespace', metric.Namespace], ['metricName', metric.MetricName]] as const) {
+      if (value.length < 1 || value.length > 255) throw validationError(`metricDataQueries.member.metricStat.metric.${field}`, 'Member must have length between 1 and 255');
+    }
+    const given: readonly Dimension[] = Array.isArray(metric.Dimensions) ? (metric.Dimensions as readonly Dimension[]) : [];
+    if (given.length > MAX_DIMENSIONS) throw validationError('metricDataQueries.member.metricStat.metric.dimensions', `Member must have length less than or equal to ${MAX_DIMENSIONS}`);
+    for (const d of given) {
+      if (typeof d.Name !== 'string' || d.Name.length < 1 || d.Name.length > 255) throw validationError('metricDataQueries.member.metricStat.metric.dimensions.member.name', 'Member must not be null and must have length between 1 and 255');
+      if (typeof d.Value !== 'string' || d.Value.length < 1 || d.Value.length > 1024) throw validationError('metricDataQueries.member.metricStat.metric.dimensions.member.value', 'Member must not be null and must have length between 1 and 1024');
+    }
+    if (stat?.Unit !== undefined) throw new CloudWatchError('InvalidParameterValue', `query ${id}: a Unit filter is not applied by the local runtime's CloudWatch (its store keeps no units); leave Unit out`);
     const period = stat?.Period;
-    if (typeof period !== 'number' || !Number.isInteger(period) || period < 1 || (period >= 60 ? period % 60 !== 0 : ![1, 5, 10, 30].includes(period))) {
-      throw new CloudWatchError('InvalidParameterValue', `query ${id}: The parameter Period must be 1, 5, 10, 30, or a multiple of 60 (got ${String(period)}).`);
+    if (typeof period !== 'number' || !Number.isInteger(period) || period < 1 || (period >= 60 ? period % 60 !== 0 : ![1, 5, 10, 20, 30].includes(period))) {
+      throw new CloudWatchError('InvalidParameterValue', `query ${id}: The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60 (got ${String(period)}).`);
     }
     if (!STATISTICS.includes(stat?.Stat as Statistic)) {
       throw new CloudWatchError('InvalidParameterValue', `query ${id}: the statistic ${String(stat?.Stat)} is not computed by the local runtime's CloudWatch (it computes ${STATISTICS.join(', ')})`);
     }
-    const dimensions = Object.fromEntries((metric.Dimensions ?? []).map((d) => [String(d.Name), String(d.Value)]));
+    const dimensions = Object.fromEntries(given.map((d) => [String(d.Name), String(d.Value)]));
     const periodMs = period * 1000;
     const buckets = new Map<number, number[]>();
-    for (const point of metrics.datapoints(metric.Namespace, metric.MetricName, dimensions, start, end)) {
-      const bucket = Math.floor(point.timestamp / periodMs) * periodMs;
+    const points = periodServed(periodMs, age) ? metrics.datapoints(metric.Namespace, metric.MetricName, dimensions, start, end) : [];
+    for (const point of points) {
+      const bucket = start + Math.floor((point.timestamp - start) / periodMs) * periodMs;
       buckets.set(bucket, [...(buckets.get(bucket) ?? []), point.value]);
     }
     const times = [...buckets.keys()].sort((a, b) => (descending ? b - a : a - b));

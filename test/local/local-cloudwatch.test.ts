@@ -5,14 +5,16 @@
  */
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCloudWatch } from '../../lib/local/local-cloudwatch.js';
+import { getMetricData, LocalCloudWatch } from '../../lib/local/local-cloudwatch.js';
 import { LocalMetrics, type Datapoint } from '../../lib/local/local-metrics.js';
 import { queueDatapoints } from '../../lib/local/sqs-metrics.js';
 
 const metrics = new LocalMetrics();
 let cloudwatch: LocalCloudWatch;
 let client: CloudWatchClient;
-const T0 = Date.parse('2026-11-22T10:00:00Z');
+// An hour boundary one to two hours ago: recent enough for periods under a minute (CloudWatch serves them for 3 hours).
+const HOUR = 3_600_000;
+const T0 = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
 
 const point = (value: number, at: number, queue = 'q-io'): Datapoint => ({ namespace: 'AWS/SQS', name: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: queue }, value, timestamp: at });
 const query = (id: string, stat: string, period = 60, queue = 'q-io'): MetricDataQuery => ({
@@ -44,16 +46,42 @@ describe('the local GetMetricData', () => {
     expect(byId.get('max')).toMatchObject({ Label: 'ApproximateAgeOfOldestMessage', StatusCode: 'Complete' });
   });
 
-  it('keeps to the time range and scans oldest first when asked', async () => {
+  it('keeps to the time range, its start rounded down to the minute, and scans oldest first when asked', async () => {
     const answer = await client.send(new GetMetricDataCommand({ StartTime: new Date(T0 + 30_000), EndTime: new Date(T0 + 66_000), ScanBy: 'TimestampAscending', MetricDataQueries: [query('max', 'Maximum', 10)] }));
-    expect(answer.MetricDataResults?.[0]?.Timestamps).toEqual([new Date(T0 + 30_000), new Date(T0 + 60_000)]);
-    expect(answer.MetricDataResults?.[0]?.Values).toEqual([40, 70]);
+    expect(answer.MetricDataResults?.[0]?.Timestamps).toEqual([new Date(T0), new Date(T0 + 30_000), new Date(T0 + 60_000)]);
+    expect(answer.MetricDataResults?.[0]?.Values).toEqual([10, 40, 70]);
+    // Periods count from the (rounded) start, not from the epoch.
+    const twenty = await client.send(new GetMetricDataCommand({ StartTime: new Date(T0 + 20_000), EndTime: new Date(T0 + 120_000), ScanBy: 'TimestampAscending', MetricDataQueries: [query('m', 'Maximum', 20)] }));
+    expect(twenty.MetricDataResults?.[0]?.Timestamps).toEqual([new Date(T0), new Date(T0 + 20_000), new Date(T0 + 60_000)]);
   });
 
-  it('refuses what CloudWatch refuses: a query id out of its pattern, a period that is not 1, 5, 10, 30 or a multiple of 60, an end before the start', async () => {
+  it('returns nothing for a period too fine for how long ago the range starts, as CloudWatch does', () => {
+    const q = [query('m', 'Maximum', 10), query('hour', 'Maximum', 60)];
+    const at = (now: number) => getMetricData(metrics, { StartTime: T0 / 1000, EndTime: (T0 + 600_000) / 1000, MetricDataQueries: q }, now).MetricDataResults.map((r) => r.Values.length);
+    expect(at(T0 + 2 * HOUR)).toEqual([3, 2]);
+    expect(at(T0 + 4 * HOUR)).toEqual([0, 2]);
+    // Beyond 15 days, only multiples of 5 minutes; beyond 63, of an hour.
+    expect(at(T0 + 16 * 24 * HOUR)).toEqual([0, 0]);
+    const five = [query('m', 'Maximum', 300), query('hour', 'Maximum', 3600)];
+    const far = (now: number) => getMetricData(metrics, { StartTime: T0 / 1000, EndTime: (T0 + HOUR) / 1000, MetricDataQueries: five }, now).MetricDataResults.map((r) => r.Values.length);
+    expect(far(T0 + 16 * 24 * HOUR)).toEqual([1, 1]);
+    expect(far(T0 + 64 * 24 * HOUR)).toEqual([0, 1]);
+  });
+
+  it('refuses what CloudWatch refuses: a query id out of its pattern, a period that is not 1, 5, 10, 20, 30 or a multiple of 60, an end before the start, a bad ScanBy, namespace, metric name or dimension', async () => {
     const range = { StartTime: new Date(T0), EndTime: new Date(T0 + 60_000) };
     await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [query('Max', 'Maximum')] }))).rejects.toThrow(/Id is not valid/);
-    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [query('m', 'Maximum', 90)] }))).rejects.toThrow(/Period must be 1, 5, 10, 30, or a multiple of 60/);
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [query('m', 'Maximum', 90)] }))).rejects.toThrow(/Period must be 1, 5, 10, 20, 30, or a multiple of 60/);
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [query('m', 'Maximum', 15)] }))).rejects.toThrow(/Period must be/);
+    await expect(client.send(new GetMetricDataCommand({ ...range, ScanBy: 'Newest' as never, MetricDataQueries: [query('m', 'Maximum')] }))).rejects.toThrow(/scanBy.*enum value set/);
+    const metric = (change: object): MetricDataQuery => ({ Id: 'm', MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', ...change }, Period: 60, Stat: 'Maximum' } });
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [metric({ Namespace: '' })] }))).rejects.toThrow(/namespace.*length between 1 and 255/);
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [metric({ MetricName: '' })] }))).rejects.toThrow(/metricName.*length between 1 and 255/);
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [metric({ Dimensions: [{ Name: 'QueueName' }] })] }))).rejects.toThrow(/dimensions\.member\.value.*must not be null/);
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [metric({ Dimensions: [{ Value: 'q-io' }] })] }))).rejects.toThrow(/dimensions\.member\.name.*must not be null/);
+    const many = Array.from({ length: 31 }, (_, i) => ({ Name: `d${i}`, Value: 'v' }));
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [metric({ Dimensions: many })] }))).rejects.toThrow(/less than or equal to 30/);
+    await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [{ ...query('m', 'Maximum'), MetricStat: { ...query('m', 'Maximum').MetricStat!, Unit: 'Seconds' } }] }))).rejects.toThrow(/Unit filter is not applied by the local runtime/);
     await expect(client.send(new GetMetricDataCommand({ StartTime: new Date(T0), EndTime: new Date(T0), MetricDataQueries: [query('m', 'Maximum')] }))).rejects.toThrow(/StartTime must be less than the parameter EndTime/);
     await expect(client.send(new GetMetricDataCommand({ ...range, MetricDataQueries: [query('a', 'Maximum'), query('a', 'Minimum')] }))).rejects.toThrow(/already used/);
   });
