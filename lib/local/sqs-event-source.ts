@@ -60,7 +60,7 @@ export class SqsEventSource {
   private disabled: { readonly resumed: Promise<void>; readonly resume: () => void } | undefined;
   /** Pollers waiting for the mapping to be enabled again (their receive and batch done). */
   private parked = 0;
-  private whenParked: (() => void)[] = [];
+  private whenParked: { readonly resolve: () => void; readonly reject: (error: Error) => void }[] = [];
 
   constructor(private readonly options: SqsEventSourceOptions) {}
 
@@ -86,6 +86,8 @@ export class SqsEventSource {
     if (enabled) {
       this.disabled?.resume();
       this.disabled = undefined;
+      const error = new Error(`the sqs event source of "${this.options.source.functionId}" on "${this.options.source.queue}" was enabled again before it was idle`);
+      for (const waiter of this.whenParked.splice(0)) waiter.reject(error);
     } else if (this.disabled === undefined) {
       let resume!: () => void;
       const resumed = new Promise<void>((resolve) => {
@@ -98,13 +100,17 @@ export class SqsEventSource {
   /**
    * Resolves once the disabled mapping holds nothing: every poller's receive
    * (a long poll lasts up to 20 s) and batch are done, as
-   * UpdateEventSourceMapping's State goes from Disabling to Disabled. Until
-   * then a receive in flight can still deliver, as on AWS.
+   * UpdateEventSourceMapping's State goes from Disabling to Disabled, and
+   * the injected duplicate deliveries have finished too. Until then a receive
+   * in flight can still deliver, as on AWS. Rejects if the mapping is enabled
+   * again first; resolves when the source is stopped (nothing runs then).
    */
   async disabledAndIdle(): Promise<void> {
     if (this.disabled === undefined) throw new Error(`the sqs event source of "${this.options.source.functionId}" on "${this.options.source.queue}" is enabled`);
-    if (this.parked >= this.pollers.length) return;
-    await new Promise<void>((resolve) => this.whenParked.push(resolve));
+    if (this.parked < this.pollers.length && !this.abort.signal.aborted) {
+      await new Promise<void>((resolve, reject) => this.whenParked.push({ resolve, reject }));
+    }
+    await Promise.allSettled([...this.duplicates]);
   }
 
   start(): void {
@@ -116,6 +122,7 @@ export class SqsEventSource {
     this.abort.abort();
     await Promise.all(this.pollers);
     await Promise.allSettled([...this.duplicates]);
+    for (const waiter of this.whenParked.splice(0)) waiter.resolve();
   }
 
   private async poll(): Promise<void> {
@@ -123,7 +130,7 @@ export class SqsEventSource {
     while (!this.abort.signal.aborted) {
       if (this.disabled !== undefined) {
         this.parked += 1;
-        if (this.parked >= this.pollers.length) for (const resolve of this.whenParked.splice(0)) resolve();
+        if (this.parked >= this.pollers.length) for (const waiter of this.whenParked.splice(0)) waiter.resolve();
         await Promise.race([this.disabled.resumed, this.aborted]);
         this.parked -= 1;
         continue;

@@ -175,4 +175,29 @@ describe('SqsEventSource', () => {
     expect(most).toBeLessThanOrEqual(3);
     expect(most).toBeGreaterThan(1);
   });
+
+  it('once disabled, reports idle only after the batches in hand are done, and refuses to wait on across a re-enable', async () => {
+    const before = (await runtime.stats()).queues.wide;
+    const tag = await send('wide', ['sleep', 'sleep'], 1_500);
+    await eventually('both batches in hand', async () => (batchesOf(tag).length >= 2 ? true : undefined));
+    runtime.setEventSourceEnabled('fanout', 'wide', false);
+    await runtime.eventSourceDisabled('fanout', 'wide');
+    // Idle means acknowledged: both messages were deleted before it resolved, none is waiting.
+    expect(((await runtime.stats()).queues.wide?.deleted ?? 0) - (before?.deleted ?? 0)).toBe(2);
+    await runtime.eventSourceDisabled('fanout', 'wide');
+
+    // Nothing is received while disabled; enabling it again delivers.
+    const later = await send('wide', ['ok']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(batchesOf(later)).toHaveLength(0);
+    runtime.setEventSourceEnabled('fanout', 'wide', true);
+    await eventually('the message sent while disabled', async () => (batchesOf(later).length === 1 ? true : undefined));
+
+    // A wait that the mapping's re-enabling overtakes is settled (rejected), not left hanging.
+    runtime.setEventSourceEnabled('fanout', 'wide', false);
+    const waiting = runtime.eventSourceDisabled('fanout', 'wide');
+    runtime.setEventSourceEnabled('fanout', 'wide', true);
+    await expect(waiting).rejects.toThrow(/enabled again before it was idle/);
+    await expect(runtime.eventSourceDisabled('fanout', 'wide')).rejects.toThrow(/is enabled/);
+  }, 60_000);
 });
