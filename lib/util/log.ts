@@ -22,23 +22,32 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 export type LogSink = (entry: { readonly level: LogLevel; readonly msg: string } & Record<string, unknown>) => void;
 
-/** Whether `level` is at or above `FERRY_LOG_LEVEL` (default info). */
+function levelIn(value: string | undefined): LogLevel | undefined {
+  const level = value?.toLowerCase();
+  return level !== undefined && level in ORDER ? (level as LogLevel) : undefined;
+}
+
+/** The level in force: `FERRY_LOG_LEVEL`, else Powertools' `POWERTOOLS_LOG_LEVEL` or `LOG_LEVEL`, else info. */
+export function logLevel(): LogLevel {
+  return levelIn(process.env.FERRY_LOG_LEVEL) ?? levelIn(process.env.POWERTOOLS_LOG_LEVEL) ?? levelIn(process.env.LOG_LEVEL) ?? 'info';
+}
+
+/** Whether `level` is at or above the level in force (`logLevel`). */
 export function levelShown(level: string): boolean {
-  const threshold = ORDER[process.env.FERRY_LOG_LEVEL?.toLowerCase() as LogLevel] ?? ORDER.info;
-  return (ORDER[level.toLowerCase() as LogLevel] ?? ORDER.error) >= threshold;
+  return (ORDER[level.toLowerCase() as LogLevel] ?? ORDER.error) >= ORDER[logLevel()];
 }
 
 let powertools: Logger | undefined;
-let levelSet: string | undefined;
+let levelSet: LogLevel | undefined;
 
-/** The process's Logger, following `FERRY_LOG_LEVEL` when it changes (a test's setting, a sandbox's environment). */
+/** The process's Logger, following the level in force when it changes (a test's setting, a sandbox's environment). */
 function logger(): Logger {
-  const wanted = process.env.FERRY_LOG_LEVEL?.toUpperCase();
-  const level = wanted === 'DEBUG' || wanted === 'INFO' || wanted === 'WARN' || wanted === 'ERROR' ? wanted : undefined;
+  const level = logLevel();
+  const name = level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   if (powertools === undefined) {
-    powertools = new Logger(level === undefined ? {} : { logLevel: level });
-  } else if (level !== undefined && level !== levelSet) {
-    powertools.setLogLevel(level);
+    powertools = new Logger({ logLevel: name });
+  } else if (level !== levelSet) {
+    powertools.setLogLevel(name);
   }
   levelSet = level;
   return powertools;

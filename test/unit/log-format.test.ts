@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { log } from '../../lib/util/log.js';
+import { levelShown, log, logLevel } from '../../lib/util/log.js';
 import { humanMs, logFormat, parseOutputLine, prettyEntry } from '../../lib/util/log-format.js';
 
 const AT = new Date('2026-11-22T10:11:12.345Z');
@@ -100,6 +100,20 @@ describe('log (Powertools Logger)', () => {
     vi.stubEnv('FERRY_LOG_LEVEL', 'debug');
     const loud = outputOf(() => log({ level: 'debug', msg: 'now shown' }));
     expect(loud.stdout.map((l) => (JSON.parse(l) as { level: string }).level)).toEqual(['DEBUG']);
+  });
+
+  it("falls back to Powertools' POWERTOOLS_LOG_LEVEL, then info, when FERRY_LOG_LEVEL is unset again; the runtime's filter agrees", () => {
+    vi.stubEnv('FERRY_LOG_LEVEL', 'error');
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'warn');
+    expect(outputOf(() => log({ level: 'warn', msg: 'hidden' })).stderr).toHaveLength(0);
+    vi.stubEnv('FERRY_LOG_LEVEL', undefined);
+    expect(logLevel()).toBe('warn');
+    expect([levelShown('info'), levelShown('warn')]).toEqual([false, true]);
+    expect(outputOf(() => log({ level: 'warn', msg: 'shown' })).stderr).toHaveLength(1);
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', undefined);
+    expect(logLevel()).toBe('info');
+    expect(outputOf(() => log({ level: 'info', msg: 'shown' })).stdout).toHaveLength(1);
+    expect(outputOf(() => log({ level: 'debug', msg: 'hidden' })).stdout).toHaveLength(0);
   });
 
   it('is printed readably by the local runtime: the line it wrote becomes the terminal line', () => {
