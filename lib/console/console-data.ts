@@ -118,34 +118,40 @@ export interface QueueAges {
   readonly error?: string;
 }
 
+/** CloudWatch's most queries in one GetMetricData. */
+const MAX_METRIC_QUERIES = 500;
+
 /**
  * How old each queue's oldest message is: SQS's `ApproximateAgeOfOldestMessage`
  * metric (the SQS API has no such attribute; SQS publishes it to CloudWatch
  * once a minute), the latest of the last 10 minutes, all queues in one
- * GetMetricData. A failed call (no `uses.metrics: 'read'`, CloudWatch out of
- * reach) is reported, not thrown: the counts still show.
+ * GetMetricData (one per 500 queues, CloudWatch's most queries per call). A
+ * failed call (no `uses.metrics: 'read'`, CloudWatch out of reach) is
+ * reported, not thrown: the counts still show.
  */
 export async function oldestMessageAges(queues: readonly ConsoleQueue[], now: number): Promise<QueueAges> {
-  if (queues.length === 0) return { byName: {} };
+  const byName: Record<string, { seconds: number; at: string }> = {};
   try {
-    const { MetricDataResults = [] } = await cloudWatchClient().send(
-      new GetMetricDataCommand({
-        StartTime: new Date(now - 10 * 60_000),
-        EndTime: new Date(now + 60_000),
-        ScanBy: 'TimestampDescending',
-        MetricDataQueries: queues.map((q, i) => ({
-          Id: `q${i}`,
-          MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: q.name }] }, Period: 60, Stat: 'Maximum' },
-        })),
-      }),
-    );
-    const byName: Record<string, { seconds: number; at: string }> = {};
-    queues.forEach((q, i) => {
-      const result = MetricDataResults.find((r) => r.Id === `q${i}`);
-      const seconds = result?.Values?.[0];
-      const at = result?.Timestamps?.[0];
-      if (seconds !== undefined && at !== undefined) byName[q.name] = { seconds, at: at.toISOString() };
-    });
+    for (let from = 0; from < queues.length; from += MAX_METRIC_QUERIES) {
+      const chunk = queues.slice(from, from + MAX_METRIC_QUERIES);
+      const { MetricDataResults = [] } = await cloudWatchClient().send(
+        new GetMetricDataCommand({
+          StartTime: new Date(now - 10 * 60_000),
+          EndTime: new Date(now + 60_000),
+          ScanBy: 'TimestampDescending',
+          MetricDataQueries: chunk.map((q, i) => ({
+            Id: `q${i}`,
+            MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: q.name }] }, Period: 60, Stat: 'Maximum' },
+          })),
+        }),
+      );
+      chunk.forEach((q, i) => {
+        const result = MetricDataResults.find((r) => r.Id === `q${i}`);
+        const seconds = result?.Values?.[0];
+        const at = result?.Timestamps?.[0];
+        if (seconds !== undefined && at !== undefined) byName[q.name] = { seconds, at: at.toISOString() };
+      });
+    }
     return { byName };
   } catch (error) {
     return { byName: {}, error: messageOf(error) };

@@ -15,7 +15,7 @@ import { seconds } from '../../lib/app/duration.js';
 import { sqsClient } from '../../lib/aws/clients.js';
 import { parseScheduleExpression } from '../../lib/app/schedule-expression.js';
 import { CONSOLE_DEFAULTS, createConsoleHandler, InvalidConsoleOptionError, pageBase } from '../../lib/console/console-handler.js';
-import { nextRunOf } from '../../lib/console/console-data.js';
+import { nextRunOf, oldestMessageAges } from '../../lib/console/console-data.js';
 import { heartbeatChart, overviewPage } from '../../lib/console/console-pages.js';
 import { requestFlight } from '../../lib/coordination/flight-task.js';
 import { escapeHtml } from '../../lib/http/html.js';
@@ -332,6 +332,15 @@ describe('queues and dead letters, while no worker takes their messages', () => 
     expect(overviewAge).toBeLessThan(600);
     const page = await get(`${CONSOLE}/queues/jobs`);
     expect(page.body).toMatch(/Oldest message: <strong data-age-seconds="\d+">\d+(\.\d)? (s|min)<\/strong>/);
+  });
+
+  it('asks CloudWatch for at most 500 queues per call (its limit), so a long list still gets every age', async () => {
+    const jobs = runtime.resources.queues.jobs;
+    if (jobs === undefined) throw new Error('no jobs queue');
+    const others = Array.from({ length: 600 }, (_, i) => ({ id: `other${i}`, url: `${jobs.url}-other${i}`, name: `${jobs.name}-other${i}` }));
+    const ages = await oldestMessageAges([...others, { id: 'jobs', url: jobs.url, name: jobs.name }], Date.now());
+    expect(ages.error).toBeUndefined();
+    expect(Object.keys(ages.byName)).toEqual([jobs.name]);
   });
 
   it('lists a dead letter with its recorded reason, escaped, and moves it back with its Redrive button', async () => {
