@@ -6,17 +6,18 @@
  *   and the dead-letter queue's depth (SQS's metrics);
  * - per function: errors and throttles, and duration p50 / p99 / max
  *   (Lambda's metrics);
- * - jobs by outcome, every queue and task summed: succeeded, failed, retried,
+ * - jobs by outcome, this stack's queues summed: succeeded, failed, retried,
  *   stopped (the `Ferry` namespace the worker writes as EMF in its log lines,
- *   per queue and task, found with a SEARCH expression so a new task needs no
- *   change here);
+ *   per queue and task and rolled up per queue; the dashboard reads the
+ *   roll-up of each queue by its physical name, so a new task needs no change
+ *   here and another stack's jobs never count);
  * - per queue with heartbeats: the canaries' enqueue-to-start latency, with
  *   the alarm's threshold.
  *
  * Reads only; creating it adds nothing to any job's path.
  */
 import { Duration } from 'aws-cdk-lib';
-import { Dashboard, GraphWidget, type IWidget, MathExpression, TextWidget } from 'aws-cdk-lib/aws-cloudwatch';
+import { Dashboard, GraphWidget, type IWidget, MathExpression, Metric, TextWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { JOB_OUTCOME_METRICS, METRICS_NAMESPACE } from '../../lib/util/metrics.js';
@@ -46,6 +47,14 @@ export const JOB_METRICS = { namespace: METRICS_NAMESPACE, outcomes: JOB_OUTCOME
 const PERIOD = Duration.minutes(1);
 const WIDTH = 8;
 
+/** One job metric summed over `queues` (each queue's roll-up, a minute without jobs counted as 0); `label` (lower case) names its metrics' ids. */
+function jobsOf(metricName: string, queues: readonly WatchedQueue[], label: string): MathExpression {
+  const usingMetrics = Object.fromEntries(
+    queues.map(({ queue }, i) => [`${label}${i}`, new Metric({ namespace: JOB_METRICS.namespace, metricName, dimensionsMap: { Queue: queue.queueName }, statistic: 'Sum', period: PERIOD })]),
+  );
+  return new MathExpression({ expression: `SUM([${Object.keys(usingMetrics).map((id) => `FILL(${id}, 0)`).join(', ')}])`, usingMetrics, label, period: PERIOD });
+}
+
 export class FerryDashboard extends Construct {
   readonly dashboard: Dashboard;
 
@@ -56,22 +65,17 @@ export class FerryDashboard extends Construct {
       defaultInterval: Duration.hours(3),
     });
 
-    this.dashboard.addWidgets(new TextWidget({ markdown: '## Jobs\nEvery queue and task, per minute (from the workers\' EMF log lines).', width: 24, height: 2 }));
-    this.dashboard.addWidgets(
-      new GraphWidget({
-        title: 'Jobs by outcome',
-        width: 24,
-        left: Object.entries(JOB_METRICS.outcomes).map(
-          ([label, name]) =>
-            new MathExpression({
-              expression: `SUM(SEARCH('{${JOB_METRICS.namespace},Queue,Task} MetricName="${name}"', 'Sum', 60))`,
-              usingMetrics: {},
-              label,
-              period: PERIOD,
-            }),
-        ),
-      }),
-    );
+    const queues = Object.values(props.queues);
+    if (queues.length > 0) {
+      this.dashboard.addWidgets(new TextWidget({ markdown: "## Jobs\nThis stack's queues, every task, per minute (from the workers' EMF log lines).", width: 24, height: 2 }));
+      this.dashboard.addWidgets(
+        new GraphWidget({
+          title: 'Jobs by outcome',
+          width: 24,
+          left: Object.entries(JOB_METRICS.outcomes).map(([label, name]) => jobsOf(name, queues, label)),
+        }),
+      );
+    }
 
     const queueWidgets: IWidget[] = [];
     for (const [name, { queue, deadLetterQueue }] of Object.entries(props.queues)) {

@@ -204,7 +204,9 @@ async function handleEnvelope(
   recordMetadata('outcome', outcome.kind);
   deps.log(outcomeEntry(envelope, queue, attempt, outcome, durationMs));
   const metric = OUTCOME_METRIC[outcome.kind];
-  if (metric !== undefined) deps.metrics({ Queue: queue, Task: envelope.task }, { [metric]: { value: 1, unit: 'Count' }, JobDurationMs: { value: durationMs, unit: 'Milliseconds' } });
+  // Per queue (its physical name: the ARN's last part) and task, and per queue for the dashboard.
+  const queueName = record.eventSourceARN.split(':').at(-1) ?? queue;
+  if (metric !== undefined) deps.metrics({ Queue: queueName, Task: envelope.task }, { [metric]: { value: 1, unit: 'Count' }, JobDurationMs: { value: durationMs, unit: 'Milliseconds' } }, [['Queue']]);
 
   if (member !== undefined && deps.hook !== undefined) {
     if (outcome.kind === 'succeeded') await deps.hook.succeeded(member, outcome.result, { again: false, completed: outcome.completed });

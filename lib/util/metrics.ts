@@ -5,9 +5,13 @@
  * Lambda freezes the process), and the local runtime reads the same lines
  * for its alarms (lib/local/local-metrics.ts).
  *
- * One EMF document per call, with exactly the dimensions given: Powertools'
- * default `service` dimension is cleared, because the alarms and the
- * dashboard address each metric by its Queue (and Task) alone.
+ * One EMF document per call, with exactly the dimensions given (and the
+ * roll-ups asked for: the same values also recorded under fewer dimensions,
+ * EMF's dimension sets, at no extra line): Powertools' default `service`
+ * dimension is cleared, because the alarms and the dashboard address each
+ * metric by its Queue (and Task) alone. `Queue` is always the queue's
+ * physical name, unique in the account and region, so two stacks of one app
+ * never add up in one metric.
  */
 import { Metrics, MetricResolution, MetricUnit as Unit } from '@aws-lambda-powertools/metrics';
 
@@ -16,7 +20,7 @@ export const METRICS_NAMESPACE = 'Ferry';
 /** The heartbeat metric (dimension Queue: the queue's physical name); see lib/jobs/heartbeat.ts. */
 export const HEARTBEAT_METRIC = 'HeartbeatLatency';
 
-/** The job metrics the worker writes (dimensions Queue and Task), by outcome; the CDK dashboard reads them. */
+/** The job metrics the worker writes (dimensions Queue and Task, rolled up by Queue), by outcome; the CDK dashboard reads them. */
 export const JOB_OUTCOME_METRICS = { succeeded: 'JobsSucceeded', failed: 'JobsFailed', retried: 'JobsRetried', stopped: 'JobsStopped' } as const;
 
 export type MetricUnit = 'Count' | 'Milliseconds';
@@ -30,8 +34,12 @@ export interface MetricValue {
   readonly storageResolution?: 1 | 60;
 }
 
-/** Records `metrics` under `dimensions` (each dimension's value a non-empty string). */
-export type MetricsSink = (dimensions: Readonly<Record<string, string>>, metrics: Readonly<Record<string, MetricValue>>) => void;
+/**
+ * Records `metrics` under `dimensions` (each dimension's value a non-empty
+ * string), and under each of `rollUps` too: a list of some of the
+ * dimensions' names (`[['Queue']]`: also per queue, every task together).
+ */
+export type MetricsSink = (dimensions: Readonly<Record<string, string>>, metrics: Readonly<Record<string, MetricValue>>, rollUps?: readonly (readonly string[])[]) => void;
 
 let powertools: Metrics | undefined;
 
@@ -47,10 +55,15 @@ function metricsWriter(): Metrics {
  * Writes one EMF line now. Synchronous from the first add to the publish, so
  * jobs running side by side in one invocation never mix their dimensions.
  */
-export const publishMetrics: MetricsSink = (dimensions, metrics) => {
+export const publishMetrics: MetricsSink = (dimensions, metrics, rollUps = []) => {
   if (Object.keys(metrics).length === 0) return;
+  for (const names of rollUps) {
+    const unknown = names.filter((name) => !(name in dimensions));
+    if (unknown.length > 0) throw new RangeError(`roll-up by ${unknown.join(', ')}: not among the dimensions (${Object.keys(dimensions).join(', ')})`);
+  }
   const writer = metricsWriter();
   writer.addDimensions({ ...dimensions });
+  for (const names of rollUps) writer.addDimensions(Object.fromEntries(names.map((name) => [name, dimensions[name] ?? ''])));
   for (const [name, m] of Object.entries(metrics)) {
     writer.addMetric(name, UNITS[m.unit], m.value, m.storageResolution === 1 ? MetricResolution.High : MetricResolution.Standard);
   }

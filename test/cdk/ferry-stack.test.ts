@@ -756,8 +756,12 @@ describe('the operations dashboard', () => {
     }
     // Lambda's metric names (the titles say "errors", "throttles" and "duration" in lower case).
     for (const metric of ['Errors', 'Throttles', 'Duration']) expect(body).toContain(`AWS/Lambda\\\",\\\"${metric}`);
-    expect(body).toContain("SUM(SEARCH('{Ferry,Queue,Task} MetricName=");
-    for (const name of ['JobsSucceeded', 'JobsFailed', 'JobsRetried', 'JobsStopped']) expect(body).toContain(name);
+    // Jobs by outcome: this stack's queues only (each queue's roll-up, by its physical name), summed.
+    for (const outcome of ['succeeded', 'failed', 'retried', 'stopped']) expect(body).toContain(`SUM([FILL(${outcome}0, 0), FILL(${outcome}1, 0)])`);
+    for (const name of ['JobsSucceeded', 'JobsFailed', 'JobsRetried', 'JobsStopped']) expect(body).toContain(`[\\"Ferry\\",\\"${name}\\",\\"Queue\\",\\"`);
+    expect(body).not.toContain('SEARCH(');
+    const queueNames = (['io', 'cpu'] as const).map((id) => stack.resolve(stack.queues.get(id)?.queueName) as unknown);
+    for (const name of queueNames) expect(body).toContain(JSON.stringify(name));
     // Heartbeats: each queue's canary latency, with the alarm's threshold drawn.
     for (const queueId of ['io', 'cpu']) expect(body).toContain(`${queueId}: heartbeat latency (ms)`);
     expect(body).toContain('HeartbeatLatency');

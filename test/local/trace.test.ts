@@ -9,6 +9,7 @@
  * against SQS's rules by the runtime, and in the unit tests below.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { LocalRuntime } from '../../lib/local/runtime.js';
 import { DynamoJobStore } from '../../lib/jobs/dynamo-job-store.js';
 import { SingleFlight } from '../../lib/coordination/single-flight.js';
@@ -177,6 +178,32 @@ describe("one trace on Ferry's app as deployed", () => {
     const calls = runtime.xray(member?.trace_id).filter((d) => d.parent_id === member?.id);
     expect(calls.some((d) => d.name === 'DynamoDB' && (d.aws as { operation?: string } | undefined)?.operation === 'UpdateItem')).toBe(true);
   }, 90_000);
+
+  it("counts the jobs in CloudWatch per queue (its physical name) and task, and per queue, the dashboard's roll-up", async () => {
+    // The chord above ran 367 members and its refresh job; their EMF lines reached the runtime's metric store.
+    const cloudwatch = new CloudWatchClient({ endpoint: runtime.environment.AWS_ENDPOINT_URL_CLOUDWATCH, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    try {
+      const sum = async (dimensions: Record<string, string>) => {
+        const { MetricDataResults } = await cloudwatch.send(
+          new GetMetricDataCommand({
+            StartTime: new Date(Date.now() - 3_600_000),
+            EndTime: new Date(Date.now() + 60_000),
+            MetricDataQueries: [{ Id: 'm', MetricStat: { Metric: { Namespace: 'Ferry', MetricName: 'JobsSucceeded', Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })) }, Period: 3600, Stat: 'Sum' } }],
+          }),
+        );
+        return (MetricDataResults?.[0]?.Values ?? []).reduce((a, b) => a + b, 0);
+      };
+      const queues = Object.entries(runtime.resources.queues);
+      const perQueue = await Promise.all(queues.map(([, q]) => sum({ Queue: q.name })));
+      expect(perQueue.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(368);
+      const refreshes = await Promise.all(queues.map(([, q]) => sum({ Queue: q.name, Task: 'report.slow-blog-views' })));
+      expect(refreshes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+      // Nothing under a declared id: another stack of this app (same ids, other names) never adds up with this one.
+      for (const [id] of queues) expect(await sum({ Queue: id })).toBe(0);
+    } finally {
+      cloudwatch.destroy();
+    }
+  });
 
   it('records the request\'s invocation in the request\'s own trace: its enqueue is an SQS subsegment there', async () => {
     const root = '1-6a200000-00000000000000000000abcd';

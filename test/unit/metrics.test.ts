@@ -50,6 +50,17 @@ describe('publishMetrics (Powertools Metrics)', () => {
     expect(doc._aws.Timestamp).toBeGreaterThanOrEqual(before);
   });
 
+  it('rolls the values up under fewer dimensions in the same document (EMF dimension sets), which CloudWatch and the local runtime read as two metrics', () => {
+    const lines = stdoutOf(() => publishMetrics({ Queue: 'app-io-queue', Task: 'demo.ping' }, { JobsFailed: { value: 1, unit: 'Count' } }, [['Queue']]));
+    expect(lines).toHaveLength(1);
+    const doc = JSON.parse(lines[0] ?? '') as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } };
+    expect(doc._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['Queue', 'Task'], ['Queue']]);
+    const points = extractEmf(lines[0] ?? '');
+    expect(points.map((p) => p.dimensions)).toEqual([{ Queue: 'app-io-queue', Task: 'demo.ping' }, { Queue: 'app-io-queue' }]);
+    expect(points.every((p) => p.name === 'JobsFailed' && p.value === 1)).toBe(true);
+    expect(() => publishMetrics({ Queue: 'q' }, { JobsFailed: { value: 1, unit: 'Count' } }, [['Task']])).toThrow(/roll-up by Task: not among the dimensions \(Queue\)/);
+  });
+
   it('marks a high-resolution metric, and each call is its own document (nothing carried over)', () => {
     const lines = stdoutOf(() => {
       publishMetrics({ Queue: 'q-io' }, { HeartbeatLatency: { value: 42, unit: 'Milliseconds', storageResolution: 1 } });
