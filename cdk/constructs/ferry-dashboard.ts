@@ -10,7 +10,8 @@
  *   stopped (the `Ferry` namespace the worker writes as EMF in its log lines,
  *   per queue and task and rolled up per queue; the dashboard reads the
  *   roll-up of each queue by its physical name, so a new task needs no change
- *   here and another stack's jobs never count);
+ *   here and another stack's jobs never count; one graph per 24 queues, a
+ *   graph's 100 metrics);
  * - per queue with heartbeats: the canaries' enqueue-to-start latency, with
  *   the alarm's threshold.
  *
@@ -46,6 +47,8 @@ export const JOB_METRICS = { namespace: METRICS_NAMESPACE, outcomes: JOB_OUTCOME
 
 const PERIOD = Duration.minutes(1);
 const WIDTH = 8;
+/** CloudWatch's most metrics and expressions in one graph. */
+const MAX_GRAPH_METRICS = 100;
 
 /** One job metric summed over `queues` (each queue's roll-up, a minute without jobs counted as 0); `label` (lower case) names its metrics' ids. */
 function jobsOf(metricName: string, queues: readonly WatchedQueue[], label: string): MathExpression {
@@ -65,16 +68,17 @@ export class FerryDashboard extends Construct {
       defaultInterval: Duration.hours(3),
     });
 
-    const queues = Object.values(props.queues);
+    const queues = Object.entries(props.queues);
     if (queues.length > 0) {
       this.dashboard.addWidgets(new TextWidget({ markdown: "## Jobs\nThis stack's queues, every task, per minute (from the workers' EMF log lines).", width: 24, height: 2 }));
-      this.dashboard.addWidgets(
-        new GraphWidget({
-          title: 'Jobs by outcome',
-          width: 24,
-          left: Object.entries(JOB_METRICS.outcomes).map(([label, name]) => jobsOf(name, queues, label)),
-        }),
-      );
+      // A graph holds at most 100 metrics and expressions: one expression and one metric per queue for each outcome.
+      const outcomes = Object.entries(JOB_METRICS.outcomes);
+      const perGraph = Math.floor((MAX_GRAPH_METRICS - outcomes.length) / outcomes.length);
+      for (let from = 0; from < queues.length; from += perGraph) {
+        const group = queues.slice(from, from + perGraph);
+        const title = queues.length <= perGraph ? 'Jobs by outcome' : `Jobs by outcome: ${group.map(([name]) => name).join(', ')}`;
+        this.dashboard.addWidgets(new GraphWidget({ title, width: 24, left: outcomes.map(([label, name]) => jobsOf(name, group.map(([, q]) => q), label)) }));
+      }
     }
 
     const queueWidgets: IWidget[] = [];

@@ -5,6 +5,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { FerryAlarms } from '../../cdk/constructs/ferry-alarms.js';
+import { FerryDashboard } from '../../cdk/constructs/ferry-dashboard.js';
 
 const ARN = 'arn:aws:sqs:eu-west-1:123456789012';
 
@@ -67,5 +68,21 @@ describe('FerryAlarms', () => {
 
   it('refuses a maximum message age under one second', () => {
     expect(() => alarmStack({ maxMessageAge: Duration.seconds(0) })).toThrow('Test/Alarms: maxMessageAge must be at least 1 second (got 0 seconds)');
+  });
+});
+
+describe('FerryDashboard', () => {
+  it("sums each outcome over this stack's queues, one graph per 24 queues (a graph holds 100 metrics and expressions)", () => {
+    const stack = new Stack(new App(), 'Dash');
+    const queues = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`q${i}`, { queue: new Queue(stack, `Q${i}`), deadLetterQueue: new Queue(stack, `D${i}`) }]));
+    new FerryDashboard(stack, 'Dashboard', { queues, functions: {} });
+    const [dashboard] = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard')) as { Properties: { DashboardBody: unknown } }[];
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    const graphs = [...body.matchAll(/Jobs by outcome: ([^\\"]+)/g)].map((m) => m[1]?.split(', '));
+    expect(graphs.map((g) => g?.length)).toEqual([24, 6]);
+    expect(graphs.flat()).toEqual(Object.keys(queues));
+    // Each graph: 4 expressions over 4 × its queues' metrics, within the 100.
+    expect(body).toContain(`SUM([${Array.from({ length: 24 }, (_, i) => `FILL(failed${i}, 0)`).join(', ')}])`);
+    expect(body).toContain(`SUM([${Array.from({ length: 6 }, (_, i) => `FILL(failed${i}, 0)`).join(', ')}])`);
   });
 });
