@@ -43,9 +43,24 @@ export type MetricsSink = (dimensions: Readonly<Record<string, string>>, metrics
 
 let powertools: Metrics | undefined;
 
+/**
+ * Powertools' own messages, on the console as by default, less one: a roll-up
+ * repeats a key of the full dimension set with the same value, which
+ * Powertools reports as a key collision on every line.
+ */
+const quietLogger = {
+  debug: (...args: unknown[]) => console.debug(...args),
+  info: (...args: unknown[]) => console.info(...args),
+  error: (...args: unknown[]) => console.error(...args),
+  warn: (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && /^EMF key ".+" is defined as both a (dimension|dimension set) and dimension set;/.test(args[0])) return;
+    console.warn(...args);
+  },
+};
+
 function metricsWriter(): Metrics {
   if (powertools === undefined) {
-    powertools = new Metrics({ namespace: METRICS_NAMESPACE });
+    powertools = new Metrics({ namespace: METRICS_NAMESPACE, logger: quietLogger });
     powertools.clearDefaultDimensions();
   }
   return powertools;
