@@ -16,40 +16,54 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 
+/** The levels Ferry's code writes entries at. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** Powertools' levels, least severe first: a threshold may be any of them (`SILENT` writes nothing). */
+const THRESHOLDS = { trace: 6, debug: 8, info: 12, warn: 16, error: 20, critical: 24, silent: 28 } as const;
+type Threshold = keyof typeof THRESHOLDS;
 
 export type LogSink = (entry: { readonly level: LogLevel; readonly msg: string } & Record<string, unknown>) => void;
 
-function levelIn(value: string | undefined): LogLevel | undefined {
+function thresholdIn(value: string | undefined): Threshold | undefined {
   const level = value?.toLowerCase();
-  return level !== undefined && level in ORDER ? (level as LogLevel) : undefined;
+  return level !== undefined && level in THRESHOLDS ? (level as Threshold) : undefined;
 }
 
-/** The level in force: `FERRY_LOG_LEVEL`, else Powertools' `POWERTOOLS_LOG_LEVEL` or `LOG_LEVEL`, else info. */
-export function logLevel(): LogLevel {
-  return levelIn(process.env.FERRY_LOG_LEVEL) ?? levelIn(process.env.POWERTOOLS_LOG_LEVEL) ?? levelIn(process.env.LOG_LEVEL) ?? 'info';
+/**
+ * The level in force, in Powertools' order: Lambda's log level
+ * (`AWS_LAMBDA_LOG_LEVEL`), else `FERRY_LOG_LEVEL` (the level Ferry gives
+ * the Logger), else `POWERTOOLS_LOG_LEVEL` or, when that is unset,
+ * `LOG_LEVEL`, else info.
+ */
+export function logLevel(): Threshold {
+  const env = process.env;
+  return thresholdIn(env.AWS_LAMBDA_LOG_LEVEL) ?? thresholdIn(env.FERRY_LOG_LEVEL) ?? thresholdIn(env.POWERTOOLS_LOG_LEVEL || env.LOG_LEVEL) ?? 'info';
 }
 
-/** Whether `level` is at or above the level in force (`logLevel`). */
+/** Whether an entry at `level` is written at the level in force (`logLevel`). */
 export function levelShown(level: string): boolean {
-  return (ORDER[level.toLowerCase() as LogLevel] ?? ORDER.error) >= ORDER[logLevel()];
+  return (THRESHOLDS[level.toLowerCase() as Threshold] ?? THRESHOLDS.error) >= THRESHOLDS[logLevel()];
 }
 
 let powertools: Logger | undefined;
-let levelSet: LogLevel | undefined;
+let ferryLevel: string | undefined;
 
-/** The process's Logger, following the level in force when it changes (a test's setting, a sandbox's environment). */
+/**
+ * The process's Logger. `FERRY_LOG_LEVEL`, when set, is given to it (and
+ * followed when it changes: a test's setting, a sandbox's environment);
+ * unset, the Logger reads its own variables, as Powertools does.
+ */
 function logger(): Logger {
-  const level = logLevel();
-  const name = level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  if (powertools === undefined) {
-    powertools = new Logger({ logLevel: name });
-  } else if (level !== levelSet) {
-    powertools.setLogLevel(name);
+  const wanted = process.env.FERRY_LOG_LEVEL?.toUpperCase();
+  const level = wanted !== undefined && thresholdIn(wanted) !== undefined ? (wanted as Uppercase<Threshold>) : undefined;
+  if (powertools === undefined || (level === undefined && ferryLevel !== undefined)) {
+    // New, or FERRY_LOG_LEVEL was unset again: a Logger that reads the environment afresh.
+    powertools = new Logger(level === undefined ? {} : { logLevel: level });
+  } else if (level !== undefined && level !== ferryLevel) {
+    powertools.setLogLevel(level);
   }
-  levelSet = level;
+  ferryLevel = level;
   return powertools;
 }
 

@@ -114,6 +114,12 @@ describe('log (Powertools Logger)', () => {
     expect(logLevel()).toBe('info');
     expect(outputOf(() => log({ level: 'info', msg: 'shown' })).stdout).toHaveLength(1);
     expect(outputOf(() => log({ level: 'debug', msg: 'hidden' })).stdout).toHaveLength(0);
+    // Every Powertools level counts, SILENT too; Lambda's own log level comes first, as Powertools has it.
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    expect(logLevel()).toBe('silent');
+    expect(levelShown('error')).toBe(false);
+    vi.stubEnv('AWS_LAMBDA_LOG_LEVEL', 'ERROR');
+    expect(logLevel()).toBe('error');
   });
 
   it('is printed readably by the local runtime: the line it wrote becomes the terminal line', () => {
