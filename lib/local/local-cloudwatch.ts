@@ -10,9 +10,9 @@
  * `ScanBy` other than its two values, an empty namespace or metric name, a
  * dimension without a name or value, more than 30 dimensions.
  *
- * It keeps CloudWatch's time rules: the start is rounded down (to the minute
- * when under 15 days ago, 5 minutes under 63 days, else the hour) and the
- * periods are counted from it; a query whose period is too fine for how long
+ * It keeps CloudWatch's time rules: the start is rounded down (to the period
+ * when that is under a minute, else to the minute when under 15 days ago,
+ * 5 minutes under 63 days, else the hour) and the periods are counted from it; a query whose period is too fine for how long
  * ago it starts (under a minute beyond 3 hours, not a multiple of 5 minutes
  * beyond 15 days, of an hour beyond 63 days) gets no datapoints.
  *
@@ -94,9 +94,14 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const MAX_DIMENSIONS = 30;
 
-/** The start CloudWatch uses for a `start` that is `age` ms ago: rounded down by how old it is. */
-export function roundedStart(start: number, age: number): number {
-  const unit = age < 15 * DAY ? MINUTE : age < 63 * DAY ? 5 * MINUTE : HOUR;
+/**
+ * The start CloudWatch uses for a `start` that is `age` ms ago, for a period
+ * of `periodMs`: rounded down to the period when that is under a minute,
+ * else by how old it is (to the minute under 15 days, 5 minutes under 63,
+ * else the hour).
+ */
+export function roundedStart(start: number, age: number, periodMs: number): number {
+  const unit = periodMs < MINUTE ? periodMs : age < 15 * DAY ? MINUTE : age < 63 * DAY ? 5 * MINUTE : HOUR;
   return Math.floor(start / unit) * unit;
 }
 
@@ -131,7 +136,6 @@ export function getMetricData(metrics: LocalMetrics, input: GetMetricDataInput, 
   }
   const descending = input.ScanBy !== 'TimestampAscending';
   const age = Math.max(0, now - asked);
-  const start = roundedStart(asked, age);
   const ids = new Set<string>();
   const results: MetricDataResult[] = [];
   for (const query of queries) {
@@ -164,6 +168,7 @@ export function getMetricData(metrics: LocalMetrics, input: GetMetricDataInput, 
     }
     const dimensions = Object.fromEntries(given.map((d) => [String(d.Name), String(d.Value)]));
     const periodMs = period * 1000;
+    const start = roundedStart(asked, age, periodMs);
     const buckets = new Map<number, number[]>();
     const points = periodServed(periodMs, age) ? metrics.datapoints(metric.Namespace, metric.MetricName, dimensions, start, end) : [];
     for (const point of points) {

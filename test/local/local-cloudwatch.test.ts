@@ -46,13 +46,16 @@ describe('the local GetMetricData', () => {
     expect(byId.get('max')).toMatchObject({ Label: 'ApproximateAgeOfOldestMessage', StatusCode: 'Complete' });
   });
 
-  it('keeps to the time range, its start rounded down to the minute, and scans oldest first when asked', async () => {
-    const answer = await client.send(new GetMetricDataCommand({ StartTime: new Date(T0 + 30_000), EndTime: new Date(T0 + 66_000), ScanBy: 'TimestampAscending', MetricDataQueries: [query('max', 'Maximum', 10)] }));
-    expect(answer.MetricDataResults?.[0]?.Timestamps).toEqual([new Date(T0), new Date(T0 + 30_000), new Date(T0 + 60_000)]);
-    expect(answer.MetricDataResults?.[0]?.Values).toEqual([10, 40, 70]);
+  it('keeps to the time range, its start rounded down (to the minute, or to a period under a minute), and scans oldest first when asked', async () => {
+    const minute = await client.send(new GetMetricDataCommand({ StartTime: new Date(T0 + 30_000), EndTime: new Date(T0 + 66_000), ScanBy: 'TimestampAscending', MetricDataQueries: [query('max', 'Maximum', 60)] }));
+    expect(minute.MetricDataResults?.[0]?.Timestamps).toEqual([new Date(T0), new Date(T0 + 60_000)]);
+    expect(minute.MetricDataResults?.[0]?.Values).toEqual([40, 70]);
+    const ten = await client.send(new GetMetricDataCommand({ StartTime: new Date(T0 + 33_000), EndTime: new Date(T0 + 66_000), ScanBy: 'TimestampAscending', MetricDataQueries: [query('max', 'Maximum', 10)] }));
+    expect(ten.MetricDataResults?.[0]?.Timestamps).toEqual([new Date(T0 + 30_000), new Date(T0 + 60_000)]);
+    expect(ten.MetricDataResults?.[0]?.Values).toEqual([40, 70]);
     // Periods count from the (rounded) start, not from the epoch.
-    const twenty = await client.send(new GetMetricDataCommand({ StartTime: new Date(T0 + 20_000), EndTime: new Date(T0 + 120_000), ScanBy: 'TimestampAscending', MetricDataQueries: [query('m', 'Maximum', 20)] }));
-    expect(twenty.MetricDataResults?.[0]?.Timestamps).toEqual([new Date(T0), new Date(T0 + 20_000), new Date(T0 + 60_000)]);
+    const twenty = await client.send(new GetMetricDataCommand({ StartTime: new Date(T0 + 25_000), EndTime: new Date(T0 + 120_000), ScanBy: 'TimestampAscending', MetricDataQueries: [query('m', 'Maximum', 20)] }));
+    expect(twenty.MetricDataResults?.[0]?.Timestamps).toEqual([new Date(T0 + 20_000), new Date(T0 + 60_000)]);
   });
 
   it('returns nothing for a period too fine for how long ago the range starts, as CloudWatch does', () => {
