@@ -29,7 +29,7 @@ import { queueUrl, queueUrlEnvName } from '../app/resource-env.js';
 import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, MAX_SQS_DELAY_SECONDS, type JobEnvelope, type WorkflowMembership } from './envelope.js';
 import { sendToDeadLetterQueue, type DeadLetterReason } from './dead-letter.js';
 import { UnknownTaskError } from './errors.js';
-import { BadHeartbeatError, HEARTBEAT_TASK, recordHeartbeatStart } from './heartbeat.js';
+import { BadHeartbeatError, HEARTBEAT_TASK, physicalQueueName, recordHeartbeatStart } from './heartbeat.js';
 import type { CompletionWrite, JobStore } from './job-state.js';
 import { DynamoJobStore } from './dynamo-job-store.js';
 import { runAttempt, type AttemptOutcome } from './run-attempt.js';
@@ -204,9 +204,8 @@ async function handleEnvelope(
   recordMetadata('outcome', outcome.kind);
   deps.log(outcomeEntry(envelope, queue, attempt, outcome, durationMs));
   const metric = OUTCOME_METRIC[outcome.kind];
-  // Per queue (its physical name: the ARN's last part) and task, and per queue for the dashboard.
-  const queueName = record.eventSourceARN.split(':').at(-1) ?? queue;
-  if (metric !== undefined) deps.metrics({ Queue: queueName, Task: envelope.task }, { [metric]: { value: 1, unit: 'Count' }, JobDurationMs: { value: durationMs, unit: 'Milliseconds' } }, [['Queue']]);
+  // Per queue (its physical name, as the heartbeat metric has it) and task, and per queue for the dashboard.
+  if (metric !== undefined) deps.metrics({ Queue: physicalQueueName(queue), Task: envelope.task }, { [metric]: { value: 1, unit: 'Count' }, JobDurationMs: { value: durationMs, unit: 'Milliseconds' } }, [['Queue']]);
 
   if (member !== undefined && deps.hook !== undefined) {
     if (outcome.kind === 'succeeded') await deps.hook.succeeded(member, outcome.result, { again: false, completed: outcome.completed });
